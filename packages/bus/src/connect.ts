@@ -1,0 +1,35 @@
+import { connect } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/nats-core";
+import type { Logger } from "@wharf/telemetry";
+
+export type { NatsConnection } from "@nats-io/nats-core";
+
+export interface BusOptions {
+  /** One or more nats:// URLs, comma separated. */
+  url: string;
+  /** Shown in the server's connection list (`nats server report connections`). */
+  name: string;
+}
+
+/**
+ * Connects to NATS and keeps reconnecting for as long as the process lives:
+ * a restarting NATS node must not take a Wharf service down with it.
+ * Connection state changes are logged.
+ */
+export async function connectBus({ url, name }: BusOptions, log: Logger): Promise<NatsConnection> {
+  const nc = await connect({
+    servers: url.split(",").map((server) => server.trim()),
+    name,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 500,
+  });
+  const busLog = log.child({ component: "bus" });
+  busLog.info({ server: nc.getServer() }, "connected to NATS");
+  void (async () => {
+    for await (const status of nc.status()) {
+      if (status.type === "ping") continue;
+      busLog.info({ status: status.type }, "NATS connection status");
+    }
+  })();
+  return nc;
+}

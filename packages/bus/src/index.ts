@@ -1,0 +1,6 @@
+export * from "./connect.js";
+export * from "./errors.js";
+export * from "./jetstream.js";
+export * from "./request.js";
+export * from "./service.js";
+export * from "./trace-headers.js";

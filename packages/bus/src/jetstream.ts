@@ -1,0 +1,120 @@
+import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import {
+  AckPolicy,
+  DeliverPolicy,
+  type JsMsg,
+  jetstream,
+  jetstreamManager,
+  type PubAck,
+  RetentionPolicy,
+  StorageType,
+} from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/nats-core";
+import type { Logger } from "@wharf/telemetry";
+import { headersWithTrace, traceContextOf } from "./trace-headers.js";
+
+export interface StreamSpec {
+  name: string;
+  subjects: readonly string[];
+}
+
+/**
+ * Creates the stream if it is missing (file storage, limits retention, a
+ * two-minute duplicate window for Nats-Msg-Id). An existing stream is kept as it is.
+ */
+export async function ensureStream(nc: NatsConnection, spec: StreamSpec, { replicas = 1 } = {}): Promise<void> {
+  const jsm = await jetstreamManager(nc);
+  try {
+    await jsm.streams.info(spec.name);
+  } catch {
+    await jsm.streams.add({
+      name: spec.name,
+      subjects: [...spec.subjects],
+      storage: StorageType.File,
+      retention: RetentionPolicy.Limits,
+      num_replicas: replicas,
+      duplicate_window: 120_000_000_000,
+    });
+  }
+}
+
+/**
+ * Publishes a JSON event and resolves only once JetStream acknowledged it.
+ * `msgId` becomes Nats-Msg-Id, so a repeated publish (a retry after a crash)
+ * is recognised as a duplicate by the stream and stored once.
+ */
+export async function publishEvent(nc: NatsConnection, subject: string, body: unknown, { msgId, timeoutMs = 5_000 }: { msgId: string; timeoutMs?: number }): Promise<PubAck> {
+  const tracer = trace.getTracer("wharf-bus");
+  return tracer.startActiveSpan(`send ${subject}`, { kind: SpanKind.PRODUCER, attributes: { "messaging.system": "nats", "messaging.message.id": msgId } }, async (span) => {
+    try {
+      const js = jetstream(nc, { timeout: timeoutMs });
+      return await js.publish(subject, JSON.stringify(body), { msgID: msgId, headers: headersWithTrace() });
+    } catch (error) {
+      span.setStatus({ code: SpanStatusCode.ERROR });
+      throw error;
+    } finally {
+      span.end();
+    }
+  });
+}
+
+export interface ConsumerSpec {
+  stream: string;
+  name: string;
+  filterSubject: string;
+}
+
+export type EventHandler = (body: unknown, msg: JsMsg) => Promise<void>;
+
+export interface RunningConsumer {
+  /** Stops pulling; the message being handled finishes first. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs a durable pull consumer with explicit acks: a message is acked after
+ * its handler resolves and nak'ed (redelivered later) when it throws, so an
+ * event is never dropped by a crash between delivery and handling.
+ */
+export async function consumeEvents(
+  nc: NatsConnection,
+  { consumer, handler, log, nakDelayMs = 1_000 }: { consumer: ConsumerSpec; handler: EventHandler; log: Logger; nakDelayMs?: number },
+): Promise<RunningConsumer> {
+  const jsm = await jetstreamManager(nc);
+  try {
+    await jsm.consumers.info(consumer.stream, consumer.name);
+  } catch {
+    await jsm.consumers.add(consumer.stream, {
+      durable_name: consumer.name,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      filter_subject: consumer.filterSubject,
+    });
+  }
+  const js = jetstream(nc);
+  const source = await js.consumers.get(consumer.stream, consumer.name);
+  const messages = await source.consume({ max_messages: 64 });
+  const tracer = trace.getTracer("wharf-bus");
+  const loop = (async () => {
+    for await (const msg of messages) {
+      await tracer.startActiveSpan(`process ${msg.subject}`, { kind: SpanKind.CONSUMER, attributes: { "messaging.system": "nats" } }, traceContextOf(msg.headers), async (span) => {
+        try {
+          await handler(msg.json<unknown>(), msg);
+          msg.ack();
+        } catch (error) {
+          log.error({ err: error, subject: msg.subject, seq: msg.seq }, "event handler failed; will be redelivered");
+          span.setStatus({ code: SpanStatusCode.ERROR });
+          msg.nak(nakDelayMs);
+        } finally {
+          span.end();
+        }
+      });
+    }
+  })();
+  return {
+    stop: async () => {
+      messages.stop();
+      await loop;
+    },
+  };
+}

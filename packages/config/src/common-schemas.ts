@@ -1,0 +1,47 @@
+import { z } from "zod";
+
+/** A TCP port number; 0 lets the system choose (useful in tests). */
+export const tcpPort = z.coerce.number().int().min(0).max(65535);
+
+/** A nats:// URL (several may be given, separated by commas). */
+export const natsUrl = z
+  .string()
+  .min(1)
+  .refine((value) => value.split(",").every((part) => /^(nats|tls|ws|wss):\/\/[^\s]+$/.test(part.trim())), {
+    message: "must be one or more nats:// URLs separated by commas",
+  });
+
+export const logLevel = z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]);
+
+/** A duration in milliseconds. */
+export const durationMs = z.coerce.number().int().min(0);
+
+/** host:port, e.g. 127.0.0.1:50151. */
+export const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, { message: "must be host:port" });
+
+/** "low-high", an inclusive range of TCP ports above 1023. */
+export const portRange = z
+  .string()
+  .regex(/^\d{4,5}-\d{4,5}$/, { message: 'must be "low-high", e.g. 30000-30999' })
+  .transform((value) => {
+    const [low, high] = value.split("-").map(Number) as [number, number];
+    return { low, high };
+  })
+  .refine(({ low, high }) => low >= 1024 && high <= 65535 && low <= high, {
+    message: "must be within 1024-65535 with low <= high",
+  });
+
+/** Settings every service shares. */
+export const commonEnv = {
+  WHARF_NATS_URL: natsUrl.default("nats://127.0.0.1:14222"),
+  WHARF_LOG_LEVEL: logLevel.default("info"),
+  WHARF_SHUTDOWN_GRACE_MS: durationMs.default(10_000),
+};
+
+export function commonSettings(env: { WHARF_NATS_URL: string; WHARF_LOG_LEVEL: z.infer<typeof logLevel>; WHARF_SHUTDOWN_GRACE_MS: number }) {
+  return {
+    natsUrl: env.WHARF_NATS_URL,
+    logLevel: env.WHARF_LOG_LEVEL,
+    shutdownGraceMs: env.WHARF_SHUTDOWN_GRACE_MS,
+  };
+}

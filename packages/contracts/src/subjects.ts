@@ -1,0 +1,38 @@
+/**
+ * The one table of NATS names. Services import names from here and never spell
+ * a subject, stream, bucket or consumer themselves, so that permissions by
+ * prefix (wharf.auth.>) and a later v2 stay a one-file change.
+ */
+export const subjects = {
+  /** Request/reply: a listener asks auth to check USER/PASS (protobuf LoginRequest → LoginResponse). */
+  authLogin: "wharf.auth.v1.login",
+  /** JetStream event: storage committed a file (JSON FileStoredEvent). */
+  fileStored: "wharf.evt.v1.file.stored",
+} as const;
+
+/** Queue groups, so that several instances of a service share the work. */
+export const queueGroups = {
+  auth: "auth",
+} as const;
+
+/** JetStream streams and the subjects they capture. */
+export const streams = {
+  events: { name: "WHARF_EVENTS", subjects: ["wharf.evt.>"] },
+} as const;
+
+/** JetStream KV buckets. */
+export const buckets = {
+  users: "wharf_users",
+} as const;
+
+/** Durable consumers, named <owner>-<event>. */
+export const consumers = {
+  outboundFileStored: { name: "outbound-file_stored", filterSubject: subjects.fileStored },
+} as const;
+
+/** The `type` field of event bodies (ADR-32 style). */
+export const eventTypes = {
+  fileStored: "wharf.evt.v1.file_stored",
+} as const;
+
+export type Subject = (typeof subjects)[keyof typeof subjects];
