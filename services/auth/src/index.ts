@@ -1,0 +1,3 @@
+export * from "./password-hash.js";
+export * from "./user-record.js";
+export * from "./user-store.js";

@@ -1,0 +1,27 @@
+import { connectBus } from "@wharf/bus";
+import { loadConfig } from "@wharf/config";
+import { createReadiness, onShutdown } from "@wharf/lifecycle";
+import { createLogger, createMetricsRegistry, startHealthServer, startTracing } from "@wharf/telemetry";
+import { AuthConfig } from "./config.js";
+import { createAuthService } from "./service.js";
+import { createUserStore } from "./user-store.js";
+
+const config = loadConfig(AuthConfig);
+const log = createLogger({ service: "auth", level: config.logLevel });
+const tracing = startTracing({ service: "wharf-auth", otlpEndpoint: config.otlpEndpoint });
+const registry = createMetricsRegistry("auth");
+const readiness = createReadiness();
+const health = await startHealthServer({ port: config.metricsPort, registry, isReady: readiness.isReady });
+const nc = await connectBus({ url: config.natsUrl, name: "wharf-auth" }, log);
+const store = await createUserStore(nc);
+const service = await createAuthService({ nc, store, log, registry, argon2: config.argon2 });
+
+readiness.set(true);
+onShutdown({ log, graceMs: config.shutdownGraceMs }, [
+  ["readiness", () => readiness.set(false)],
+  ["endpoints", () => service.stop()],
+  ["nats", () => nc.drain()],
+  ["tracing", () => tracing.shutdown()],
+  ["health", () => health.close()],
+]);
+log.info({ subjects: service.subjects(), metricsPort: health.port }, "auth ready");

@@ -1,0 +1,46 @@
+import { type NatsConnection, type ServedEndpoint, serveRequests } from "@wharf/bus";
+import { queueGroups, subjects } from "@wharf/contracts";
+import type { Logger } from "@wharf/telemetry";
+import { Counter, type Registry } from "prom-client";
+import { randomBytes } from "node:crypto";
+import { createLoginHandler } from "./handlers/login.js";
+import { type Argon2Params, hashPassword } from "./password-hash.js";
+import type { UserStore } from "./user-store.js";
+
+export interface AuthServiceDeps {
+  nc: NatsConnection;
+  store: UserStore;
+  log: Logger;
+  registry: Registry;
+  argon2: Argon2Params;
+}
+
+export interface AuthService {
+  subjects(): string[];
+  stop(): Promise<void>;
+}
+
+/** Wires auth's handlers to their subjects, in the auth queue group. */
+export async function createAuthService({ nc, store, log, registry, argon2 }: AuthServiceDeps): Promise<AuthService> {
+  const logins = new Counter({
+    name: "wharf_auth_logins_total",
+    help: "Login checks answered by auth, by result (ok, refused).",
+    labelNames: ["result"] as const,
+    registers: [registry],
+  });
+  const decoyHash = await hashPassword(randomBytes(24).toString("base64"), argon2);
+  const endpoints: ServedEndpoint[] = [
+    serveRequests(nc, {
+      subject: subjects.authLogin,
+      queue: queueGroups.auth,
+      handler: createLoginHandler({ store, log: log.child({ component: "login" }), logins, decoyHash }),
+      log,
+    }),
+  ];
+  return {
+    subjects: () => endpoints.map((endpoint) => endpoint.subject),
+    stop: async () => {
+      await Promise.all(endpoints.map((endpoint) => endpoint.stop()));
+    },
+  };
+}

@@ -1,0 +1,66 @@
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { connectBus, type NatsConnection, request } from "@wharf/bus";
+import { auth, subjects, WharfError } from "@wharf/contracts";
+import { createLogger, createMetricsRegistry } from "@wharf/telemetry";
+import { startNatsServer, type TestNatsServer } from "@wharf/testing";
+import { hashPassword } from "../src/password-hash.js";
+import { type AuthService, createAuthService } from "../src/service.js";
+import { createUserStore } from "../src/user-store.js";
+
+const argon2 = { memoryKiB: 8_192, passes: 1, parallelism: 1 };
+const log = createLogger({ service: "auth-test", level: "silent" });
+let server: TestNatsServer;
+let nc: NatsConnection;
+let service: AuthService;
+const registry = createMetricsRegistry("auth");
+
+before(async () => {
+  server = await startNatsServer();
+  nc = await connectBus({ url: server.url, name: "auth-test" }, log);
+  const store = await createUserStore(nc);
+  await store.put({ name: "alice", passwordHash: await hashPassword("right", argon2), enabled: true, home: "alice" });
+  await store.put({ name: "carol", passwordHash: await hashPassword("right", argon2), enabled: false, home: "carol" });
+  service = await createAuthService({ nc, store, log, registry, argon2 });
+});
+
+after(async () => {
+  await service.stop();
+  await nc.close();
+  await server.stop();
+});
+
+const login = async (username: string, password: string) => {
+  const body = auth.LoginRequest.encode({ username, password, remoteAddress: "127.0.0.1", sessionId: "t", portAlias: "test" }).finish();
+  return auth.LoginResponse.decode(await request(nc, subjects.authLogin, body, { timeoutMs: 5_000 }));
+};
+
+const refusal = async (username: string, password: string) => {
+  const error = await login(username, password).then(
+    () => assert.fail("login should have been refused"),
+    (e: unknown) => e,
+  );
+  assert.ok(error instanceof WharfError);
+  return { code: error.code, message: error.message };
+};
+
+test("login - right password returns the user and its home", async () => {
+  const reply = await login("alice", "right");
+  assert.equal(reply.ok, true);
+  assert.deepEqual(reply.user, { name: "alice", home: "alice" });
+});
+
+test("login - wrong password, unknown user, disabled user and anonymous look the same", async () => {
+  const wrong = await refusal("alice", "wrong");
+  assert.deepEqual(wrong, { code: "WHARF_AUTH_INVALID_CREDENTIALS", message: "login incorrect" });
+  assert.deepEqual(await refusal("nobody", "right"), wrong);
+  assert.deepEqual(await refusal("carol", "right"), wrong);
+  assert.deepEqual(await refusal("anonymous", ""), wrong);
+  assert.deepEqual(await refusal("../etc", "right"), wrong);
+});
+
+test("login - counts results by label", async () => {
+  const metrics = await registry.getSingleMetricAsString("wharf_auth_logins_total");
+  assert.match(metrics, /wharf_auth_logins_total\{result="ok",service="auth"\} [1-9]/);
+  assert.match(metrics, /wharf_auth_logins_total\{result="refused",service="auth"\} [1-9]/);
+});
