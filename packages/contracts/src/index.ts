@@ -4,3 +4,5 @@ export * from "./grpc-errors.js";
 export * from "./subjects.js";
 export * as auth from "./gen/wharf/auth/v1/auth.js";
 export * as storage from "./gen/wharf/storage/v1/storage.js";
+export * from "./grpc-metadata.js";
+export * from "./storage-client.js";

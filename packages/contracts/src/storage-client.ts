@@ -1,0 +1,119 @@
+import { once } from "node:events";
+import { type ClientReadableStream, credentials, Metadata } from "@grpc/grpc-js";
+import { context, propagation } from "@opentelemetry/api";
+import { StorageServiceClient } from "./gen/wharf/storage/v1/storage.js";
+import type * as storage from "./gen/wharf/storage/v1/storage.js";
+import { fromGrpcError } from "./grpc-errors.js";
+import { metadataCarrier } from "./grpc-metadata.js";
+
+export interface StorageLocation {
+  root: string;
+  path: string;
+}
+
+/** An upload in flight: write chunks (with backpressure), then finish or cancel. */
+export interface UploadStream {
+  /** Resolves when the chunk may be followed by the next (gRPC's buffer has room). */
+  write(chunk: Uint8Array): Promise<void>;
+  /** Sends the end marker and waits for the commit; resolves with size and SHA-256. */
+  finish(streamEnd: string): Promise<storage.WriteResponse>;
+  /** Aborts the upload: storage removes the temp file and publishes nothing. */
+  cancel(): void;
+  /** Rejects as soon as storage refuses the upload (e.g. a bad path), even mid-stream. */
+  readonly failed: Promise<never>;
+}
+
+/**
+ * A promise-style client over the generated StorageService stubs: every call
+ * carries the active trace context in its metadata, unary calls have a
+ * deadline, and every error comes back as a WharfError.
+ */
+export interface StorageClient {
+  stat(location: StorageLocation): Promise<storage.Entry>;
+  list(location: StorageLocation): AsyncIterable<storage.Entry[]>;
+  read(location: StorageLocation, offset?: number): AsyncIterable<Buffer>;
+  mkdir(location: StorageLocation): Promise<void>;
+  delete(location: StorageLocation): Promise<void>;
+  rmdir(location: StorageLocation): Promise<void>;
+  rename(from: StorageLocation, toPath: string): Promise<void>;
+  openUpload(header: storage.WriteHeader): UploadStream;
+  close(): void;
+}
+
+export function createStorageClient(address: string, { unaryDeadlineMs = 10_000 } = {}): StorageClient {
+  const client = new StorageServiceClient(address, credentials.createInsecure(), {
+    "grpc.max_receive_message_length": 8 * 1024 * 1024,
+  });
+  const metadata = () => {
+    const md = new Metadata();
+    propagation.inject(context.active(), metadataCarrier(md));
+    return md;
+  };
+  const deadline = () => ({ deadline: Date.now() + unaryDeadlineMs });
+
+  type Unary<Req, Res> = (request: Req, md: Metadata, options: object, callback: (error: unknown, response: Res) => void) => unknown;
+  const call = <Req, Res>(method: Unary<Req, Res>, request: Req) =>
+    new Promise<Res>((resolve, reject) => {
+      method.call(client, request, metadata(), deadline(), (error, response) => (error ? reject(fromGrpcError(error)) : resolve(response)));
+    });
+
+  async function* drain<T>(stream: ClientReadableStream<T>): AsyncGenerator<T> {
+    try {
+      for await (const message of stream) yield message as T;
+    } catch (error) {
+      throw fromGrpcError(error);
+    } finally {
+      stream.cancel();
+    }
+  }
+
+  return {
+    stat: async (location) => {
+      const response = await call<storage.StatRequest, storage.StatResponse>(client.stat, { location });
+      if (!response.entry) throw fromGrpcError(new Error("stat returned no entry"));
+      return response.entry;
+    },
+    list: (location) => {
+      const stream = client.list({ location }, metadata());
+      return (async function* () {
+        for await (const page of drain(stream)) yield page.entries;
+      })();
+    },
+    read: (location, offset = 0) => {
+      const stream = client.read({ location, offset }, metadata());
+      return (async function* () {
+        for await (const message of drain(stream)) yield message.chunk;
+      })();
+    },
+    mkdir: async (location) => void (await call(client.mkdir, { location })),
+    delete: async (location) => void (await call(client.delete, { location })),
+    rmdir: async (location) => void (await call(client.rmdir, { location })),
+    rename: async (from, toPath) => void (await call(client.rename, { from, toPath })),
+    openUpload: (header) => {
+      let settle!: { resolve: (r: storage.WriteResponse) => void; reject: (e: unknown) => void };
+      const result = new Promise<storage.WriteResponse>((resolve, reject) => {
+        settle = { resolve, reject };
+      });
+      const stream = client.write(metadata(), (error, response) => (error ? settle.reject(fromGrpcError(error)) : settle.resolve(response)));
+      const failed = result.then(() => new Promise<never>(() => undefined));
+      failed.catch(() => undefined);
+      result.catch(() => undefined);
+      stream.write({ header });
+      return {
+        failed,
+        write: async (chunk) => {
+          if (!stream.write({ chunk: Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength) })) {
+            await Promise.race([once(stream, "drain"), failed]);
+          }
+        },
+        finish: (streamEnd) => {
+          stream.write({ end: { streamEnd } });
+          stream.end();
+          return result;
+        },
+        cancel: () => stream.cancel(),
+      };
+    },
+    close: () => client.close(),
+  };
+}

@@ -1,0 +1,23 @@
+import { commonEnv, commonSettings, hostPort, tcpPort } from "@wharf/config";
+import { z } from "zod";
+
+export const StorageConfig = z
+  .object({
+    ...commonEnv,
+    // Folder that holds files/ (committed files per root) and uploads/ (in progress).
+    WHARF_DATA_DIR: z.string().min(1).default("data"),
+    // Address the gRPC server binds, host:port.
+    WHARF_STORAGE_GRPC_ADDRESS: hostPort.default("127.0.0.1:50151"),
+    // Port of /metrics, /healthz and /readyz.
+    WHARF_STORAGE_METRICS_PORT: tcpPort.default(9103),
+    // OTLP/HTTP endpoint for traces; unset means no export.
+    OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
+  })
+  .transform((env) => ({
+    ...commonSettings(env),
+    dataDir: env.WHARF_DATA_DIR,
+    grpcAddress: env.WHARF_STORAGE_GRPC_ADDRESS,
+    metricsPort: env.WHARF_STORAGE_METRICS_PORT,
+    otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+  }));
+export type StorageConfig = z.output<typeof StorageConfig>;

@@ -1,0 +1,185 @@
+import { type Dirent, type Stats, createReadStream, type ReadStream } from "node:fs";
+import { lstat, mkdir, open, opendir, rename, rm, rmdir, stat, unlink } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { storage, WharfError } from "@wharf/contracts";
+import { fromFsError } from "./fs-errors.js";
+import { assertInsideRoot, diskPath, normalizeVirtualPath, rootFolder } from "./paths.js";
+
+export interface Location {
+  root: string;
+  path: string;
+}
+
+export type Entry = storage.Entry;
+
+/**
+ * The local-filesystem backend: files of a root live under
+ * <dataDir>/files/<root>/, uploads in progress under <dataDir>/uploads/ (the
+ * same filesystem, so a commit is one atomic rename, and never listed).
+ */
+export interface FileStore {
+  /** Resolves a location to its disk path, checked against symlink escapes. */
+  resolve(location: Location): Promise<string>;
+  stat(location: Location): Promise<Entry>;
+  list(location: Location): AsyncGenerator<Entry[]>;
+  openRead(location: Location, offset: number): Promise<ReadStream>;
+  mkdir(location: Location): Promise<void>;
+  delete(location: Location): Promise<void>;
+  rmdir(location: Location): Promise<void>;
+  rename(from: Location, toPath: string): Promise<void>;
+  /** Where an upload's bytes go until it is committed. */
+  uploadTempPath(uploadId: string): string;
+  /** Atomically puts a synced temp file in place and syncs the folder. */
+  commitUpload(tempPath: string, target: Location): Promise<void>;
+}
+
+const LIST_PAGE = 500;
+const UPLOAD_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+export async function createFileStore(dataDir: string): Promise<FileStore> {
+  const filesDir = join(dataDir, "files");
+  const uploadsDir = join(dataDir, "uploads");
+  await mkdir(filesDir, { recursive: true });
+  await mkdir(uploadsDir, { recursive: true });
+  const knownRoots = new Set<string>();
+
+  const resolve = async ({ root, path }: Location) => {
+    const rootDir = rootFolder(filesDir, root);
+    if (!knownRoots.has(rootDir)) {
+      await mkdir(rootDir, { recursive: true });
+      knownRoots.add(rootDir);
+    }
+    const target = diskPath(rootDir, path);
+    await assertInsideRoot(rootDir, target);
+    return target;
+  };
+
+  const guard = async <T>(work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (error) {
+      throw fromFsError(error);
+    }
+  };
+
+  const refuseRoot = (path: string, what: string) => {
+    if (normalizeVirtualPath(path) === "/") throw new WharfError("WHARF_PERMISSION_DENIED", `cannot ${what} the root folder`);
+  };
+
+  return {
+    resolve: (location) => guard(() => resolve(location)),
+
+    stat: (location) =>
+      guard(async () => {
+        const target = await resolve(location);
+        return toEntry(normalizeVirtualPath(location.path).split("/").pop() || "/", await stat(target));
+      }),
+
+    list: async function* (location) {
+      const dir = await guard(() => resolve(location));
+      const info = await guard(() => stat(dir));
+      if (!info.isDirectory()) throw new WharfError("WHARF_NOT_A_DIRECTORY", "not a folder");
+      const handle = await guard(() => opendir(dir, { bufferSize: 128 }));
+      let page: Entry[] = [];
+      for await (const dirent of handle) {
+        const entry = await describe(location, dir, dirent);
+        if (!entry) continue;
+        page.push(entry);
+        if (page.length === LIST_PAGE) {
+          yield page;
+          page = [];
+        }
+      }
+      if (page.length > 0) yield page;
+    },
+
+    openRead: (location, offset) =>
+      guard(async () => {
+        const target = await resolve(location);
+        const info = await stat(target);
+        if (info.isDirectory()) throw new WharfError("WHARF_IS_A_DIRECTORY", "is a folder");
+        if (offset > info.size) throw new WharfError("WHARF_INVALID_ARGUMENT", "offset is beyond the end of the file");
+        const stream = createReadStream(target, { start: offset, highWaterMark: 256 * 1024 });
+        await new Promise<void>((ok, fail) => stream.once("open", () => ok()).once("error", fail));
+        return stream;
+      }),
+
+    mkdir: (location) =>
+      guard(async () => {
+        refuseRoot(location.path, "create");
+        await mkdir(await resolve(location));
+      }),
+
+    delete: (location) =>
+      guard(async () => {
+        const target = await resolve(location);
+        if ((await lstat(target)).isDirectory()) throw new WharfError("WHARF_IS_A_DIRECTORY", "is a folder");
+        await unlink(target);
+      }),
+
+    rmdir: (location) =>
+      guard(async () => {
+        refuseRoot(location.path, "remove");
+        await rmdir(await resolve(location));
+      }),
+
+    rename: (from, toPath) =>
+      guard(async () => {
+        refuseRoot(from.path, "rename");
+        refuseRoot(toPath, "replace");
+        const source = await resolve(from);
+        const target = await resolve({ root: from.root, path: toPath });
+        await lstat(source);
+        await rename(source, target);
+      }),
+
+    uploadTempPath: (uploadId) => {
+      if (!UPLOAD_ID.test(uploadId)) throw new WharfError("WHARF_INVALID_ARGUMENT", "bad upload id");
+      return join(uploadsDir, `${uploadId}.part`);
+    },
+
+    commitUpload: (tempPath, target) =>
+      guard(async () => {
+        const destination = await resolve(target);
+        const parent = await stat(dirname(destination));
+        if (!parent.isDirectory()) throw new WharfError("WHARF_NOT_A_DIRECTORY", "not a folder");
+        const existing = await stat(destination).catch(() => undefined);
+        if (existing?.isDirectory()) throw new WharfError("WHARF_IS_A_DIRECTORY", "is a folder");
+        await rename(tempPath, destination);
+        // The rename is durable only once the folder itself is synced.
+        const folder = await open(dirname(destination), "r");
+        try {
+          await folder.sync();
+        } finally {
+          await folder.close();
+        }
+      }),
+  };
+
+  async function describe(location: Location, dir: string, dirent: Dirent): Promise<Entry | undefined> {
+    const path = join(dir, dirent.name);
+    try {
+      if (dirent.isSymbolicLink()) {
+        // A link is listed only when it stays inside the root; one pointing out is invisible.
+        await assertInsideRoot(rootFolder(filesDir, location.root), path);
+      }
+      return toEntry(dirent.name, await stat(path));
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+function toEntry(name: string, info: Stats): Entry {
+  return {
+    name,
+    type: info.isDirectory() ? storage.EntryType.ENTRY_TYPE_DIRECTORY : storage.EntryType.ENTRY_TYPE_FILE,
+    size: info.isDirectory() ? 0 : info.size,
+    mtimeMs: Math.trunc(info.mtimeMs),
+  };
+}
+
+/** Removes a temp upload; missing is fine. */
+export async function discardTemp(tempPath: string): Promise<void> {
+  await rm(tempPath, { force: true });
+}

@@ -1,0 +1,25 @@
+import { once } from "node:events";
+import type { handleServerStreamingCall } from "@grpc/grpc-js";
+import { type storage, toGrpcStatus } from "@wharf/contracts";
+import type { Logger } from "@wharf/telemetry";
+import type { FileStore } from "../file-store.js";
+import { logUnexpected } from "../grpc-handler.js";
+
+/** Read: streams a file from an offset, pausing the disk while gRPC's buffer is full. */
+export function createReadHandler({ store, log }: { store: FileStore; log: Logger }): handleServerStreamingCall<storage.ReadRequest, storage.ReadResponse> {
+  return (call) => {
+    void (async () => {
+      const location = call.request.location ?? { root: "", path: "" };
+      const stream = await store.openRead(location, call.request.offset);
+      call.once("cancelled", () => stream.destroy());
+      for await (const chunk of stream) {
+        if (call.cancelled) return;
+        if (!call.write({ chunk: chunk as Buffer })) await once(call, "drain");
+      }
+      call.end();
+    })().catch((error: unknown) => {
+      logUnexpected(log, error);
+      if (!call.cancelled) call.emit("error", toGrpcStatus(error));
+    });
+  };
+}

@@ -1,0 +1,3 @@
+export * from "./file-store.js";
+export * from "./metrics.js";
+export * from "./service.js";

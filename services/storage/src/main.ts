@@ -1,0 +1,30 @@
+import { connectBus, ensureStream } from "@wharf/bus";
+import { loadConfig } from "@wharf/config";
+import { streams } from "@wharf/contracts";
+import { createReadiness, onShutdown } from "@wharf/lifecycle";
+import { createLogger, createMetricsRegistry, startHealthServer, startTracing } from "@wharf/telemetry";
+import { StorageConfig } from "./config.js";
+import { createFileStore } from "./file-store.js";
+import { createStorageMetrics } from "./metrics.js";
+import { startStorageService } from "./service.js";
+
+const config = loadConfig(StorageConfig);
+const log = createLogger({ service: "storage", level: config.logLevel });
+const tracing = startTracing({ service: "wharf-storage", otlpEndpoint: config.otlpEndpoint });
+const registry = createMetricsRegistry("storage");
+const readiness = createReadiness();
+const health = await startHealthServer({ port: config.metricsPort, registry, isReady: readiness.isReady });
+const nc = await connectBus({ url: config.natsUrl, name: "wharf-storage" }, log);
+await ensureStream(nc, streams.events);
+const store = await createFileStore(config.dataDir);
+const service = await startStorageService(config.grpcAddress, { store, nc, log, metrics: createStorageMetrics(registry) });
+
+readiness.set(true);
+onShutdown({ log, graceMs: config.shutdownGraceMs }, [
+  ["readiness", () => readiness.set(false)],
+  ["grpc", () => service.stop(Math.max(0, config.shutdownGraceMs - 2_000))],
+  ["nats", () => nc.drain()],
+  ["tracing", () => tracing.shutdown()],
+  ["health", () => health.close()],
+]);
+log.info({ grpc: service.address, dataDir: config.dataDir, metricsPort: health.port }, "storage ready");

@@ -1,0 +1,88 @@
+import { createHash, type Hash } from "node:crypto";
+import type { FileHandle } from "node:fs/promises";
+import { open, stat } from "node:fs/promises";
+import { dirname } from "node:path";
+import { type storage, WharfError } from "@wharf/contracts";
+import { discardTemp, type FileStore, type Location } from "./file-store.js";
+import { fromFsError } from "./fs-errors.js";
+
+export interface CommittedUpload {
+  size: number;
+  sha256: string;
+}
+
+/**
+ * One upload in progress: bytes go to a temp file while SHA-256 and size are
+ * computed on the way. Nothing is visible until commit() synced the file,
+ * renamed it into place and synced the folder; abort() leaves no trace.
+ */
+export class Upload {
+  readonly location: Location;
+  readonly header: storage.WriteHeader;
+  private readonly hash: Hash = createHash("sha256");
+  private size = 0;
+  private finished = false;
+
+  private constructor(
+    private readonly store: FileStore,
+    header: storage.WriteHeader,
+    location: Location,
+    private readonly tempPath: string,
+    private readonly file: FileHandle,
+  ) {
+    this.header = header;
+    this.location = location;
+  }
+
+  /** Checks the target (inside the root, parent is a folder, not itself a folder) before any byte is taken. */
+  static async open(store: FileStore, header: storage.WriteHeader | undefined): Promise<Upload> {
+    if (!header?.location) throw new WharfError("WHARF_INVALID_ARGUMENT", "an upload starts with its header");
+    const location = { root: header.location.root, path: header.location.path };
+    const tempPath = store.uploadTempPath(header.uploadId);
+    try {
+      const target = await store.resolve(location);
+      const parent = await stat(dirname(target));
+      if (!parent.isDirectory()) throw new WharfError("WHARF_NOT_A_DIRECTORY", "not a folder");
+      const existing = await stat(target).catch(() => undefined);
+      if (existing?.isDirectory()) throw new WharfError("WHARF_IS_A_DIRECTORY", "is a folder");
+      const file = await open(tempPath, "wx", 0o640);
+      return new Upload(store, header, location, tempPath, file);
+    } catch (error) {
+      throw fromFsError(error);
+    }
+  }
+
+  get bytes(): number {
+    return this.size;
+  }
+
+  async append(chunk: Uint8Array): Promise<void> {
+    try {
+      await this.file.write(chunk);
+    } catch (error) {
+      throw fromFsError(error);
+    }
+    this.hash.update(chunk);
+    this.size += chunk.byteLength;
+  }
+
+  async commit(): Promise<CommittedUpload> {
+    this.finished = true;
+    try {
+      await this.file.sync();
+      await this.file.close();
+      await this.store.commitUpload(this.tempPath, this.location);
+    } catch (error) {
+      await discardTemp(this.tempPath);
+      throw fromFsError(error);
+    }
+    return { size: this.size, sha256: this.hash.digest("hex") };
+  }
+
+  async abort(): Promise<void> {
+    if (this.finished) return;
+    this.finished = true;
+    await this.file.close().catch(() => undefined);
+    await discardTemp(this.tempPath);
+  }
+}

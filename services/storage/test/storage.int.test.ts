@@ -1,0 +1,140 @@
+import assert from "node:assert/strict";
+import { createHash, randomBytes } from "node:crypto";
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connectBus, ensureStream, type NatsConnection } from "@wharf/bus";
+import { createStorageClient, type StorageClient, streams, subjects, WharfError } from "@wharf/contracts";
+import { createLogger, createMetricsRegistry } from "@wharf/telemetry";
+import { startNatsServer, type TestNatsServer, waitFor } from "@wharf/testing";
+import { createFileStore } from "../src/file-store.js";
+import { createStorageMetrics } from "../src/metrics.js";
+import { type StorageService, startStorageService } from "../src/service.js";
+
+const log = createLogger({ service: "storage-test", level: "silent" });
+let nats: TestNatsServer;
+let nc: NatsConnection;
+let dataDir: string;
+let service: StorageService;
+let client: StorageClient;
+let uploadSeq = 0;
+
+before(async () => {
+  nats = await startNatsServer();
+  nc = await connectBus({ url: nats.url, name: "storage-test" }, log);
+  await ensureStream(nc, streams.events);
+  dataDir = await mkdtemp(join(tmpdir(), "wharf-storage-"));
+  const store = await createFileStore(dataDir);
+  service = await startStorageService("127.0.0.1:0", { store, nc, log, metrics: createStorageMetrics(createMetricsRegistry("storage")) });
+  client = createStorageClient(service.address);
+});
+
+after(async () => {
+  client.close();
+  await service.stop(1_000);
+  await nc.close();
+  await nats.stop();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+const loc = (path: string, root = "alice") => ({ root, path });
+const header = (path: string, root = "alice") => ({ location: loc(path, root), uploadId: `up-${++uploadSeq}-${Date.now()}`, user: root, sessionId: "s1", portAlias: "test" });
+
+async function eventsFor(path: string) {
+  const jsm = await jetstreamManager(nc);
+  const info = await jsm.streams.info(streams.events.name);
+  const found: Array<Record<string, unknown>> = [];
+  for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
+    const msg = await jsm.streams.getMessage(streams.events.name, { seq }).catch(() => undefined);
+    if (msg?.subject !== subjects.fileStored) continue;
+    const body = msg.json<Record<string, unknown>>();
+    if (body.path === path) found.push(body);
+  }
+  return found;
+}
+
+const errorCode = (promise: Promise<unknown>) =>
+  promise.then(
+    () => "resolved",
+    (error: unknown) => (error instanceof WharfError ? error.code : String(error)),
+  );
+
+test("write - commits atomically, answers size and sha256, publishes one event", async () => {
+  const bytes = randomBytes(3 * 1024 * 1024 + 17);
+  const upload = client.openUpload(header("/report.bin"));
+  for (let offset = 0; offset < bytes.length; offset += 65_536) await upload.write(bytes.subarray(offset, offset + 65_536));
+  const result = await upload.finish("close_notify");
+  const sha256 = createHash("sha256").update(bytes).digest("hex");
+  assert.equal(result.size, bytes.length);
+  assert.equal(result.sha256, sha256);
+  assert.deepEqual(await readFile(join(dataDir, "files/alice/report.bin")), bytes);
+  const events = await eventsFor("/report.bin");
+  assert.equal(events.length, 1);
+  assert.equal(events[0]?.sha256, sha256);
+  assert.equal(events[0]?.streamEnd, "close_notify");
+  assert.deepEqual(await readdir(join(dataDir, "uploads")), []);
+});
+
+test("write - a stream without its end marker leaves no file, no temp and no event", async () => {
+  await writeFile(join(dataDir, "files/alice/keep.txt"), "version 1");
+  const upload = client.openUpload(header("/keep.txt"));
+  await upload.write(Buffer.from("version 2, cut"));
+  upload.cancel();
+  assert.equal(await errorCode(upload.failed), "WHARF_UPLOAD_ABORTED");
+  // Storage removes the temp file once it sees the cancellation.
+  await waitFor(async () => (await readdir(join(dataDir, "uploads"))).length === 0 || undefined, { what: "the temp upload to be removed" });
+  assert.equal(await readFile(join(dataDir, "files/alice/keep.txt"), "utf8"), "version 1");
+  assert.deepEqual(await eventsFor("/keep.txt"), []);
+});
+
+test("write - into a missing folder is refused before any data", async () => {
+  const upload = client.openUpload(header("/missing/x.txt"));
+  assert.equal(await errorCode(upload.failed), "WHARF_NOT_FOUND");
+});
+
+test("read - streams from an offset; beyond the end is refused", async () => {
+  await writeFile(join(dataDir, "files/alice/abc.txt"), "0123456789");
+  const chunks: Buffer[] = [];
+  for await (const chunk of client.read(loc("/abc.txt"), 4)) chunks.push(chunk);
+  assert.equal(Buffer.concat(chunks).toString(), "456789");
+  assert.equal(await errorCode((async () => { for await (const _ of client.read(loc("/abc.txt"), 11)); })()), "WHARF_INVALID_ARGUMENT");
+  assert.equal(await errorCode((async () => { for await (const _ of client.read(loc("/nope"))); })()), "WHARF_NOT_FOUND");
+});
+
+test("folders - mkdir, list, rename, delete, rmdir", async () => {
+  await client.mkdir(loc("/in"));
+  assert.equal(await errorCode(client.mkdir(loc("/in"))), "WHARF_ALREADY_EXISTS");
+  const upload = client.openUpload(header("/in/a.txt"));
+  await upload.write(Buffer.from("hello"));
+  await upload.finish("fin");
+  const names: string[] = [];
+  for await (const page of client.list(loc("/in"))) names.push(...page.map((entry) => `${entry.name}:${entry.size}`));
+  assert.deepEqual(names, ["a.txt:5"]);
+  assert.equal(await errorCode(client.rmdir(loc("/in"))), "WHARF_DIRECTORY_NOT_EMPTY");
+  await client.rename(loc("/in/a.txt"), "/in/b.txt");
+  assert.equal((await client.stat(loc("/in/b.txt"))).size, 5);
+  assert.equal(await errorCode(client.delete(loc("/in"))), "WHARF_IS_A_DIRECTORY");
+  await client.delete(loc("/in/b.txt"));
+  await client.rmdir(loc("/in"));
+  assert.equal(await errorCode(client.stat(loc("/in"))), "WHARF_NOT_FOUND");
+  assert.equal(await errorCode(client.rmdir(loc("/"))), "WHARF_PERMISSION_DENIED");
+});
+
+test("confinement - .., NUL, other roots and symlinks out are refused", async () => {
+  await mkdir(join(dataDir, "files/bob"), { recursive: true });
+  await writeFile(join(dataDir, "files/bob/secret.txt"), "bob's");
+  await symlink(join(dataDir, "files/bob"), join(dataDir, "files/alice/to-bob"));
+  await symlink("/etc", join(dataDir, "files/alice/etc"));
+  assert.equal(await errorCode(client.stat(loc("/../bob/secret.txt"))), "WHARF_INVALID_PATH");
+  assert.equal(await errorCode(client.stat(loc("/a\0b"))), "WHARF_INVALID_PATH");
+  assert.equal(await errorCode(client.stat(loc("/x", "../bob"))), "WHARF_INVALID_PATH");
+  assert.equal(await errorCode(client.stat(loc("/to-bob/secret.txt"))), "WHARF_PERMISSION_DENIED");
+  assert.equal(await errorCode((async () => { for await (const _ of client.read(loc("/etc/hostname"))); })()), "WHARF_PERMISSION_DENIED");
+  assert.equal(await errorCode(client.openUpload(header("/to-bob/new.txt")).failed), "WHARF_PERMISSION_DENIED");
+  const listed: string[] = [];
+  for await (const page of client.list(loc("/"))) listed.push(...page.map((entry) => entry.name));
+  assert.ok(!listed.includes("to-bob") && !listed.includes("etc"), `links out are not listed: ${listed}`);
+  assert.equal(await readFile(join(dataDir, "files/bob/secret.txt"), "utf8"), "bob's");
+});
