@@ -4,3 +4,4 @@ export * from "./jetstream.js";
 export * from "./request.js";
 export * from "./service.js";
 export * from "./trace-headers.js";
+export * from "./nats-server-process.js";

@@ -45,3 +45,14 @@ export function commonSettings(env: { WHARF_NATS_URL: string; WHARF_LOG_LEVEL: z
     shutdownGraceMs: env.WHARF_SHUTDOWN_GRACE_MS,
   };
 }
+
+/** "true"/"false" (also 1/0, yes/no, on/off), as environment variables spell booleans. */
+export const booleanFlag = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .refine((value) => ["true", "false", "1", "0", "yes", "no", "on", "off"].includes(value), { message: "must be true or false" })
+  .transform((value) => ["true", "1", "yes", "on"].includes(value));
+
+/** A file that must exist when the service starts (checked by the service, this only checks the shape). */
+export const filePath = z.string().min(1, { message: "must name a file" });

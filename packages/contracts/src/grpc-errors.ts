@@ -31,7 +31,7 @@ function codeForStatus(status: number): ErrorCode {
       return "WHARF_DEADLINE_EXCEEDED";
     case Status.CANCELLED:
     case Status.ABORTED:
-      return "WHARF_UPLOAD_ABORTED";
+      return "WHARF_TRANSFER_ABORTED";
     case Status.NOT_FOUND:
       return "WHARF_NOT_FOUND";
     case Status.PERMISSION_DENIED:

@@ -1,3 +1,4 @@
 export * from "./password-hash.js";
 export * from "./user-record.js";
 export * from "./user-store.js";
+export * from "./config.js";

@@ -1,3 +1,4 @@
 export * from "./file-store.js";
 export * from "./metrics.js";
 export * from "./service.js";
+export * from "./config.js";

@@ -82,7 +82,7 @@ test("write - a stream without its end marker leaves no file, no temp and no eve
   const upload = client.openUpload(header("/keep.txt"));
   await upload.write(Buffer.from("version 2, cut"));
   upload.cancel();
-  assert.equal(await errorCode(upload.failed), "WHARF_UPLOAD_ABORTED");
+  assert.equal(await errorCode(upload.failed), "WHARF_TRANSFER_ABORTED");
   // Storage removes the temp file once it sees the cancellation.
   await waitFor(async () => (await readdir(join(dataDir, "uploads"))).length === 0 || undefined, { what: "the temp upload to be removed" });
   assert.equal(await readFile(join(dataDir, "files/alice/keep.txt"), "utf8"), "version 1");

@@ -29,7 +29,7 @@ export interface WriteDeps {
 export function createWriteHandler({ store, nc, log, metrics }: WriteDeps): handleClientStreamingCall<storage.WriteRequest, storage.WriteResponse> {
   return (call, callback) => {
     let upload: Upload | undefined;
-    call.once("cancelled", () => call.destroy(new WharfError("WHARF_UPLOAD_ABORTED", "upload cancelled by the client")));
+    call.once("cancelled", () => call.destroy(new WharfError("WHARF_TRANSFER_ABORTED", "upload cancelled by the client")));
     void (async () => {
       let endMarker: storage.WriteEnd | undefined;
       for await (const part of call as AsyncIterable<storage.WriteRequest>) {
@@ -46,7 +46,7 @@ export function createWriteHandler({ store, nc, log, metrics }: WriteDeps): hand
         }
       }
       if (!upload) throw new WharfError("WHARF_INVALID_ARGUMENT", "an upload starts with its header");
-      if (!endMarker) throw new WharfError("WHARF_UPLOAD_ABORTED", "the upload ended before its end marker");
+      if (!endMarker) throw new WharfError("WHARF_TRANSFER_ABORTED", "the upload ended before its end marker");
       const committed = await upload.commit();
       const { header } = upload;
       const event: FileStoredEvent = {
@@ -79,7 +79,7 @@ export function createWriteHandler({ store, nc, log, metrics }: WriteDeps): hand
       },
       async (error: unknown) => {
         await upload?.abort();
-        const aborted = call.cancelled || WharfError.from(error).code === "WHARF_UPLOAD_ABORTED";
+        const aborted = call.cancelled || WharfError.from(error).code === "WHARF_TRANSFER_ABORTED";
         metrics.commits.inc({ outcome: aborted ? "aborted" : "failed" });
         log.info({ uploadId: upload?.header.uploadId, received: upload?.bytes, reason: WharfError.from(error).message }, "upload not committed");
         logUnexpected(log, error);

@@ -1,0 +1,148 @@
+import { mkdir } from "node:fs/promises";
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { AuthConfig } from "@wharf/auth";
+import { connectBus, NatsServerMissingError, type NatsServerProcess, startNatsServerProcess } from "@wharf/bus";
+import { ConfigError, parseConfig } from "@wharf/config";
+import { ListenerConfig } from "@wharf/control-listener";
+import { OutboundConfig } from "@wharf/outbound";
+import { StorageConfig } from "@wharf/storage";
+import { createLogger } from "@wharf/telemetry";
+import { ensureDemoUser } from "./demo-user.js";
+import { LauncherConfig } from "./launcher-config.js";
+import { ensureSelfSignedCertificate } from "./self-signed.js";
+import { type ServiceProcess, spawnService, waitUntilReady } from "./service-process.js";
+
+const say = (line: string) => process.stdout.write(`${"[wharf]".padEnd(16)} ${line}\n`);
+const mainOf = (pkg: string) => fileURLToPath(new URL("./main.js", import.meta.resolve(pkg)));
+
+const INSTALL_NATS = [
+  "nats-server was not found on PATH.",
+  "Install it (Debian/Ubuntu: sudo apt-get install nats-server), or point NATS_URL at a NATS server with JetStream enabled.",
+].join("\n");
+
+/** Validates every service's configuration up front and reports all problems together. */
+function validateAll(env: NodeJS.ProcessEnv) {
+  const problems: string[] = [];
+  const parse = <T>(name: string, run: () => T): T | undefined => {
+    try {
+      return run();
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(...error.problems.map((problem) => `${name}: ${problem}`));
+      return undefined;
+    }
+  };
+  const configs = {
+    storage: parse("storage", () => parseConfig(StorageConfig, env)),
+    auth: parse("auth", () => parseConfig(AuthConfig, env)),
+    outbound: parse("outbound", () => parseConfig(OutboundConfig, env)),
+    listener: parse("control-listener", () => parseConfig(ListenerConfig, env)),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return configs as { [K in keyof typeof configs]: NonNullable<(typeof configs)[K]> };
+}
+
+/**
+ * `wharf start`: the whole of Wharf on one machine. Starts nats-server (unless
+ * NATS_URL is set), makes the first-run certificate and demo user, then runs
+ * the four services as child processes with prefixed logs until Ctrl-C or
+ * SIGTERM, and stops them in order. Resolves with the exit code.
+ */
+export async function start(env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  let launcher: ReturnType<typeof parseConfig<typeof LauncherConfig>>;
+  try {
+    launcher = parseConfig(LauncherConfig, env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      return 78;
+    }
+    throw error;
+  }
+  const dataDir = resolve(launcher.dataDir);
+  await mkdir(dataDir, { recursive: true });
+
+  const tls =
+    env.WHARF_TLS_CERT_FILE && env.WHARF_TLS_KEY_FILE
+      ? { certFile: env.WHARF_TLS_CERT_FILE, keyFile: env.WHARF_TLS_KEY_FILE, created: false }
+      : await ensureSelfSignedCertificate(dataDir);
+  if (tls.created) say(`made a self-signed TLS certificate: ${tls.certFile}`);
+
+  let nats: NatsServerProcess | undefined;
+  let natsUrl = launcher.externalNatsUrl;
+  if (!natsUrl) {
+    try {
+      nats = await startNatsServerProcess({ storeDir: resolve(dataDir, "nats"), port: launcher.natsPort, onLog: (line) => process.stdout.write(`${"[nats-server]".padEnd(16)} ${line}\n`) });
+    } catch (error) {
+      if (error instanceof NatsServerMissingError) {
+        process.stderr.write(`${INSTALL_NATS}\n`);
+        return 1;
+      }
+      throw error;
+    }
+    natsUrl = nats.url;
+    say(`started nats-server with JetStream on ${natsUrl} (store: ${resolve(dataDir, "nats")})`);
+  }
+
+  const serviceEnv: NodeJS.ProcessEnv = {
+    ...env,
+    WHARF_NATS_URL: natsUrl,
+    WHARF_DATA_DIR: dataDir,
+    WHARF_TLS_CERT_FILE: tls.certFile,
+    WHARF_TLS_KEY_FILE: tls.keyFile,
+  };
+  const services: ServiceProcess[] = [];
+  const stopAll = async () => {
+    for (const service of [...services].reverse()) await service.stop(launcher.shutdownGraceMs);
+    await nats?.stop();
+  };
+
+  try {
+    const configs = validateAll(serviceEnv);
+    const nc = await connectBus({ url: natsUrl, name: "wharf-start" }, createLogger({ service: "wharf-start", level: "warn" }));
+    const demo = await ensureDemoUser(nc, dataDir);
+    await nc.close();
+
+    const write = (line: string) => process.stdout.write(`${line}\n`);
+    const launch = async (name: string, pkg: string, metricsPort: number) => {
+      const service = spawnService(name, mainOf(pkg), serviceEnv, write);
+      services.push(service);
+      await waitUntilReady(service, metricsPort);
+      return service;
+    };
+    await Promise.all([
+      launch("storage", "@wharf/storage", configs.storage.metricsPort),
+      launch("auth", "@wharf/auth", configs.auth.metricsPort),
+      launch("outbound", "@wharf/outbound", configs.outbound.metricsPort),
+    ]);
+    await launch("listener", "@wharf/control-listener", configs.listener.metricsPort);
+
+    const ftp = configs.listener.port;
+    say(`Wharf is ready: explicit FTPS on ${ftp.host}:${ftp.port} (alias ${ftp.alias}), passive ports ${ftp.passivePorts.low}-${ftp.passivePorts.high}`);
+    say(`metrics: listener :${configs.listener.metricsPort}, auth :${configs.auth.metricsPort}, storage :${configs.storage.metricsPort}, outbound :${configs.outbound.metricsPort} (/metrics /healthz /readyz)`);
+    if (demo.password) {
+      say(`first run: made user "demo" with password ${demo.password}`);
+      say(`(shown once; also saved in ${demo.credentialsFile}, mode 0600)`);
+    } else {
+      say(`user "demo" exists; its first-run password is in ${demo.credentialsFile}`);
+    }
+    say(`try: curl --ssl-reqd -k -u demo:PASSWORD -T somefile ftp://127.0.0.1:${ftp.port}/`);
+  } catch (error) {
+    if (error instanceof ConfigError) process.stderr.write(`${error.message}\n`);
+    else process.stderr.write(`wharf start failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    await stopAll();
+    return error instanceof ConfigError ? 78 : 1;
+  }
+
+  const reason = await new Promise<string>((resolveReason) => {
+    for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => resolveReason(signal));
+    for (const service of services) void service.exited.then((how) => resolveReason(`${service.name} exited (${how})`));
+    if (nats) void new Promise((r) => nats?.process.once("exit", r)).then(() => resolveReason("nats-server exited"));
+  });
+  const clean = reason === "SIGINT" || reason === "SIGTERM";
+  say(`${clean ? "stopping" : `${reason}; stopping everything`}…`);
+  await stopAll();
+  say("stopped");
+  return clean ? 0 : 1;
+}

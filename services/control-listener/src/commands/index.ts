@@ -1,0 +1,46 @@
+import { authTls } from "./auth.js";
+import { cdup } from "./cdup.js";
+import type { Command } from "./command.js";
+import { cwd } from "./cwd.js";
+import { dele } from "./dele.js";
+import { epsv } from "./epsv.js";
+import { feat } from "./feat.js";
+import { createHelp } from "./help.js";
+import { list, nlst } from "./list.js";
+import { mkd } from "./mkd.js";
+import { noop } from "./noop.js";
+import { opts } from "./opts.js";
+import { pass } from "./pass.js";
+import { pasv } from "./pasv.js";
+import { pbsz } from "./pbsz.js";
+import { prot } from "./prot.js";
+import { pwd } from "./pwd.js";
+import { quit } from "./quit.js";
+import { retr } from "./retr.js";
+import { rmd } from "./rmd.js";
+import { size } from "./size.js";
+import { stor } from "./stor.js";
+import { syst } from "./syst.js";
+import { type } from "./type.js";
+import { user } from "./user.js";
+
+export type { Command } from "./command.js";
+export type CommandTable = ReadonlyMap<string, Command>;
+
+/** Every verb the engine answers, by name. XPWD/XMKD/… are the RFC 775 aliases some clients still send. */
+export function createCommandTable(): CommandTable {
+  const table = new Map<string, Command>();
+  const add = (command: Command, ...aliases: string[]) => {
+    for (const verb of [command.verb, ...aliases]) table.set(verb, command);
+  };
+  for (const command of [authTls, cdup, cwd, dele, epsv, feat, list, mkd, nlst, noop, opts, pass, pasv, pbsz, prot, pwd, quit, retr, rmd, size, stor, syst, type, user]) {
+    add(command);
+  }
+  add(pwd, "XPWD");
+  add(cwd, "XCWD");
+  add(cdup, "XCUP");
+  add(mkd, "XMKD");
+  add(rmd, "XRMD");
+  add(createHelp(() => table));
+  return table;
+}

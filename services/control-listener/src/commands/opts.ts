@@ -1,0 +1,14 @@
+import type { Command } from "./command.js";
+
+/** OPTS UTF8 ON (RFC 2640): paths are always UTF-8 here, so turning it on is a no-op. */
+export const opts: Command = {
+  verb: "OPTS",
+  beforeLogin: true,
+  syntax: "OPTS <sp> UTF8 ON",
+  run(session, argument) {
+    const [option, value = ""] = argument.trim().toUpperCase().split(/\s+/);
+    if (option === "UTF8" && (value === "ON" || value === "")) return session.reply(200, "Always in UTF8 mode.");
+    if (option === "UTF8" && value === "OFF") return session.reply(504, "UTF8 cannot be turned off.");
+    session.reply(501, "Option not understood.");
+  },
+};

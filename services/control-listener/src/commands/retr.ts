@@ -1,0 +1,32 @@
+import { storage } from "@wharf/contracts";
+import { sendToClient, refuseClearData } from "../transfer.js";
+import type { Command } from "./command.js";
+
+/** RETR: streams a stored file to the client. */
+export const retr: Command = {
+  verb: "RETR",
+  syntax: "RETR <sp> path",
+  async run(session, argument) {
+    if (!argument) return session.reply(501, "RETR needs a file name.");
+    if (refuseClearData(session)) return;
+    const location = session.location(argument);
+    const entry = await session.deps.storage.stat(location);
+    if (entry.type !== storage.EntryType.ENTRY_TYPE_FILE) return session.reply(550, "Failed to open file.");
+    const data = await session.openDataConnection(`Opening ${session.type === "I" ? "BINARY" : "ASCII"} mode data connection (${entry.size} bytes).`);
+    if (!data) return;
+    const { metrics } = session.deps;
+    const started = Date.now();
+    try {
+      const bytes = await sendToClient(data.socket, session.deps.storage.read(location));
+      metrics.transfers.inc({ port: session.portAlias, direction: "download", outcome: "ok" });
+      metrics.transferBytes.inc({ port: session.portAlias, direction: "download" }, bytes);
+      session.log.info({ path: location.path, bytes, ms: Date.now() - started, direction: "download" }, "transfer complete");
+      session.reply(226, "Transfer complete.");
+    } catch (error) {
+      data.socket.destroy();
+      metrics.transfers.inc({ port: session.portAlias, direction: "download", outcome: "failed" });
+      session.log.info({ path: location.path, err: String(error), direction: "download" }, "transfer failed");
+      throw error;
+    }
+  },
+};

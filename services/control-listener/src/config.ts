@@ -1,0 +1,70 @@
+import { booleanFlag, commonEnv, commonSettings, durationMs, filePath, hostPort, portRange, tcpPort } from "@wharf/config";
+import { z } from "zod";
+
+export const ListenerConfig = z
+  .object({
+    ...commonEnv,
+    // Address and port of the explicit-FTPS control port.
+    WHARF_FTP_HOST: z.string().min(1).default("0.0.0.0"),
+    WHARF_FTP_PORT: tcpPort.default(2121),
+    // The port's alias (webMethods' "alias"): 1-255 of [A-Za-z0-9_.-]; used in logs, metrics and events.
+    WHARF_FTP_PORT_ALIAS: z.string().regex(/^[A-Za-z0-9_.-]{1,255}$/, { message: "must be 1-255 of A-Z a-z 0-9 _ . -" }).default("ftps"),
+    // Passive data ports, "low-high"; each PASV/EPSV draws one at random.
+    WHARF_FTP_PASSIVE_PORTS: portRange.prefault("30000-30999"),
+    // The IPv4 address announced in 227 replies (behind NAT); by default the control connection's local address.
+    WHARF_FTP_PASSIVE_ADDRESS: z.ipv4().optional(),
+    // Certificate chain and private key (PEM) of the port.
+    WHARF_TLS_CERT_FILE: filePath,
+    WHARF_TLS_KEY_FILE: filePath,
+    // Refuse USER before AUTH TLS (530); no credential then reaches auth.
+    WHARF_FTP_SECURE_CLIENTS_ONLY: booleanFlag.default(true),
+    // Refuse clear data connections: PROT C gets 534, a transfer without PROT P gets 521.
+    WHARF_FTP_REQUIRE_PROTECTED_DATA: booleanFlag.default(true),
+    // A session must log in within this time (absolute, not reset by traffic).
+    WHARF_FTP_LOGIN_TIMEOUT_MS: durationMs.default(60_000),
+    // A logged-in session with no command for this long gets 421.
+    WHARF_FTP_IDLE_TIMEOUT_MS: durationMs.default(300_000),
+    // Time for a client to open the data connection and finish its TLS handshake.
+    WHARF_FTP_DATA_TIMEOUT_MS: durationMs.default(30_000),
+    // Delay before answering a failed PASS (slows password guessing; good logins are not delayed).
+    WHARF_FTP_FAILED_LOGIN_DELAY_MS: durationMs.default(1_000),
+    // Failed PASS attempts per connection before 421 and close.
+    WHARF_FTP_MAX_LOGIN_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
+    // Longest command line in bytes (RFC 959 leaves it to the server; vsftpd uses 4096).
+    WHARF_FTP_MAX_LINE_BYTES: z.coerce.number().int().min(512).max(65_536).default(4_096),
+    // Storage's gRPC address.
+    WHARF_STORAGE_ADDRESS: hostPort.default("127.0.0.1:50151"),
+    // How long a login may wait for auth.
+    WHARF_AUTH_TIMEOUT_MS: durationMs.default(10_000),
+    // Port of /metrics, /healthz and /readyz.
+    WHARF_LISTENER_METRICS_PORT: tcpPort.default(9101),
+    // OTLP/HTTP endpoint for traces; unset means no export.
+    OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
+  })
+  .transform((env) => ({
+    ...commonSettings(env),
+    port: {
+      alias: env.WHARF_FTP_PORT_ALIAS,
+      host: env.WHARF_FTP_HOST,
+      port: env.WHARF_FTP_PORT,
+      passivePorts: env.WHARF_FTP_PASSIVE_PORTS,
+      passiveAddress: env.WHARF_FTP_PASSIVE_ADDRESS,
+      certFile: env.WHARF_TLS_CERT_FILE,
+      keyFile: env.WHARF_TLS_KEY_FILE,
+      secureClientsOnly: env.WHARF_FTP_SECURE_CLIENTS_ONLY,
+      requireProtectedData: env.WHARF_FTP_REQUIRE_PROTECTED_DATA,
+      loginTimeoutMs: env.WHARF_FTP_LOGIN_TIMEOUT_MS,
+      idleTimeoutMs: env.WHARF_FTP_IDLE_TIMEOUT_MS,
+      dataTimeoutMs: env.WHARF_FTP_DATA_TIMEOUT_MS,
+      failedLoginDelayMs: env.WHARF_FTP_FAILED_LOGIN_DELAY_MS,
+      maxLoginAttempts: env.WHARF_FTP_MAX_LOGIN_ATTEMPTS,
+      maxLineBytes: env.WHARF_FTP_MAX_LINE_BYTES,
+    },
+    storageAddress: env.WHARF_STORAGE_ADDRESS,
+    authTimeoutMs: env.WHARF_AUTH_TIMEOUT_MS,
+    metricsPort: env.WHARF_LISTENER_METRICS_PORT,
+    otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+  }));
+export type ListenerConfig = z.output<typeof ListenerConfig>;
+/** The settings of one FTP port (today one; the port model of DESIGN.md §3 makes it many). */
+export type PortSettings = ListenerConfig["port"];

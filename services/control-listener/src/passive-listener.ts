@@ -1,0 +1,95 @@
+import { randomInt } from "node:crypto";
+import { createServer, type Server, type Socket } from "node:net";
+
+export interface PassiveOptions {
+  /** The local address to bind (the control connection's local address). */
+  host: string;
+  range: { low: number; high: number };
+  /** Only a connection from this address is the client's; any other is dropped. */
+  expectedPeer: string;
+  /** Called for each foreign connection that was dropped (for logs and metrics). */
+  onForeign: (peer: string | undefined) => void;
+}
+
+/** Strips the IPv4-mapped prefix so "::ffff:127.0.0.1" and "127.0.0.1" compare equal. */
+export function plainAddress(address: string | undefined): string | undefined {
+  return address?.startsWith("::ffff:") ? address.slice(7) : address;
+}
+
+const BIND_TRIES = 50;
+
+/**
+ * A passive data port for one transfer. The port is drawn at random from the
+ * range (RFC 2577 §8: no predictable ports). A connection from another address
+ * than the control peer is closed at once, without a byte, and the port keeps
+ * waiting for the real client (pure-ftpd's behaviour), so a port-stealer cannot
+ * break the victim's session.
+ */
+export class PassiveListener {
+  readonly port: number;
+  private socket: Socket | undefined;
+  private waiter: ((socket: Socket) => void) | undefined;
+
+  private constructor(
+    private readonly server: Server,
+    port: number,
+  ) {
+    this.port = port;
+  }
+
+  static async open(options: PassiveOptions): Promise<PassiveListener> {
+    const size = options.range.high - options.range.low + 1;
+    for (let attempt = 0; attempt < Math.min(BIND_TRIES, size); attempt++) {
+      const port = options.range.low + randomInt(size);
+      const server = createServer({ pauseOnConnect: true });
+      const bound = await new Promise<boolean>((resolve) => {
+        server.once("error", () => resolve(false));
+        server.listen({ port, host: options.host, backlog: 4, exclusive: true }, () => resolve(true));
+      });
+      if (!bound) continue;
+      const listener = new PassiveListener(server, port);
+      server.on("connection", (socket) => listener.onConnection(socket, options));
+      return listener;
+    }
+    throw new Error("no free passive port in the configured range");
+  }
+
+  private onConnection(socket: Socket, options: PassiveOptions): void {
+    const peer = plainAddress(socket.remoteAddress);
+    if (this.socket || peer !== options.expectedPeer) {
+      socket.destroy();
+      if (!this.socket) options.onForeign(peer);
+      return;
+    }
+    this.socket = socket;
+    this.server.close();
+    this.waiter?.(socket);
+  }
+
+  /** The client's data connection, as soon as it is there (it may arrive before the transfer command). */
+  accept(timeoutMs: number): Promise<Socket> {
+    if (this.socket) return Promise.resolve(this.socket);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiter = undefined;
+        reject(new Error("data connection timed out"));
+      }, timeoutMs);
+      this.waiter = (socket) => {
+        clearTimeout(timer);
+        resolve(socket);
+      };
+    });
+  }
+
+  /** Releases the port; a data connection that was taken is left to its transfer. */
+  close(): void {
+    this.server.close();
+    if (this.waiter) this.waiter = undefined;
+  }
+
+  /** Releases the port and drops an accepted connection nobody used. */
+  discard(): void {
+    this.close();
+    this.socket?.destroy();
+  }
+}

@@ -1,0 +1,341 @@
+import { randomUUID } from "node:crypto";
+import type { Socket } from "node:net";
+import { TLSSocket } from "node:tls";
+import { type auth, type StorageClient, type StorageLocation, WharfError } from "@wharf/contracts";
+import type { Logger } from "@wharf/telemetry";
+import type { AuthClient } from "./auth-client.js";
+import { isTlsMechanism } from "./commands/auth.js";
+import type { CommandTable } from "./commands/index.js";
+import { CommandFramer } from "./command-framer.js";
+import { type ParsedCommand, parseCommand } from "./command-parser.js";
+import type { PortSettings } from "./config.js";
+import type { ListenerMetrics } from "./metrics.js";
+import { type PassiveListener, plainAddress } from "./passive-listener.js";
+import { formatReply } from "./reply.js";
+import { replyFor } from "./reply-codes.js";
+import type { PortTls } from "./tls-contexts.js";
+import { resolveVirtualPath } from "./virtual-path.js";
+
+export interface SessionDeps {
+  settings: PortSettings;
+  tls: PortTls;
+  auth: AuthClient;
+  storage: StorageClient;
+  commands: CommandTable;
+  metrics: ListenerMetrics;
+  log: Logger;
+}
+
+/** A data connection ready for bytes: TLS already negotiated when PROT P is on. */
+export interface DataConnection {
+  socket: Socket;
+  tls: boolean;
+}
+
+const TLS_HANDSHAKE_TIMEOUT_MS = 30_000;
+
+/**
+ * One FTP control connection, run as an actor: lines are framed from the
+ * socket into a mailbox and handled one at a time, in order. The session owns
+ * its state (login, folder, TLS, protection level, passive port) and its
+ * timers; commands (one file per verb) act on it.
+ */
+export class FtpSession {
+  readonly id = randomUUID().replaceAll("-", "").slice(0, 16);
+  readonly remoteAddress: string;
+  readonly localAddress: string;
+  log: Logger;
+
+  // Protocol state (RFC 959, RFC 4217).
+  secure = false;
+  pbszDone = false;
+  protection: "C" | "P" = "C";
+  pendingUser: string | undefined;
+  user: auth.User | undefined;
+  failedLogins = 0;
+  cwd = "/";
+  type: "A" | "I" = "A";
+  renameFrom: string | undefined;
+  passive: PassiveListener | undefined;
+  epsvAll = false;
+
+  private socket: Socket;
+  private readonly framer: CommandFramer;
+  private readonly mailbox: ParsedCommand[] = [];
+  private running = false;
+  private ended = false;
+  private tooLongLines = 0;
+  private awaitingTls = false;
+  private loginTimer: NodeJS.Timeout | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private readonly dataSockets = new Set<Socket>();
+  private markClosed!: () => void;
+  /** Resolves once the control connection is gone. */
+  readonly closed: Promise<void> = new Promise((resolve) => {
+    this.markClosed = resolve;
+  });
+
+  constructor(
+    socket: Socket,
+    readonly deps: SessionDeps,
+  ) {
+    this.socket = socket;
+    this.remoteAddress = plainAddress(socket.remoteAddress) ?? "unknown";
+    this.localAddress = plainAddress(socket.localAddress) ?? "0.0.0.0";
+    this.framer = new CommandFramer(deps.settings.maxLineBytes);
+    this.log = deps.log.child({ connId: this.id, remote: this.remoteAddress });
+  }
+
+  get settings(): PortSettings {
+    return this.deps.settings;
+  }
+
+  get portAlias(): string {
+    return this.deps.settings.alias;
+  }
+
+  start(): void {
+    this.deps.metrics.sessionsOpened.inc({ port: this.portAlias });
+    this.deps.metrics.sessionsActive.inc({ port: this.portAlias });
+    this.attach(this.socket);
+    this.socket.once("close", () => this.cleanup());
+    this.loginTimer = setTimeout(() => this.closeWith(421, "Login timeout."), this.settings.loginTimeoutMs);
+    this.log.info({ port: this.portAlias }, "session opened");
+    this.reply(220, "Wharf FTPS gateway ready.");
+  }
+
+  /** Sends one reply (a string[] becomes a multi-line reply). */
+  reply(code: number, text: string | readonly string[]): void {
+    if (this.ended || this.socket.destroyed) return;
+    this.socket.write(formatReply(code, text));
+  }
+
+  /** Sends the FTP reply that stands for an error (the one mapping, in reply-codes.ts). */
+  replyError(error: unknown): void {
+    const { code, text } = replyFor(error);
+    this.reply(code, text);
+  }
+
+  /** Replies, then closes the control connection (and with it every data connection). */
+  closeWith(code: number, text: string): void {
+    this.reply(code, text);
+    this.close();
+  }
+
+  close(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), 2_000).unref();
+    for (const data of this.dataSockets) data.destroy();
+  }
+
+  get isClosed(): boolean {
+    return this.ended;
+  }
+
+  /** Marks the session logged in. */
+  loggedIn(user: auth.User): void {
+    this.user = user;
+    this.pendingUser = undefined;
+    this.failedLogins = 0;
+    clearTimeout(this.loginTimer);
+    this.log = this.deps.log.child({ connId: this.id, remote: this.remoteAddress, user: user.name });
+    this.touch();
+  }
+
+  /**
+   * Switches the control connection to TLS right after the 234: the plaintext
+   * reader is detached and its buffer dropped in the same tick, so bytes sent
+   * in the clear after AUTH (a pipelined command, an attack) are never read as
+   * commands. A failed handshake drops the connection, with no plaintext reply.
+   */
+  upgradeToTls(): void {
+    const plain = this.socket;
+    plain.removeAllListeners("data");
+    this.awaitingTls = false;
+    this.framer.reset();
+    this.mailbox.length = 0;
+    const secure = new TLSSocket(plain, { isServer: true, secureContext: this.deps.tls.context });
+    const timer = setTimeout(() => secure.destroy(), TLS_HANDSHAKE_TIMEOUT_MS);
+    secure.once("secure", () => {
+      clearTimeout(timer);
+      this.secure = true;
+      this.log.debug({ protocol: secure.getProtocol(), cipher: secure.getCipher().name }, "control connection secured");
+    });
+    secure.on("error", (error) => {
+      clearTimeout(timer);
+      this.log.info({ err: error.message }, "control TLS failed; closing");
+      secure.destroy();
+    });
+    secure.once("close", () => {
+      clearTimeout(timer);
+      plain.destroy();
+    });
+    this.socket = secure;
+    this.attach(secure);
+    // RFC 4217 §4.2: after AUTH the session starts over, as after REIN.
+    this.pendingUser = undefined;
+    this.user = undefined;
+    this.cwd = "/";
+    this.type = "A";
+    this.renameFrom = undefined;
+    this.resetPassive();
+  }
+
+  /** Where a path argument points for this user: their root and the path resolved against the current folder. */
+  location(argument: string): StorageLocation {
+    if (!this.user) throw new WharfError("WHARF_PERMISSION_DENIED", "not logged in");
+    return { root: this.user.home, path: resolveVirtualPath(this.cwd, argument) };
+  }
+
+  /** Drops the passive port, if any. */
+  resetPassive(): void {
+    this.passive?.discard();
+    this.passive = undefined;
+  }
+
+  /**
+   * Takes the data connection for a transfer: waits for the client's connection
+   * to the passive port, sends the 1xx, then (PROT P) waits for its TLS
+   * handshake. The 150 goes out before the handshake is awaited, because some
+   * clients (ftplib, lftp) start TLS only after the 150 while others (curl,
+   * basic-ftp) start it at once. Replies 425/522 itself and returns undefined
+   * when there is no usable connection.
+   */
+  async openDataConnection(preliminary: string): Promise<DataConnection | undefined> {
+    const passive = this.passive;
+    this.passive = undefined;
+    if (!passive) {
+      this.reply(425, "Use PASV or EPSV first.");
+      return undefined;
+    }
+    let raw: Socket;
+    try {
+      raw = await passive.accept(this.settings.dataTimeoutMs);
+    } catch {
+      passive.discard();
+      this.reply(425, "Can't open data connection.");
+      return undefined;
+    }
+    passive.close();
+    if (this.ended) {
+      raw.destroy();
+      return undefined;
+    }
+    const useTls = this.protection === "P";
+    const socket = useTls ? new TLSSocket(raw, { isServer: true, secureContext: this.deps.tls.context }) : raw;
+    this.track(socket);
+    // The passive server accepts paused; a TLS wrap starts reading by itself.
+    if (!useTls) raw.resume();
+    this.reply(150, preliminary);
+    if (!useTls) return { socket, tls: false };
+    const secured = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), this.settings.dataTimeoutMs);
+      socket.once("secure", () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+      socket.once("error", () => {
+        clearTimeout(timer);
+        resolve(false);
+      });
+      socket.once("close", () => {
+        clearTimeout(timer);
+        resolve(false);
+      });
+    });
+    if (!secured) {
+      socket.destroy();
+      this.reply(522, "Data connection TLS negotiation failed.");
+      return undefined;
+    }
+    return { socket, tls: true };
+  }
+
+  private track(socket: Socket): void {
+    this.dataSockets.add(socket);
+    socket.on("error", () => undefined);
+    socket.once("close", () => this.dataSockets.delete(socket));
+  }
+
+  private attach(socket: Socket): void {
+    socket.on("data", (chunk: Buffer) => this.onBytes(chunk));
+    socket.on("error", (error) => this.log.debug({ err: error.message }, "control connection error"));
+  }
+
+  private onBytes(chunk: Buffer): void {
+    if (this.ended || this.awaitingTls) return;
+    for (const item of this.framer.push(chunk)) {
+      if (item.kind === "too-long") {
+        this.tooLongLines += 1;
+        if (this.tooLongLines > 1) return this.closeWith(421, "Command line too long; closing.");
+        this.enqueue({ verb: "\0TOO_LONG", argument: "" });
+        continue;
+      }
+      const command = parseCommand(item.bytes) ?? { verb: "\0BAD_UTF8", argument: "" };
+      if (command.verb === "AUTH" && !this.secure && isTlsMechanism(command.argument)) {
+        // Nothing after AUTH TLS may be read in the clear: drop what follows until the handler switches to TLS.
+        // (Set before enqueueing: the handler may run, and switch, synchronously inside enqueue.)
+        this.awaitingTls = true;
+        this.framer.reset();
+        this.enqueue(command);
+        return;
+      }
+      this.enqueue(command);
+    }
+  }
+
+  private enqueue(command: ParsedCommand): void {
+    this.mailbox.push(command);
+    if (!this.running) void this.drainMailbox();
+  }
+
+  private async drainMailbox(): Promise<void> {
+    this.running = true;
+    try {
+      for (let command = this.mailbox.shift(); command && !this.ended; command = this.mailbox.shift()) {
+        this.touch();
+        await this.dispatch(command);
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async dispatch({ verb, argument }: ParsedCommand): Promise<void> {
+    if (verb === "\0TOO_LONG") return this.reply(500, "Command line too long.");
+    if (verb === "\0BAD_UTF8") return this.reply(501, "Command is not valid UTF-8.");
+    const command = this.deps.commands.get(verb);
+    this.deps.metrics.commands.inc({ port: this.portAlias, command: command ? verb : "OTHER" });
+    if (!command) return this.reply(500, "Unknown command.");
+    if (!command.beforeLogin && !this.user) return this.reply(530, "Please login with USER and PASS.");
+    try {
+      await command.run(this, argument);
+    } catch (error) {
+      this.log.debug({ verb, err: error }, "command failed");
+      this.replyError(error);
+    }
+  }
+
+  private touch(): void {
+    clearTimeout(this.idleTimer);
+    if (!this.user) return;
+    this.idleTimer = setTimeout(() => {
+      // A transfer in progress is not idleness.
+      if (this.running) return this.touch();
+      this.closeWith(421, "Timeout.");
+    }, this.settings.idleTimeoutMs);
+  }
+
+  private cleanup(): void {
+    this.ended = true;
+    this.markClosed();
+    clearTimeout(this.loginTimer);
+    clearTimeout(this.idleTimer);
+    this.resetPassive();
+    for (const data of this.dataSockets) data.destroy();
+    this.deps.metrics.sessionsActive.dec({ port: this.portAlias });
+    this.log.info("session closed");
+  }
+}

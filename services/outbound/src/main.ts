@@ -1,0 +1,27 @@
+import { connectBus, ensureStream } from "@wharf/bus";
+import { loadConfig } from "@wharf/config";
+import { streams } from "@wharf/contracts";
+import { createReadiness, onShutdown } from "@wharf/lifecycle";
+import { createLogger, createMetricsRegistry, startHealthServer, startTracing } from "@wharf/telemetry";
+import { OutboundConfig } from "./config.js";
+import { startOutboundService } from "./service.js";
+
+const config = loadConfig(OutboundConfig);
+const log = createLogger({ service: "outbound", level: config.logLevel });
+const tracing = startTracing({ service: "wharf-outbound", otlpEndpoint: config.otlpEndpoint });
+const registry = createMetricsRegistry("outbound");
+const readiness = createReadiness();
+const health = await startHealthServer({ port: config.metricsPort, registry, isReady: readiness.isReady });
+const nc = await connectBus({ url: config.natsUrl, name: "wharf-outbound" }, log);
+await ensureStream(nc, streams.events);
+const consumer = await startOutboundService({ nc, log, registry });
+
+readiness.set(true);
+onShutdown({ log, graceMs: config.shutdownGraceMs }, [
+  ["readiness", () => readiness.set(false)],
+  ["consumer", () => consumer.stop()],
+  ["nats", () => nc.drain()],
+  ["tracing", () => tracing.shutdown()],
+  ["health", () => health.close()],
+]);
+log.info({ metricsPort: health.port }, "outbound ready");
