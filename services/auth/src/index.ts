@@ -2,3 +2,4 @@ export * from "./password-hash.js";
 export * from "./user-record.js";
 export * from "./user-store.js";
 export * from "./config.js";
+export * from "./service.js";

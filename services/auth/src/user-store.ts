@@ -21,7 +21,7 @@ export async function createUserStore(nc: NatsConnection, { replicas = 1 } = {})
     get: async (name) => {
       if (!isValidUserName(name)) return undefined;
       const entry = await kv.get(name);
-      if (!entry || entry.operation !== "PUT") return undefined;
+      if (entry?.operation !== "PUT") return undefined;
       const parsed = UserRecord.safeParse(entry.json());
       return parsed.success ? parsed.data : undefined;
     },

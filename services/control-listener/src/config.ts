@@ -20,6 +20,8 @@ export const ListenerConfig = z
     WHARF_FTP_SECURE_CLIENTS_ONLY: booleanFlag.default(true),
     // Refuse clear data connections: PROT C gets 534, a transfer without PROT P gets 521.
     WHARF_FTP_REQUIRE_PROTECTED_DATA: booleanFlag.default(true),
+    // How an upload over TLS must end: "strict" needs the TLS close_notify; "lenient" also takes a bare FIN after the data.
+    WHARF_FTP_UPLOAD_END_POLICY: z.enum(["lenient", "strict"]).default("lenient"),
     // A session must log in within this time (absolute, not reset by traffic).
     WHARF_FTP_LOGIN_TIMEOUT_MS: durationMs.default(60_000),
     // A logged-in session with no command for this long gets 421.
@@ -53,6 +55,7 @@ export const ListenerConfig = z
       keyFile: env.WHARF_TLS_KEY_FILE,
       secureClientsOnly: env.WHARF_FTP_SECURE_CLIENTS_ONLY,
       requireProtectedData: env.WHARF_FTP_REQUIRE_PROTECTED_DATA,
+      uploadEndPolicy: env.WHARF_FTP_UPLOAD_END_POLICY,
       loginTimeoutMs: env.WHARF_FTP_LOGIN_TIMEOUT_MS,
       idleTimeoutMs: env.WHARF_FTP_IDLE_TIMEOUT_MS,
       dataTimeoutMs: env.WHARF_FTP_DATA_TIMEOUT_MS,

@@ -8,7 +8,7 @@ export function formatReply(code: number, text: string | readonly string[]): str
   if (lines.length <= 1) return `${code} ${lines[0] ?? ""}\r\n`;
   const last = lines.pop() as string;
   const [first, ...middle] = lines;
-  return [`${code}-${first}`, ...middle.map((line) => ` ${line}`), `${code} ${last}`].join("\r\n") + "\r\n";
+  return [`${code}-${first}`, ...middle.map((line) => ` ${line}`), `${code} ${last}`, ""].join("\r\n");
 }
 
 /** Quotes a path for a 257 reply: the path between double quotes, inner quotes doubled (RFC 959 appendix II). */

@@ -14,6 +14,7 @@ import { type PassiveListener, plainAddress } from "./passive-listener.js";
 import { formatReply } from "./reply.js";
 import { replyFor } from "./reply-codes.js";
 import type { PortTls } from "./tls-contexts.js";
+import { type StreamEnd, wrapUploadTls } from "./upload-tls.js";
 import { resolveVirtualPath } from "./virtual-path.js";
 
 export interface SessionDeps {
@@ -30,6 +31,8 @@ export interface SessionDeps {
 export interface DataConnection {
   socket: Socket;
   tls: boolean;
+  /** For uploads: how the client ended the stream, given whether reading it ended cleanly. */
+  streamEnd(endedCleanly: boolean): StreamEnd;
 }
 
 const TLS_HANDSHAKE_TIMEOUT_MS = 30_000;
@@ -203,7 +206,7 @@ export class FtpSession {
    * basic-ftp) start it at once. Replies 425/522 itself and returns undefined
    * when there is no usable connection.
    */
-  async openDataConnection(preliminary: string): Promise<DataConnection | undefined> {
+  async openDataConnection(preliminary: string, direction: "upload" | "download" = "download"): Promise<DataConnection | undefined> {
     const passive = this.passive;
     this.passive = undefined;
     if (!passive) {
@@ -224,33 +227,39 @@ export class FtpSession {
       return undefined;
     }
     const useTls = this.protection === "P";
-    const socket = useTls ? new TLSSocket(raw, { isServer: true, secureContext: this.deps.tls.context }) : raw;
+    let reset = false;
+    raw.once("error", () => {
+      reset = true;
+    });
+    const plainEnd = (clean: boolean): StreamEnd => (reset ? "reset" : clean ? "fin" : "open");
+    const upload = useTls && direction === "upload" ? wrapUploadTls(raw, this.deps.tls.context) : undefined;
+    const socket = upload?.socket ?? (useTls ? new TLSSocket(raw, { isServer: true, secureContext: this.deps.tls.context }) : raw);
+    const streamEnd = upload ? upload.streamEnd : plainEnd;
     this.track(socket);
     // The passive server accepts paused; a TLS wrap starts reading by itself.
     if (!useTls) raw.resume();
     this.reply(150, preliminary);
-    if (!useTls) return { socket, tls: false };
-    const secured = await new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(false), this.settings.dataTimeoutMs);
-      socket.once("secure", () => {
+    if (!useTls) return { socket, tls: false, streamEnd };
+    const failure = await new Promise<string | undefined>((resolve) => {
+      const timer = setTimeout(() => resolve("timeout"), this.settings.dataTimeoutMs);
+      const done = (why: string | undefined) => () => {
         clearTimeout(timer);
-        resolve(true);
-      });
-      socket.once("error", () => {
-        clearTimeout(timer);
-        resolve(false);
-      });
-      socket.once("close", () => {
-        clearTimeout(timer);
-        resolve(false);
-      });
+        resolve(why);
+      };
+      socket.once("secure", done(undefined));
+      // A client that sends its Finished and close_notify at once (an empty upload) can make
+      // Node end the socket before it emits 'secure'; a negotiated protocol at 'end' proves the handshake.
+      socket.once("end", () => done((socket as TLSSocket).getProtocol() ? undefined : "closed before the TLS handshake")());
+      socket.once("error", (error) => done(`error ${error.message}`)());
+      socket.once("close", done("closed"));
     });
-    if (!secured) {
+    if (failure) {
       socket.destroy();
+      this.log.info({ reason: failure }, "data connection TLS negotiation failed");
       this.reply(522, "Data connection TLS negotiation failed.");
       return undefined;
     }
-    return { socket, tls: true };
+    return { socket, tls: true, streamEnd };
   }
 
   private track(socket: Socket): void {
@@ -269,7 +278,10 @@ export class FtpSession {
     for (const item of this.framer.push(chunk)) {
       if (item.kind === "too-long") {
         this.tooLongLines += 1;
-        if (this.tooLongLines > 1) return this.closeWith(421, "Command line too long; closing.");
+        if (this.tooLongLines > 1) {
+          this.closeWith(421, "Command line too long; closing.");
+          return;
+        }
         this.enqueue({ verb: "\0TOO_LONG", argument: "" });
         continue;
       }

@@ -44,11 +44,22 @@ export async function sendToClient(socket: Socket, source: AsyncIterable<Uint8Ar
   return bytes;
 }
 
-/** Yields the client's bytes from the data connection; a reset or a dropped connection throws WHARF_TRANSFER_ABORTED. */
-export async function* receiveFromClient(socket: Socket): AsyncGenerator<Buffer> {
-  try {
-    for await (const chunk of socket) yield chunk as Buffer;
-  } catch (error) {
-    throw new WharfError("WHARF_TRANSFER_ABORTED", "data connection lost", { cause: error });
+/**
+ * Reads the client's bytes from the data connection and hands each chunk to
+ * `onChunk` (awaited, so a slow storage slows the client down). Resolves true
+ * when the stream ended cleanly and false when it failed (reset, premature
+ * close); an error thrown by `onChunk` (storage refused) propagates.
+ */
+export async function receiveUpload(socket: Socket, onChunk: (chunk: Buffer) => Promise<void>): Promise<boolean> {
+  const reader = socket[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  for (;;) {
+    let next: IteratorResult<Buffer>;
+    try {
+      next = await reader.next();
+    } catch {
+      return false;
+    }
+    if (next.done) return true;
+    await onChunk(next.value);
   }
 }

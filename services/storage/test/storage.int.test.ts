@@ -4,11 +4,10 @@ import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { jetstreamManager } from "@nats-io/jetstream";
 import { connectBus, ensureStream, type NatsConnection } from "@wharf/bus";
 import { createStorageClient, type StorageClient, streams, subjects, WharfError } from "@wharf/contracts";
 import { createLogger, createMetricsRegistry } from "@wharf/telemetry";
-import { startNatsServer, type TestNatsServer, waitFor } from "@wharf/testing";
+import { startNatsServer, streamMessages, type TestNatsServer, waitFor } from "@wharf/testing";
 import { createFileStore } from "../src/file-store.js";
 import { createStorageMetrics } from "../src/metrics.js";
 import { type StorageService, startStorageService } from "../src/service.js";
@@ -43,16 +42,8 @@ const loc = (path: string, root = "alice") => ({ root, path });
 const header = (path: string, root = "alice") => ({ location: loc(path, root), uploadId: `up-${++uploadSeq}-${Date.now()}`, user: root, sessionId: "s1", portAlias: "test" });
 
 async function eventsFor(path: string) {
-  const jsm = await jetstreamManager(nc);
-  const info = await jsm.streams.info(streams.events.name);
-  const found: Array<Record<string, unknown>> = [];
-  for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
-    const msg = await jsm.streams.getMessage(streams.events.name, { seq }).catch(() => undefined);
-    if (msg?.subject !== subjects.fileStored) continue;
-    const body = msg.json<Record<string, unknown>>();
-    if (body.path === path) found.push(body);
-  }
-  return found;
+  const messages = await streamMessages(nc, streams.events.name, subjects.fileStored);
+  return messages.map((message) => message.body).filter((body) => body.path === path);
 }
 
 const errorCode = (promise: Promise<unknown>) =>

@@ -23,7 +23,7 @@ export function createLoginHandler({ store, log, logins, decoyHash }: LoginDeps)
     const user = await store.get(request.username);
     const matches = await verifyPassword(request.password, user?.passwordHash ?? decoyHash);
     const context = { user: request.username, remote: request.remoteAddress, sessionId: request.sessionId, port: request.portAlias };
-    if (!user || !user.enabled || !matches) {
+    if (!user?.enabled || !matches) {
       logins.inc({ result: "refused" });
       log.info({ ...context, reason: !user ? "unknown user" : !user.enabled ? "disabled" : "wrong password" }, "login refused");
       throw new WharfError("WHARF_AUTH_INVALID_CREDENTIALS", "login incorrect");

@@ -1,8 +1,21 @@
 import { randomUUID } from "node:crypto";
 import { posix } from "node:path";
 import { storage, WharfError } from "@wharf/contracts";
-import { receiveFromClient, refuseClearData } from "../transfer.js";
+import type { StreamEnd } from "../upload-tls.js";
+import { receiveUpload, refuseClearData } from "../transfer.js";
 import type { Command } from "./command.js";
+
+/**
+ * Whether an upload that ended this way is complete. A reset is never complete.
+ * Over TLS, close_notify is the proof of a complete stream; a bare FIN counts
+ * only on a lenient port, because common clients (curl 7.x) end uploads with
+ * one (vsftpd's strict_ssl_read_eof is the strict choice).
+ */
+export function uploadComplete(end: StreamEnd, tls: boolean, policy: "lenient" | "strict"): boolean {
+  if (end === "close_notify") return true;
+  if (end !== "fin") return false;
+  return !tls || policy === "lenient";
+}
 
 /**
  * STOR: streams the client's bytes into storage. 226 is sent only after
@@ -27,7 +40,7 @@ export const stor: Command = {
       sessionId: session.id,
       portAlias: session.portAlias,
     });
-    const data = await session.openDataConnection("Ok to send data.");
+    const data = await session.openDataConnection("Ok to send data.", "upload");
     if (!data) {
       upload.cancel();
       return;
@@ -36,15 +49,20 @@ export const stor: Command = {
     const started = Date.now();
     let bytes = 0;
     try {
-      for await (const chunk of receiveFromClient(data.socket)) {
+      const clean = await receiveUpload(data.socket, async (chunk) => {
         bytes += chunk.byteLength;
         await Promise.race([upload.write(chunk), upload.failed]);
+      });
+      const end = data.streamEnd(clean);
+      // Our side of the close (a TLS close_notify): clients such as ftplib wait for it before reading the reply.
+      data.socket.end();
+      if (!uploadComplete(end, data.tls, session.settings.uploadEndPolicy) || session.isClosed) {
+        throw new WharfError("WHARF_TRANSFER_ABORTED", `upload ended by ${session.isClosed ? "closing the control connection" : end}`);
       }
-      if (session.isClosed) throw new WharfError("WHARF_TRANSFER_ABORTED", "control connection closed");
-      const result = await upload.finish(data.tls ? "tls_eof" : "fin");
+      const result = await upload.finish(end);
       metrics.transfers.inc({ port: session.portAlias, direction: "upload", outcome: "ok" });
       metrics.transferBytes.inc({ port: session.portAlias, direction: "upload" }, bytes);
-      session.log.info({ path: location.path, bytes, sha256: result.sha256, uploadId: result.uploadId, ms: Date.now() - started, direction: "upload" }, "transfer complete");
+      session.log.info({ path: location.path, bytes, sha256: result.sha256, uploadId: result.uploadId, streamEnd: end, ms: Date.now() - started, direction: "upload" }, "transfer complete");
       session.reply(226, "Transfer complete.");
     } catch (error) {
       upload.cancel();

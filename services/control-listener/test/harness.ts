@@ -1,0 +1,109 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type AuthService, createAuthService, createUserStore, hashPassword } from "@wharf/auth";
+import { connectBus, ensureStream, type NatsConnection } from "@wharf/bus";
+import { createStorageClient, streams, subjects } from "@wharf/contracts";
+import { createFileStore, createStorageMetrics, type StorageService, startStorageService } from "@wharf/storage";
+import { createLogger, createMetricsRegistry } from "@wharf/telemetry";
+import { makeTestCertificates, startNatsServer, streamMessages, type TestNatsServer } from "@wharf/testing";
+import type { Registry } from "prom-client";
+import { createAuthClient } from "../src/auth-client.js";
+import { createCommandTable } from "../src/commands/index.js";
+import type { PortSettings } from "../src/config.js";
+import { type FtpServer, startFtpServer } from "../src/ftp-server.js";
+import { createListenerMetrics } from "../src/metrics.js";
+import { loadPortTls } from "../src/tls-contexts.js";
+
+export const USER = "alice";
+export const PASSWORD = "correct horse battery staple";
+
+export interface ListenerStack {
+  port: number;
+  nc: NatsConnection;
+  dataDir: string;
+  registry: Registry;
+  ftp: FtpServer;
+  /** How many login requests reached the auth subject. */
+  authRequests(): number;
+  /** Bodies of the file.stored events for a path. */
+  eventsFor(path: string): Promise<Array<Record<string, unknown>>>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The listener with everything it talks to, in this process but over the real
+ * wires: a real nats-server with JetStream, auth on NATS, storage on gRPC, TLS
+ * with a throw-away CA. One user, alice.
+ */
+export async function startListenerStack(overrides: Partial<PortSettings> = {}): Promise<ListenerStack> {
+  const log = createLogger({ service: "listener-test", level: process.env.WHARF_TEST_LOG_LEVEL ?? "silent" });
+  const nats: TestNatsServer = await startNatsServer();
+  const nc = await connectBus({ url: nats.url, name: "listener-test" }, log);
+  await ensureStream(nc, streams.events);
+  const dataDir = await mkdtemp(join(tmpdir(), "wharf-listener-"));
+  const certs = await makeTestCertificates(join(dataDir, "certs"));
+
+  const store = await createFileStore(join(dataDir, "storage"));
+  const storage: StorageService = await startStorageService("127.0.0.1:0", { store, nc, log, metrics: createStorageMetrics(createMetricsRegistry("storage")) });
+  const argon2 = { memoryKiB: 8_192, passes: 1, parallelism: 1 };
+  const users = await createUserStore(nc);
+  await users.put({ name: USER, passwordHash: await hashPassword(PASSWORD, argon2), enabled: true, home: USER });
+  const auth: AuthService = await createAuthService({ nc, store: users, log, registry: createMetricsRegistry("auth"), argon2 });
+
+  let authRequests = 0;
+  const spy = nc.subscribe(subjects.authLogin, { callback: () => void authRequests++ });
+
+  const settings: PortSettings = {
+    alias: "test",
+    host: "127.0.0.1",
+    port: 0,
+    passivePorts: { low: 40_000, high: 49_999 },
+    passiveAddress: undefined,
+    certFile: certs.serverCertFile,
+    keyFile: certs.serverKeyFile,
+    secureClientsOnly: true,
+    requireProtectedData: true,
+    uploadEndPolicy: "lenient",
+    loginTimeoutMs: 10_000,
+    idleTimeoutMs: 60_000,
+    dataTimeoutMs: 5_000,
+    failedLoginDelayMs: 50,
+    maxLoginAttempts: 3,
+    maxLineBytes: 4_096,
+    ...overrides,
+  };
+  const registry = createMetricsRegistry("control-listener");
+  const storageClient = createStorageClient(storage.address);
+  const ftp = await startFtpServer(settings, {
+    settings,
+    tls: loadPortTls(settings),
+    auth: createAuthClient(nc, { timeoutMs: 5_000 }),
+    storage: storageClient,
+    commands: createCommandTable(),
+    metrics: createListenerMetrics(registry),
+    log,
+  });
+
+  return {
+    port: ftp.port,
+    nc,
+    dataDir,
+    registry,
+    ftp,
+    authRequests: () => authRequests,
+    eventsFor: async (path) =>
+      (await streamMessages(nc, streams.events.name, subjects.fileStored)).map((message) => message.body).filter((body) => body.path === path),
+    stop: async () => {
+      ftp.stopAccepting();
+      await ftp.closeSessions();
+      storageClient.close();
+      spy.unsubscribe();
+      await auth.stop();
+      await storage.stop(1_000);
+      await nc.close();
+      await nats.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
