@@ -73,7 +73,12 @@ export async function start(env: NodeJS.ProcessEnv = process.env): Promise<numbe
   let natsUrl = launcher.externalNatsUrl;
   if (!natsUrl) {
     try {
-      nats = await startNatsServerProcess({ storeDir: resolve(dataDir, "nats"), port: launcher.natsPort, onLog: (line) => process.stdout.write(`${"[nats-server]".padEnd(16)} ${line}\n`) });
+      nats = await startNatsServerProcess({
+        storeDir: resolve(dataDir, "nats"),
+        port: launcher.natsPort,
+        detached: true,
+        onLog: (line) => process.stdout.write(`${"[nats-server]".padEnd(16)} ${line}\n`),
+      });
     } catch (error) {
       if (error instanceof NatsServerMissingError) {
         process.stderr.write(`${INSTALL_NATS}\n`);
@@ -93,6 +98,10 @@ export async function start(env: NodeJS.ProcessEnv = process.env): Promise<numbe
     WHARF_TLS_KEY_FILE: tls.keyFile,
   };
   const services: ServiceProcess[] = [];
+  // The children run in their own process groups; if this process dies anyway, take them along.
+  process.once("exit", () => {
+    for (const child of [...services.map((service) => service.child), nats?.process]) child?.kill("SIGKILL");
+  });
   const stopAll = async () => {
     for (const service of [...services].reverse()) await service.stop(launcher.shutdownGraceMs);
     await nats?.stop();

@@ -15,7 +15,8 @@ export interface ServiceProcess {
  * launcher) and prefixes each of its log lines with its name.
  */
 export function spawnService(name: string, mainFile: string, env: NodeJS.ProcessEnv, write: (line: string) => void): ServiceProcess {
-  const child = spawn(process.execPath, ["--enable-source-maps", mainFile], { env, stdio: ["ignore", "pipe", "pipe"] });
+  // detached: a terminal's Ctrl-C reaches only the launcher, which stops the services in order.
+  const child = spawn(process.execPath, ["--enable-source-maps", mainFile], { env, stdio: ["ignore", "pipe", "pipe"], detached: true });
   const width = 16;
   const prefix = `[${name}]`.padEnd(width);
   for (const stream of [child.stdout, child.stderr]) {

@@ -1,0 +1,77 @@
+"""A partner's client built on Python's ftplib.FTP_TLS, for end-to-end tests.
+
+usage:
+  ftplib_client.py roundtrip HOST PORT USER PASSWORD LOCAL REMOTE OUT
+      AUTH TLS, PROT P, STOR LOCAL as REMOTE, NLST, RETR REMOTE into OUT
+  ftplib_client.py cut HOST PORT USER PASSWORD LOCAL REMOTE NBYTES
+      STOR REMOTE, send the first NBYTES of LOCAL, then reset the data connection
+  ftplib_client.py login HOST PORT USER PASSWORD
+      log in and quit
+
+Prints one JSON object with the replies seen.
+"""
+import ftplib
+import json
+import socket
+import ssl
+import struct
+import sys
+
+
+def connect(host: str, port: int, user: str, password: str) -> ftplib.FTP_TLS:
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    ftp = ftplib.FTP_TLS(context=context, timeout=30)
+    ftp.connect(host, port)
+    ftp.auth()
+    ftp.login(user, password)
+    ftp.prot_p()
+    return ftp
+
+
+def roundtrip(host, port, user, password, local, remote, out) -> dict:
+    ftp = connect(host, int(port), user, password)
+    with open(local, "rb") as source:
+        stored = ftp.storbinary(f"STOR {remote}", source)
+    names = ftp.nlst()
+    with open(out, "wb") as sink:
+        retrieved = ftp.retrbinary(f"RETR {remote}", sink.write)
+    ftp.quit()
+    return {"stor": stored, "nlst": names, "retr": retrieved}
+
+
+def cut(host, port, user, password, local, remote, nbytes) -> dict:
+    ftp = connect(host, int(port), user, password)
+    conn = ftp.transfercmd(f"STOR {remote}")
+    with open(local, "rb") as source:
+        conn.sendall(source.read(int(nbytes)))
+    # SO_LINGER 0: close with a TCP reset, the way a crashed client or a broken link ends.
+    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    conn.close()
+    try:
+        reply = ftp.voidresp()
+    except ftplib.Error as error:
+        reply = str(error)
+    names = ftp.nlst()
+    ftp.quit()
+    return {"reply": reply, "nlst": names}
+
+
+def login(host, port, user, password) -> dict:
+    try:
+        ftp = connect(host, int(port), user, password)
+    except ftplib.error_perm as error:
+        return {"error": str(error)}
+    ftp.quit()
+    return {"ok": True}
+
+
+def main() -> None:
+    command, *args = sys.argv[1:]
+    handlers = {"roundtrip": roundtrip, "cut": cut, "login": login}
+    print(json.dumps(handlers[command](*args)), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,87 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomInt } from "node:crypto";
+import { mkdtemp, readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { getFreePort } from "@wharf/testing";
+
+export interface RunningWharf {
+  process: ChildProcess;
+  dataDir: string;
+  ftpPort: number;
+  natsUrl: string;
+  metricsPorts: Record<"listener" | "auth" | "storage" | "outbound", number>;
+  password: string;
+  /** Everything the launcher printed, for assertions and for debugging a failure. */
+  output: string[];
+  /** Sends SIGTERM and resolves with the exit code. */
+  stop(): Promise<number | null>;
+}
+
+const launcher = fileURLToPath(new URL("../../../packages/cli/dist/src/main.js", import.meta.url));
+
+/**
+ * Starts Wharf exactly as `npm start` does (the same launcher, its own
+ * nats-server), on free ports and a fresh data folder, and waits for its
+ * "ready" line.
+ */
+export async function startWharf(): Promise<RunningWharf> {
+  const dataDir = await mkdtemp(join(tmpdir(), "wharf-e2e-"));
+  const [natsPort, ftpPort, grpcPort, listener, auth, storage, outbound] = await Promise.all(Array.from({ length: 7 }, () => getFreePort()));
+  const passiveLow = 20_000 + randomInt(200) * 100;
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    WHARF_DATA_DIR: dataDir,
+    WHARF_NATS_PORT: String(natsPort),
+    WHARF_FTP_HOST: "127.0.0.1",
+    WHARF_FTP_PORT: String(ftpPort),
+    WHARF_FTP_PASSIVE_PORTS: `${passiveLow}-${passiveLow + 99}`,
+    WHARF_STORAGE_GRPC_ADDRESS: `127.0.0.1:${grpcPort}`,
+    WHARF_STORAGE_ADDRESS: `127.0.0.1:${grpcPort}`,
+    WHARF_LISTENER_METRICS_PORT: String(listener),
+    WHARF_AUTH_METRICS_PORT: String(auth),
+    WHARF_STORAGE_METRICS_PORT: String(storage),
+    WHARF_OUTBOUND_METRICS_PORT: String(outbound),
+  };
+  delete env.NATS_URL;
+  delete env.WHARF_NATS_URL;
+  delete env.WHARF_TLS_CERT_FILE;
+  delete env.WHARF_TLS_KEY_FILE;
+  const child = spawn(process.execPath, [launcher, "start"], { env, stdio: ["ignore", "pipe", "pipe"] });
+  const output: string[] = [];
+  createInterface({ input: child.stderr }).on("line", (line) => output.push(line));
+  const lines = createInterface({ input: child.stdout });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`Wharf did not get ready:\n${output.join("\n")}`)), 60_000);
+    lines.on("line", (line) => {
+      output.push(line);
+      if (line.includes("Wharf is ready")) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`wharf start exited (${code}) before it was ready:\n${output.join("\n")}`));
+    });
+  });
+  const credentials = await readFile(join(dataDir, "demo-credentials.txt"), "utf8");
+  const password = /^password: (\S+)$/m.exec(credentials)?.[1];
+  if (!password) throw new Error("no password in demo-credentials.txt");
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  return {
+    process: child,
+    dataDir,
+    ftpPort,
+    natsUrl: `nats://127.0.0.1:${natsPort}`,
+    metricsPorts: { listener, auth, storage, outbound },
+    password,
+    output,
+    stop: async () => {
+      if (child.exitCode === null) child.kill("SIGTERM");
+      return exited;
+    },
+  };
+}
