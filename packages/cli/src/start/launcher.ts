@@ -103,7 +103,8 @@ export async function start(env: NodeJS.ProcessEnv = process.env): Promise<numbe
     for (const child of [...services.map((service) => service.child), nats?.process]) child?.kill("SIGKILL");
   });
   const stopAll = async () => {
-    for (const service of [...services].reverse()) await service.stop(launcher.shutdownGraceMs);
+    // A little longer than the services' own grace period, so they can finish theirs before a SIGKILL.
+    for (const service of [...services].reverse()) await service.stop(launcher.shutdownGraceMs + 2_000);
     await nats?.stop();
   };
 
