@@ -69,9 +69,25 @@ export async function start(env: NodeJS.ProcessEnv = process.env): Promise<numbe
       : await ensureSelfSignedCertificate(dataDir);
   if (tls.created) say(`made a self-signed TLS certificate: ${tls.certFile}`);
 
+  const natsUrl = launcher.externalNatsUrl ?? `nats://127.0.0.1:${launcher.natsPort}`;
+  const serviceEnv: NodeJS.ProcessEnv = {
+    ...env,
+    WHARF_NATS_URL: natsUrl,
+    WHARF_DATA_DIR: dataDir,
+    WHARF_TLS_CERT_FILE: tls.certFile,
+    WHARF_TLS_KEY_FILE: tls.keyFile,
+  };
+  let configs: ReturnType<typeof validateAll>;
+  try {
+    configs = validateAll(serviceEnv);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    return 78;
+  }
+
   let nats: NatsServerProcess | undefined;
-  let natsUrl = launcher.externalNatsUrl;
-  if (!natsUrl) {
+  if (!launcher.externalNatsUrl) {
     try {
       nats = await startNatsServerProcess({
         storeDir: resolve(dataDir, "nats"),
@@ -80,23 +96,12 @@ export async function start(env: NodeJS.ProcessEnv = process.env): Promise<numbe
         onLog: (line) => process.stdout.write(`${"[nats-server]".padEnd(16)} ${line}\n`),
       });
     } catch (error) {
-      if (error instanceof NatsServerMissingError) {
-        process.stderr.write(`${INSTALL_NATS}\n`);
-        return 1;
-      }
-      throw error;
+      process.stderr.write(error instanceof NatsServerMissingError ? `${INSTALL_NATS}\n` : `could not start nats-server: ${(error as Error).message}\n`);
+      return 1;
     }
-    natsUrl = nats.url;
-    say(`started nats-server with JetStream on ${natsUrl} (store: ${resolve(dataDir, "nats")})`);
+    say(`started nats-server with JetStream on ${nats.url} (store: ${resolve(dataDir, "nats")})`);
   }
 
-  const serviceEnv: NodeJS.ProcessEnv = {
-    ...env,
-    WHARF_NATS_URL: natsUrl,
-    WHARF_DATA_DIR: dataDir,
-    WHARF_TLS_CERT_FILE: tls.certFile,
-    WHARF_TLS_KEY_FILE: tls.keyFile,
-  };
   const services: ServiceProcess[] = [];
   // The children run in their own process groups; if this process dies anyway, take them along.
   process.once("exit", () => {
@@ -109,7 +114,6 @@ export async function start(env: NodeJS.ProcessEnv = process.env): Promise<numbe
   };
 
   try {
-    const configs = validateAll(serviceEnv);
     const nc = await connectBus({ url: natsUrl, name: "wharf-start" }, createLogger({ service: "wharf-start", level: "warn" }));
     const demo = await ensureDemoUser(nc, dataDir);
     await nc.close();
@@ -139,10 +143,9 @@ export async function start(env: NodeJS.ProcessEnv = process.env): Promise<numbe
     }
     say(`try: curl --ssl-reqd -k -u demo:PASSWORD -T somefile ftp://127.0.0.1:${ftp.port}/`);
   } catch (error) {
-    if (error instanceof ConfigError) process.stderr.write(`${error.message}\n`);
-    else process.stderr.write(`wharf start failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`wharf start failed: ${error instanceof Error ? error.message : String(error)}\n`);
     await stopAll();
-    return error instanceof ConfigError ? 78 : 1;
+    return 1;
   }
 
   const reason = await new Promise<string>((resolveReason) => {
