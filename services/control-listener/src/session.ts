@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { SpanStatusCode, trace } from "@opentelemetry/api";
 import type { Socket } from "node:net";
 import { TLSSocket } from "node:tls";
 import { type auth, type StorageClient, type StorageLocation, WharfError } from "@wharf/contracts";
@@ -36,6 +37,7 @@ export interface DataConnection {
 }
 
 const TLS_HANDSHAKE_TIMEOUT_MS = 30_000;
+const tracer = trace.getTracer("wharf-control-listener");
 
 /**
  * One FTP control connection, run as an actor: lines are framed from the
@@ -322,12 +324,18 @@ export class FtpSession {
     this.deps.metrics.commands.inc({ port: this.portAlias, command: command ? verb : "OTHER" });
     if (!command) return this.reply(500, "Unknown command.");
     if (!command.beforeLogin && !this.user) return this.reply(530, "Please login with USER and PASS.");
-    try {
-      await command.run(this, argument);
-    } catch (error) {
-      this.log.debug({ verb, err: error }, "command failed");
-      this.replyError(error);
-    }
+    // One span per command: auth requests and storage calls made by the handler become its children.
+    await tracer.startActiveSpan(`ftp ${command.verb}`, { attributes: { "ftp.session_id": this.id, "ftp.port": this.portAlias } }, async (span) => {
+      try {
+        await command.run(this, argument);
+      } catch (error) {
+        span.setStatus({ code: SpanStatusCode.ERROR });
+        this.log.debug({ verb, err: error }, "command failed");
+        this.replyError(error);
+      } finally {
+        span.end();
+      }
+    });
   }
 
   private touch(): void {
