@@ -33,16 +33,26 @@ export const portRange = z
 
 /** Settings every service shares. */
 export const commonEnv = {
+  // NATS server(s), comma separated.
   WHARF_NATS_URL: natsUrl.default("nats://127.0.0.1:14222"),
   WHARF_LOG_LEVEL: logLevel.default("info"),
+  // How long a shutdown may take before it gives up.
   WHARF_SHUTDOWN_GRACE_MS: durationMs.default(10_000),
+  // OTLP/HTTP endpoint for traces; unset means no export.
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
 };
 
-export function commonSettings(env: { WHARF_NATS_URL: string; WHARF_LOG_LEVEL: z.infer<typeof logLevel>; WHARF_SHUTDOWN_GRACE_MS: number }) {
+export function commonSettings(env: {
+  WHARF_NATS_URL: string;
+  WHARF_LOG_LEVEL: z.infer<typeof logLevel>;
+  WHARF_SHUTDOWN_GRACE_MS: number;
+  OTEL_EXPORTER_OTLP_ENDPOINT?: string | undefined;
+}) {
   return {
     natsUrl: env.WHARF_NATS_URL,
     logLevel: env.WHARF_LOG_LEVEL,
     shutdownGraceMs: env.WHARF_SHUTDOWN_GRACE_MS,
+    otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
   };
 }
 

@@ -10,13 +10,10 @@ export const AuthConfig = z
     WHARF_ARGON2_MEMORY_KIB: z.coerce.number().int().min(8_192).max(4_194_304).default(19_456),
     WHARF_ARGON2_PASSES: z.coerce.number().int().min(1).max(64).default(2),
     WHARF_ARGON2_PARALLELISM: z.coerce.number().int().min(1).max(64).default(1),
-    // OTLP/HTTP endpoint for traces; unset means no export.
-    OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
   })
   .transform((env) => ({
     ...commonSettings(env),
     metricsPort: env.WHARF_AUTH_METRICS_PORT,
     argon2: { memoryKiB: env.WHARF_ARGON2_MEMORY_KIB, passes: env.WHARF_ARGON2_PASSES, parallelism: env.WHARF_ARGON2_PARALLELISM },
-    otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
   }));
 export type AuthConfig = z.output<typeof AuthConfig>;

@@ -40,8 +40,6 @@ export const ListenerConfig = z
     WHARF_AUTH_TIMEOUT_MS: durationMs.default(10_000),
     // Port of /metrics, /healthz and /readyz.
     WHARF_LISTENER_METRICS_PORT: tcpPort.default(9101),
-    // OTLP/HTTP endpoint for traces; unset means no export.
-    OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
   })
   .transform((env) => ({
     ...commonSettings(env),
@@ -66,7 +64,6 @@ export const ListenerConfig = z
     storageAddress: env.WHARF_STORAGE_ADDRESS,
     authTimeoutMs: env.WHARF_AUTH_TIMEOUT_MS,
     metricsPort: env.WHARF_LISTENER_METRICS_PORT,
-    otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
   }));
 export type ListenerConfig = z.output<typeof ListenerConfig>;
 /** The settings of one FTP port (today one; the port model of DESIGN.md §3 makes it many). */

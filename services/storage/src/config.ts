@@ -10,14 +10,11 @@ export const StorageConfig = z
     WHARF_STORAGE_GRPC_ADDRESS: hostPort.default("127.0.0.1:50151"),
     // Port of /metrics, /healthz and /readyz.
     WHARF_STORAGE_METRICS_PORT: tcpPort.default(9103),
-    // OTLP/HTTP endpoint for traces; unset means no export.
-    OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
   })
   .transform((env) => ({
     ...commonSettings(env),
     dataDir: env.WHARF_DATA_DIR,
     grpcAddress: env.WHARF_STORAGE_GRPC_ADDRESS,
     metricsPort: env.WHARF_STORAGE_METRICS_PORT,
-    otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
   }));
 export type StorageConfig = z.output<typeof StorageConfig>;
