@@ -31,7 +31,11 @@ export const stor: Command = {
     if (refuseClearData(session)) return;
     const location = session.location(argument);
     // Refuse a missing folder or a folder name before the client sends anything (vsftpd answers 553 here).
-    const parent = await session.deps.storage.stat({ ...location, path: posix.dirname(location.path) }).catch(() => undefined);
+    const parent = await session.deps.storage.stat({ ...location, path: posix.dirname(location.path) }).catch((error: unknown) => {
+      const code = WharfError.from(error).code;
+      if (code === "WHARF_NOT_FOUND" || code === "WHARF_NOT_A_DIRECTORY") return undefined;
+      throw error;
+    });
     if (parent?.type !== storage.EntryType.ENTRY_TYPE_DIRECTORY) return session.reply(553, "Could not create file.");
     const upload = session.deps.storage.openUpload({
       location,
