@@ -26,6 +26,8 @@ export interface ListenerStack {
   ftp: FtpServer;
   /** How many login requests reached the auth subject. */
   authRequests(): number;
+  /** Stops the storage service (to see how the listener copes with an outage). */
+  stopStorage(): Promise<void>;
   /** Bodies of the file.stored events for a path. */
   eventsFor(path: string): Promise<Array<Record<string, unknown>>>;
   stop(): Promise<void>;
@@ -92,6 +94,7 @@ export async function startListenerStack(overrides: Partial<PortSettings> = {}):
     registry,
     ftp,
     authRequests: () => authRequests,
+    stopStorage: () => storage.stop(0),
     eventsFor: async (path) =>
       (await streamMessages(nc, streams.events.name, subjects.fileStored)).map((message) => message.body).filter((body) => body.path === path),
     stop: async () => {
