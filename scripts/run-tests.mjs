@@ -13,6 +13,7 @@ const step = (command, args) => {
 
 step("biome", ["lint", "."]);
 step(process.execPath, ["scripts/generate.mjs", "--check"]);
+step(process.execPath, ["scripts/complete-lockfile.mjs", "--check"]);
 step(process.execPath, [
   "--test",
   "--test-timeout=180000",
