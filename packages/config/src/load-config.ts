@@ -15,19 +15,32 @@ const SECRET_NAME = /PASSWORD|SECRET|TOKEN|KEY$/;
 
 /**
  * Validates environment variables against a zod schema whose keys are the
- * variable names, and returns the schema's (camelCased, frozen) output.
+ * variable names, and returns the schema's (camelCased, deeply frozen) output.
+ * A variable set to an empty or blank value counts as not set.
  * Every problem is reported at once, so an operator fixes them in one go.
  */
 export function parseConfig<S extends z.ZodType>(schema: S, env: Record<string, string | undefined>): z.output<S> {
-  const result = schema.safeParse(env);
-  if (result.success) return Object.freeze(result.data) as z.output<S>;
+  // A variable set to nothing (FOO= in a compose file or a shell) means "not set": its default applies,
+  // instead of "" being coerced to 0 (a random port, a zero timeout).
+  const given = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ""));
+  const result = schema.safeParse(given);
+  if (result.success) return deepFreeze(result.data) as z.output<S>;
   const problems = result.error.issues.map((issue) => {
     const name = issue.path.map(String).join(".") || "(environment)";
-    const raw = typeof issue.path[0] === "string" ? env[issue.path[0]] : undefined;
-    const shown = raw === undefined ? "it is not set" : SECRET_NAME.test(name) ? "value hidden" : `got ${JSON.stringify(raw)}`;
+    const raw = typeof issue.path[0] === "string" ? given[issue.path[0]] : undefined;
+    if (raw === undefined) return `${name}: ${issue.code === "invalid_type" ? "is required" : issue.message} (it is not set)`;
+    const shown = SECRET_NAME.test(name) ? "value hidden" : `got ${JSON.stringify(raw)}`;
     return `${name}: ${issue.message} (${shown})`;
   });
   throw new ConfigError(problems);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object" && !Object.isFrozen(value)) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
 }
 
 /**

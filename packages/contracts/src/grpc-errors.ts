@@ -34,6 +34,12 @@ function codeForStatus(status: number): ErrorCode {
       return "WHARF_TRANSFER_ABORTED";
     case Status.NOT_FOUND:
       return "WHARF_NOT_FOUND";
+    case Status.INVALID_ARGUMENT:
+      return "WHARF_INVALID_ARGUMENT";
+    case Status.ALREADY_EXISTS:
+      return "WHARF_ALREADY_EXISTS";
+    case Status.UNAUTHENTICATED:
+      return "WHARF_AUTH_INVALID_CREDENTIALS";
     case Status.PERMISSION_DENIED:
       return "WHARF_PERMISSION_DENIED";
     default:

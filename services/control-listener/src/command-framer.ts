@@ -28,14 +28,10 @@ export class CommandFramer {
         this.reset();
         continue;
       }
-      if (this.pendingBytes + piece.length > this.maxLineBytes + 1) {
-        this.reset();
-        items.push({ kind: "too-long" });
-        continue;
-      }
       const line = this.pending.length > 0 ? Buffer.concat([...this.pending, piece]) : Buffer.from(piece);
       this.reset();
-      items.push({ kind: "line", bytes: line.at(-1) === 0x0d ? line.subarray(0, -1) : line });
+      const content = line.at(-1) === 0x0d ? line.subarray(0, -1) : line;
+      items.push(content.length > this.maxLineBytes ? { kind: "too-long" } : { kind: "line", bytes: content });
     }
     const rest = chunk.subarray(start);
     if (this.discarding || rest.length === 0) return items;
@@ -54,5 +50,6 @@ export class CommandFramer {
   reset(): void {
     this.pending = [];
     this.pendingBytes = 0;
+    this.discarding = false;
   }
 }

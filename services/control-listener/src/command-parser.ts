@@ -7,6 +7,8 @@ export interface ParsedCommand {
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
 const TELNET_IAC = 0xff;
+const TELNET_SB = 0xfa;
+const TELNET_SE = 0xf0;
 
 /**
  * Decodes one command line. Telnet IAC sequences (e.g. IAC IP IAC DM that some
@@ -37,6 +39,10 @@ function stripTelnet(line: Buffer): Buffer {
     } else if (line[i + 1] === TELNET_IAC) {
       out.push(TELNET_IAC);
       i++;
+    } else if (line[i + 1] === TELNET_SB) {
+      // A subnegotiation: everything up to IAC SE belongs to Telnet, not to the command.
+      const end = line.indexOf(Buffer.from([TELNET_IAC, TELNET_SE]), i + 2);
+      i = end === -1 ? line.length : end + 1;
     } else {
       // IAC + command (WILL/WONT/DO/DONT take one more option byte).
       const command = line[i + 1] ?? 0;
