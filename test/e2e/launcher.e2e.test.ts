@@ -6,6 +6,8 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { waitFor } from "@wharf/testing";
+import { startWharf } from "./stack.js";
 
 const run = promisify(execFile);
 const launcher = fileURLToPath(new URL("../../../packages/cli/dist/src/main.js", import.meta.url));
@@ -56,4 +58,21 @@ test("wharf - an unknown command prints the usage and exits 2", async () => {
   assert.equal(result.code, 2);
   assert.match(String(result.stderr), /unknown command "fly"/);
   assert.match(String(result.stderr), /usage: wharf/);
+});
+
+test("wharf start - if the launcher is killed outright, its services stop too", async () => {
+  const wharf = await startWharf();
+  const natsPid = Number(/^\[nats-server\]\s+\[(\d+)\]/m.exec(wharf.output.join("\n"))?.[1]);
+  try {
+    const healthy = async (port: number) => (await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false)) || undefined;
+    for (const port of Object.values(wharf.metricsPorts)) assert.equal(await healthy(port), true);
+    wharf.process.kill("SIGKILL");
+    for (const port of Object.values(wharf.metricsPorts)) {
+      await waitFor(async () => ((await healthy(port)) ? undefined : true), { timeoutMs: 20_000, what: `the service on :${port} to stop` });
+    }
+  } finally {
+    // nats-server is not ours to watch a pipe: stop the one this launcher started, by its PID.
+    if (natsPid > 0) process.kill(natsPid, "SIGTERM");
+    await rm(wharf.dataDir, { recursive: true, force: true });
+  }
 });

@@ -31,6 +31,14 @@ export const portRange = z
     message: "must be within 1024-65535 with low <= high",
   });
 
+/** "true"/"false" (also 1/0, yes/no, on/off), as environment variables spell booleans. */
+export const booleanFlag = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .refine((value) => ["true", "false", "1", "0", "yes", "no", "on", "off"].includes(value), { message: "must be true or false" })
+  .transform((value) => ["true", "1", "yes", "on"].includes(value));
+
 /** Settings every service shares. */
 export const commonEnv = {
   // NATS server(s), comma separated.
@@ -40,6 +48,8 @@ export const commonEnv = {
   WHARF_SHUTDOWN_GRACE_MS: durationMs.default(10_000),
   // OTLP/HTTP endpoint for traces; unset means no export.
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  // Set by `wharf start`: stop when standard input closes (the supervisor is gone).
+  WHARF_STOP_WITH_STDIN: booleanFlag.default(false),
 };
 
 export function commonSettings(env: {
@@ -47,22 +57,16 @@ export function commonSettings(env: {
   WHARF_LOG_LEVEL: z.infer<typeof logLevel>;
   WHARF_SHUTDOWN_GRACE_MS: number;
   OTEL_EXPORTER_OTLP_ENDPOINT?: string | undefined;
+  WHARF_STOP_WITH_STDIN: boolean;
 }) {
   return {
     natsUrl: env.WHARF_NATS_URL,
     logLevel: env.WHARF_LOG_LEVEL,
     shutdownGraceMs: env.WHARF_SHUTDOWN_GRACE_MS,
     otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+    stopWithStdin: env.WHARF_STOP_WITH_STDIN,
   };
 }
-
-/** "true"/"false" (also 1/0, yes/no, on/off), as environment variables spell booleans. */
-export const booleanFlag = z
-  .string()
-  .trim()
-  .toLowerCase()
-  .refine((value) => ["true", "false", "1", "0", "yes", "no", "on", "off"].includes(value), { message: "must be true or false" })
-  .transform((value) => ["true", "1", "yes", "on"].includes(value));
 
 /** A file that must exist when the service starts (checked by the service, this only checks the shape). */
 export const filePath = z.string().min(1, { message: "must name a file" });

@@ -11,6 +11,12 @@ export interface ShutdownOptions {
   log: ShutdownLogger;
   /** The whole shutdown gives up after this long (keep it below k8s terminationGracePeriodSeconds). */
   graceMs: number;
+  /**
+   * Also shut down when standard input closes. A supervisor (`wharf start`) keeps
+   * a pipe to each child; if the supervisor dies, even by SIGKILL, the pipe
+   * closes and the child stops instead of living on as an orphan holding its ports.
+   */
+  stopWhenStdinCloses?: boolean;
 }
 
 /**
@@ -69,5 +75,9 @@ export function onShutdown(options: ShutdownOptions, steps: readonly ShutdownSte
     return running;
   };
   for (const signal of SIGNALS) process.once(signal, () => void shutdown(signal));
+  if (options.stopWhenStdinCloses) {
+    process.stdin.once("close", () => void shutdown("supervisor gone (stdin closed)"));
+    process.stdin.resume();
+  }
   return shutdown;
 }

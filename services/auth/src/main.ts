@@ -17,7 +17,7 @@ const store = await createUserStore(nc);
 const service = await createAuthService({ nc, store, log, registry, argon2: config.argon2 });
 
 readiness.set(true);
-onShutdown({ log, graceMs: config.shutdownGraceMs }, [
+onShutdown({ log, graceMs: config.shutdownGraceMs, stopWhenStdinCloses: config.stopWithStdin }, [
   ["readiness", () => readiness.set(false)],
   ["endpoints", () => service.stop()],
   ["nats", () => nc.drain()],

@@ -30,7 +30,7 @@ const ftp = await startFtpServer(config.port, {
 });
 
 readiness.set(true);
-onShutdown({ log, graceMs: config.shutdownGraceMs }, [
+onShutdown({ log, graceMs: config.shutdownGraceMs, stopWhenStdinCloses: config.stopWithStdin }, [
   ["readiness", () => readiness.set(false)],
   ["ftp-accept", () => ftp.stopAccepting()],
   ["ftp-sessions", () => ftp.closeSessions()],

@@ -17,7 +17,7 @@ await ensureStream(nc, streams.events);
 const consumer = await startOutboundService({ nc, log, registry });
 
 readiness.set(true);
-onShutdown({ log, graceMs: config.shutdownGraceMs }, [
+onShutdown({ log, graceMs: config.shutdownGraceMs, stopWhenStdinCloses: config.stopWithStdin }, [
   ["readiness", () => readiness.set(false)],
   ["consumer", () => consumer.stop()],
   ["nats", () => nc.drain()],

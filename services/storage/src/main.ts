@@ -20,7 +20,7 @@ const store = await createFileStore(config.dataDir);
 const service = await startStorageService(config.grpcAddress, { store, nc, log, metrics: createStorageMetrics(registry) });
 
 readiness.set(true);
-onShutdown({ log, graceMs: config.shutdownGraceMs }, [
+onShutdown({ log, graceMs: config.shutdownGraceMs, stopWhenStdinCloses: config.stopWithStdin }, [
   ["readiness", () => readiness.set(false)],
   ["grpc", () => service.stop(Math.max(0, config.shutdownGraceMs - 2_000))],
   ["nats", () => nc.drain()],

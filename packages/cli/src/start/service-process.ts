@@ -16,7 +16,12 @@ export interface ServiceProcess {
  */
 export function spawnService(name: string, mainFile: string, env: NodeJS.ProcessEnv, write: (line: string) => void): ServiceProcess {
   // detached: a terminal's Ctrl-C reaches only the launcher, which stops the services in order.
-  const child = spawn(process.execPath, ["--enable-source-maps", mainFile], { env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  // stdin is a pipe the child watches (WHARF_STOP_WITH_STDIN): if this launcher dies, even by SIGKILL, the child stops too.
+  const child = spawn(process.execPath, ["--enable-source-maps", mainFile], {
+    env: { ...env, WHARF_STOP_WITH_STDIN: "true" },
+    stdio: ["pipe", "pipe", "pipe"],
+    detached: true,
+  });
   const width = 16;
   const prefix = `[${name}]`.padEnd(width);
   for (const stream of [child.stdout, child.stderr]) {
