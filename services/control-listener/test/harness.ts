@@ -47,7 +47,7 @@ export async function startListenerStack(overrides: Partial<PortSettings> = {}):
   const certs = await makeTestCertificates(join(dataDir, "certs"));
 
   const store = await createFileStore(join(dataDir, "storage"));
-  const storage: StorageService = await startStorageService("127.0.0.1:0", { store, nc, log, metrics: createStorageMetrics(createMetricsRegistry("storage")) });
+  const storage: StorageService = await startStorageService("127.0.0.1:0", { store, nc, log, metrics: createStorageMetrics(createMetricsRegistry("storage")), uploadIdleTimeoutMs: 1_000 });
   const argon2 = { memoryKiB: 8_192, passes: 1, parallelism: 1 };
   const users = await createUserStore(nc);
   await users.put({ name: USER, passwordHash: await hashPassword(PASSWORD, argon2), enabled: true, home: USER });

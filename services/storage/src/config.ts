@@ -1,4 +1,4 @@
-import { commonEnv, commonSettings, hostPort, tcpPort } from "@wharf/config";
+import { commonEnv, commonSettings, durationMs, hostPort, tcpPort } from "@wharf/config";
 import { z } from "zod";
 
 export const StorageConfig = z
@@ -8,6 +8,8 @@ export const StorageConfig = z
     WHARF_DATA_DIR: z.string().min(1).default("data"),
     // Address the gRPC server binds, host:port.
     WHARF_STORAGE_GRPC_ADDRESS: hostPort.default("127.0.0.1:50151"),
+    // An upload stream with no message for this long is aborted and its temp file removed.
+    WHARF_STORAGE_UPLOAD_IDLE_TIMEOUT_MS: durationMs.default(120_000),
     // Port of /metrics, /healthz and /readyz.
     WHARF_STORAGE_METRICS_PORT: tcpPort.default(9103),
   })
@@ -16,5 +18,6 @@ export const StorageConfig = z
     dataDir: env.WHARF_DATA_DIR,
     grpcAddress: env.WHARF_STORAGE_GRPC_ADDRESS,
     metricsPort: env.WHARF_STORAGE_METRICS_PORT,
+    uploadIdleTimeoutMs: env.WHARF_STORAGE_UPLOAD_IDLE_TIMEOUT_MS,
   }));
 export type StorageConfig = z.output<typeof StorageConfig>;

@@ -1,5 +1,5 @@
 import { type Dirent, type Stats, createReadStream, type ReadStream } from "node:fs";
-import { lstat, mkdir, open, opendir, rename, rm, rmdir, stat, unlink } from "node:fs/promises";
+import { link, lstat, mkdir, open, opendir, rename, rm, rmdir, stat, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { storage, WharfError } from "@wharf/contracts";
 import { fromFsError } from "./fs-errors.js";
@@ -29,8 +29,18 @@ export interface FileStore {
   rename(from: Location, toPath: string): Promise<void>;
   /** Where an upload's bytes go until it is committed. */
   uploadTempPath(uploadId: string): string;
-  /** Atomically puts a synced temp file in place and syncs the folder. */
-  commitUpload(tempPath: string, target: Location): Promise<void>;
+  /**
+   * Atomically puts a synced temp file in place and syncs the folder. The
+   * previous version is kept aside until the commit is confirmed, so a commit
+   * whose event cannot be published is rolled back to exactly the old state.
+   */
+  commitUpload(tempPath: string, target: Location): Promise<PendingCommit>;
+}
+
+/** A commit that is visible but not final: confirm() drops the kept previous version, rollback() restores it. */
+export interface PendingCommit {
+  confirm(): Promise<void>;
+  rollback(): Promise<void>;
 }
 
 const LIST_PAGE = 500;
@@ -42,6 +52,7 @@ export async function createFileStore(dataDir: string): Promise<FileStore> {
   await mkdir(filesDir, { recursive: true });
   await mkdir(uploadsDir, { recursive: true });
   const knownRoots = new Set<string>();
+  const locks = createKeyedLock();
 
   const resolve = async ({ root, path }: Location) => {
     const rootDir = rootFolder(filesDir, root);
@@ -143,15 +154,39 @@ export async function createFileStore(dataDir: string): Promise<FileStore> {
         const destination = await resolve(target);
         const parent = await stat(dirname(destination));
         if (!parent.isDirectory()) throw new WharfError("WHARF_NOT_A_DIRECTORY", "not a folder");
-        const existing = await stat(destination).catch(() => undefined);
+        const existing = await lstat(destination).catch(() => undefined);
         if (existing?.isDirectory()) throw new WharfError("WHARF_IS_A_DIRECTORY", "is a folder");
-        await rename(tempPath, destination);
-        // The rename is durable only once the folder itself is synced.
-        const folder = await open(dirname(destination), "r");
+        // One commit per destination at a time in this process: a rollback must restore the
+        // version it replaced, not one another session committed meanwhile.
+        const release = await locks.acquire(destination);
+        const previous = existing ? `${tempPath}.previous` : undefined;
         try {
-          await folder.sync();
-        } finally {
-          await folder.close();
+          if (previous) await link(destination, previous);
+          await rename(tempPath, destination);
+          await syncFolder(dirname(destination));
+          let settled = false;
+          const settle = async (work: () => Promise<void>) => {
+            if (settled) return;
+            settled = true;
+            try {
+              await work();
+            } finally {
+              release();
+            }
+          };
+          return {
+            confirm: () => settle(async () => void (previous && (await rm(previous, { force: true })))),
+            rollback: () =>
+              settle(async () => {
+                if (previous) await rename(previous, destination);
+                else await unlink(destination);
+                await syncFolder(dirname(destination));
+              }),
+          };
+        } catch (error) {
+          if (previous) await rm(previous, { force: true });
+          release();
+          throw error;
         }
       }),
   };
@@ -176,6 +211,37 @@ function toEntry(name: string, info: Stats): Entry {
     type: info.isDirectory() ? storage.EntryType.ENTRY_TYPE_DIRECTORY : storage.EntryType.ENTRY_TYPE_FILE,
     size: info.isDirectory() ? 0 : info.size,
     mtimeMs: Math.trunc(info.mtimeMs),
+  };
+}
+
+/** fsync of a folder: makes a rename in it durable. */
+async function syncFolder(path: string): Promise<void> {
+  const folder = await open(path, "r");
+  try {
+    await folder.sync();
+  } finally {
+    await folder.close();
+  }
+}
+
+/** A mutex per key: acquire() resolves with a release function once the key is free. */
+function createKeyedLock() {
+  const tails = new Map<string, Promise<void>>();
+  return {
+    acquire: async (key: string): Promise<() => void> => {
+      const before = tails.get(key) ?? Promise.resolve();
+      let release!: () => void;
+      const mine = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const tail = before.then(() => mine);
+      tails.set(key, tail);
+      await before;
+      return () => {
+        release();
+        if (tails.get(key) === tail) tails.delete(key);
+      };
+    },
   };
 }
 

@@ -17,7 +17,7 @@ const health = await startHealthServer({ port: config.metricsPort, registry, isR
 const nc = await connectBus({ url: config.natsUrl, name: "wharf-storage" }, log);
 await ensureStream(nc, streams.events);
 const store = await createFileStore(config.dataDir);
-const service = await startStorageService(config.grpcAddress, { store, nc, log, metrics: createStorageMetrics(registry) });
+const service = await startStorageService(config.grpcAddress, { store, nc, log, metrics: createStorageMetrics(registry), uploadIdleTimeoutMs: config.uploadIdleTimeoutMs });
 
 readiness.set(true);
 onShutdown({ log, graceMs: config.shutdownGraceMs, stopWhenStdinCloses: config.stopWithStdin }, [

@@ -18,6 +18,8 @@ export interface StorageServiceDeps {
   nc: NatsConnection;
   log: Logger;
   metrics: StorageMetrics;
+  /** An upload stream with no message for this long is aborted. */
+  uploadIdleTimeoutMs: number;
 }
 
 export interface StorageService {

@@ -3,7 +3,7 @@ import type { FileHandle } from "node:fs/promises";
 import { open, stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import { type storage, WharfError } from "@wharf/contracts";
-import { discardTemp, type FileStore, type Location } from "./file-store.js";
+import { discardTemp, type FileStore, type Location, type PendingCommit } from "./file-store.js";
 import { fromFsError } from "./fs-errors.js";
 
 export interface CommittedUpload {
@@ -58,7 +58,12 @@ export class Upload {
 
   async append(chunk: Uint8Array): Promise<void> {
     try {
-      await this.file.write(chunk);
+      // One write() may write less than asked (a full disk, a file-size limit): write the rest, or fail.
+      for (let offset = 0; offset < chunk.byteLength; ) {
+        const { bytesWritten } = await this.file.write(chunk, offset, chunk.byteLength - offset);
+        if (bytesWritten <= 0) throw Object.assign(new Error("short write"), { code: "ENOSPC" });
+        offset += bytesWritten;
+      }
     } catch (error) {
       throw fromFsError(error);
     }
@@ -66,17 +71,25 @@ export class Upload {
     this.size += chunk.byteLength;
   }
 
-  async commit(): Promise<CommittedUpload> {
+  /**
+   * Syncs the temp file, checks that the disk holds exactly the bytes that were
+   * hashed, and puts it in place. The returned commit is undone by rollback()
+   * (the previous version comes back) until confirm() is called.
+   */
+  async commit(): Promise<CommittedUpload & { pending: PendingCommit }> {
     this.finished = true;
     try {
       await this.file.sync();
+      const { size } = await this.file.stat();
       await this.file.close();
-      await this.store.commitUpload(this.tempPath, this.location);
+      if (size !== this.size) throw new WharfError("WHARF_INTERNAL", "stored size differs from received size");
+      const pending = await this.store.commitUpload(this.tempPath, this.location);
+      return { size: this.size, sha256: this.hash.digest("hex"), pending };
     } catch (error) {
+      await this.file.close().catch(() => undefined);
       await discardTemp(this.tempPath);
       throw fromFsError(error);
     }
-    return { size: this.size, sha256: this.hash.digest("hex") };
   }
 
   async abort(): Promise<void> {

@@ -4,6 +4,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
+import { jetstreamManager } from "@nats-io/jetstream";
 import { connectBus, ensureStream, type NatsConnection } from "@wharf/bus";
 import { createStorageClient, type StorageClient, streams, subjects, WharfError } from "@wharf/contracts";
 import { createLogger, createMetricsRegistry } from "@wharf/telemetry";
@@ -19,6 +20,8 @@ let dataDir: string;
 let service: StorageService;
 let client: StorageClient;
 let uploadSeq = 0;
+const registry = createMetricsRegistry("storage");
+const aborted = async () => (await registry.getSingleMetric("wharf_storage_uploads_total")?.get())?.values.find((v) => v.labels.outcome === "aborted")?.value ?? 0;
 
 before(async () => {
   nats = await startNatsServer();
@@ -26,7 +29,7 @@ before(async () => {
   await ensureStream(nc, streams.events);
   dataDir = await mkdtemp(join(tmpdir(), "wharf-storage-"));
   const store = await createFileStore(dataDir);
-  service = await startStorageService("127.0.0.1:0", { store, nc, log, metrics: createStorageMetrics(createMetricsRegistry("storage")) });
+  service = await startStorageService("127.0.0.1:0", { store, nc, log, metrics: createStorageMetrics(registry), uploadIdleTimeoutMs: 1_000 });
   client = createStorageClient(service.address);
 });
 
@@ -74,8 +77,9 @@ test("write - a stream without its end marker leaves no file, no temp and no eve
   await upload.write(Buffer.from("version 2, cut"));
   upload.cancel();
   assert.equal(await errorCode(upload.failed), "WHARF_TRANSFER_ABORTED");
-  // Storage removes the temp file once it sees the cancellation.
-  await waitFor(async () => (await readdir(join(dataDir, "uploads"))).length === 0 || undefined, { what: "the temp upload to be removed" });
+  // Storage sees the cancellation asynchronously: wait until it has counted the aborted upload.
+  await waitFor(async () => ((await aborted()) === 1 ? true : undefined), { what: "storage to count the aborted upload" });
+  assert.deepEqual(await readdir(join(dataDir, "uploads")), []);
   assert.equal(await readFile(join(dataDir, "files/alice/keep.txt"), "utf8"), "version 1");
   assert.deepEqual(await eventsFor("/keep.txt"), []);
 });
@@ -128,4 +132,39 @@ test("confinement - .., NUL, other roots and symlinks out are refused", async ()
   for await (const page of client.list(loc("/"))) listed.push(...page.map((entry) => entry.name));
   assert.ok(!listed.includes("to-bob") && !listed.includes("etc"), `links out are not listed: ${listed}`);
   assert.equal(await readFile(join(dataDir, "files/bob/secret.txt"), "utf8"), "bob's");
+});
+
+test("write - when the event cannot be published, the previous version stays and the error says so", async () => {
+  await writeFile(join(dataDir, "files/alice/published.txt"), "version 1");
+  const jsm = await jetstreamManager(nc);
+  await jsm.streams.delete(streams.events.name);
+  try {
+    const upload = client.openUpload(header("/published.txt"));
+    await upload.write(Buffer.from("version 2"));
+    assert.equal(await errorCode(upload.finish("close_notify")), "WHARF_UNAVAILABLE");
+    assert.equal(await readFile(join(dataDir, "files/alice/published.txt"), "utf8"), "version 1");
+    const fresh = client.openUpload(header("/fresh.txt"));
+    await fresh.write(Buffer.from("new"));
+    assert.equal(await errorCode(fresh.finish("close_notify")), "WHARF_UNAVAILABLE");
+    await assert.rejects(readFile(join(dataDir, "files/alice/fresh.txt")), { code: "ENOENT" });
+    assert.deepEqual(await readdir(join(dataDir, "uploads")), []);
+  } finally {
+    await ensureStream(nc, streams.events);
+  }
+});
+
+test("write - concurrent uploads to one name: the file is exactly one of them, one event each", async () => {
+  const versions = [randomBytes(300_000), randomBytes(300_000), randomBytes(300_000)];
+  const results = await Promise.all(
+    versions.map(async (bytes) => {
+      const upload = client.openUpload(header("/race.bin"));
+      for (let offset = 0; offset < bytes.length; offset += 65_536) await upload.write(bytes.subarray(offset, offset + 65_536));
+      return upload.finish("close_notify");
+    }),
+  );
+  const stored = await readFile(join(dataDir, "files/alice/race.bin"));
+  assert.ok(versions.some((bytes) => bytes.equals(stored)));
+  const events = await eventsFor("/race.bin");
+  assert.equal(events.length, 3);
+  assert.deepEqual(new Set(events.map((event) => event.uploadId)), new Set(results.map((result) => result.uploadId)));
 });

@@ -14,6 +14,8 @@ export interface WriteDeps {
   nc: NatsConnection;
   log: Logger;
   metrics: StorageMetrics;
+  /** An upload with no message for this long is aborted (its caller is gone). */
+  uploadIdleTimeoutMs: number;
 }
 
 /**
@@ -22,17 +24,44 @@ export interface WriteDeps {
  * is durable and announced. A stream that stops early (no end marker, a
  * cancelled call) is aborted: the temp file is removed and nothing is published.
  *
- * The event is published after the rename: if publishing fails the client gets
- * an error (and retries the upload under a new id) while the file is already in
- * place; a missing event is never a missing file.
+ * The event is published after the rename; if it cannot be published, the
+ * commit is rolled back (the previous version returns) and the client gets an
+ * error, so "no event" always means "no new version".
  */
-export function createWriteHandler({ store, nc, log, metrics }: WriteDeps): handleClientStreamingCall<storage.WriteRequest, storage.WriteResponse> {
+export function createWriteHandler({
+  store,
+  nc,
+  log,
+  metrics,
+  uploadIdleTimeoutMs,
+}: WriteDeps): handleClientStreamingCall<storage.WriteRequest, storage.WriteResponse> {
   return (call, callback) => {
     let upload: Upload | undefined;
-    call.once("cancelled", () => call.destroy(new WharfError("WHARF_TRANSFER_ABORTED", "upload cancelled by the client")));
+    // The upload stops early when the call is cancelled, or when no message comes for the idle time:
+    // a cancelled call does not reliably end the message iterator (nor emit 'cancelled' if it was
+    // cancelled before this handler ran), and a caller that vanished without a reset never ends it.
+    let stopUpload!: (reason: WharfError) => void;
+    const stopped = new Promise<never>((_, reject) => {
+      stopUpload = reject;
+    });
+    stopped.catch(() => undefined);
+    const cancel = () => stopUpload(new WharfError("WHARF_TRANSFER_ABORTED", "upload cancelled by the client"));
+    if (call.cancelled) cancel();
+    else call.once("cancelled", cancel);
+    let idleTimer: NodeJS.Timeout | undefined;
+    const touch = () => {
+      clearTimeout(idleTimer);
+      idleTimer = setTimeout(() => stopUpload(new WharfError("WHARF_TRANSFER_ABORTED", "upload idle for too long")), uploadIdleTimeoutMs);
+    };
+    touch();
     void (async () => {
       let endMarker: storage.WriteEnd | undefined;
-      for await (const part of call as AsyncIterable<storage.WriteRequest>) {
+      const parts = (call as AsyncIterable<storage.WriteRequest>)[Symbol.asyncIterator]();
+      for (;;) {
+        const next = await Promise.race([parts.next(), stopped]);
+        if (next.done) break;
+        touch();
+        const part = next.value;
         if (endMarker) throw new WharfError("WHARF_INVALID_ARGUMENT", "data after the end marker");
         if (part.header) {
           if (upload) throw new WharfError("WHARF_INVALID_ARGUMENT", "a second upload header");
@@ -65,26 +94,56 @@ export function createWriteHandler({ store, nc, log, metrics }: WriteDeps): hand
       try {
         // The event carries the uploader's trace, so the push joins the same trace.
         const trace = extractTraceContext(metadataCarrier(call.metadata));
-        await context.with(trace, () => publishEvent(nc, subjects.fileStored, event, { msgId: header.uploadId }));
+        await context.with(trace, () =>
+          publishEvent(nc, subjects.fileStored, event, {
+            msgId: header.uploadId,
+          }),
+        );
       } catch (error) {
-        throw new WharfError("WHARF_UNAVAILABLE", "the file was stored but its event could not be published", { cause: error });
+        // No event, no new version: put the previous one back, so the client's retry starts from the old state.
+        await committed.pending.rollback();
+        throw new WharfError("WHARF_UNAVAILABLE", "the event could not be published; the upload was not stored", { cause: error });
       }
-      return { ...committed, uploadId: header.uploadId };
-    })().then(
-      (response) => {
-        metrics.commits.inc({ outcome: "committed" });
-        metrics.bytesWritten.inc(response.size);
-        log.info({ uploadId: response.uploadId, path: upload?.location.path, root: upload?.location.root, size: response.size, sha256: response.sha256 }, "upload committed");
-        callback(null, response);
-      },
-      async (error: unknown) => {
-        await upload?.abort();
-        const aborted = call.cancelled || WharfError.from(error).code === "WHARF_TRANSFER_ABORTED";
-        metrics.commits.inc({ outcome: aborted ? "aborted" : "failed" });
-        log.info({ uploadId: upload?.header.uploadId, received: upload?.bytes, reason: WharfError.from(error).message }, "upload not committed");
-        logUnexpected(log, error);
-        if (!call.cancelled) callback(toGrpcStatus(error));
-      },
-    );
+      await committed.pending.confirm();
+      return {
+        size: committed.size,
+        sha256: committed.sha256,
+        uploadId: header.uploadId,
+      };
+    })()
+      .finally(() => clearTimeout(idleTimer))
+      .then(
+        (response) => {
+          metrics.commits.inc({ outcome: "committed" });
+          metrics.bytesWritten.inc(response.size);
+          log.info(
+            {
+              uploadId: response.uploadId,
+              path: upload?.location.path,
+              root: upload?.location.root,
+              size: response.size,
+              sha256: response.sha256,
+            },
+            "upload committed",
+          );
+          callback(null, response);
+        },
+        async (error: unknown) => {
+          await upload?.abort();
+          const aborted = call.cancelled || WharfError.from(error).code === "WHARF_TRANSFER_ABORTED";
+          metrics.commits.inc({ outcome: aborted ? "aborted" : "failed" });
+          log.info(
+            {
+              uploadId: upload?.header.uploadId,
+              received: upload?.bytes,
+              reason: WharfError.from(error).message,
+            },
+            "upload not committed",
+          );
+          logUnexpected(log, error);
+          if (!call.cancelled) callback(toGrpcStatus(error));
+          call.destroy();
+        },
+      );
   };
 }
