@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -167,4 +167,26 @@ test("write - concurrent uploads to one name: the file is exactly one of them, o
   const events = await eventsFor("/race.bin");
   assert.equal(events.length, 3);
   assert.deepEqual(new Set(events.map((event) => event.uploadId)), new Set(results.map((result) => result.uploadId)));
+});
+
+test("list - a listing cancelled halfway closes its folder handle", async () => {
+  const folder = join(dataDir, "files/alice/many");
+  await mkdir(folder);
+  for (let batch = 0; batch < 40; batch++) {
+    await Promise.all(Array.from({ length: 500 }, (_, i) => writeFile(join(folder, `entry-${batch}-${i}-${"x".repeat(100)}`), "")));
+  }
+  const openOnFolder = async () => {
+    let count = 0;
+    for (const fd of await readdir("/proc/self/fd")) {
+      if ((await readlink(`/proc/self/fd/${fd}`).catch(() => "")) === folder) count++;
+    }
+    return count;
+  };
+  for (let round = 0; round < 3; round++) {
+    for await (const page of client.list(loc("/many"))) {
+      assert.ok(page.length > 0);
+      break; // the client stops reading after the first page and cancels the call
+    }
+  }
+  await waitFor(async () => ((await openOnFolder()) === 0 ? true : undefined), { what: "storage to close the folder handles" });
 });

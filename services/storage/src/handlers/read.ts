@@ -1,9 +1,9 @@
-import { once } from "node:events";
 import type { handleServerStreamingCall } from "@grpc/grpc-js";
 import { type storage, toGrpcStatus } from "@wharf/contracts";
 import type { Logger } from "@wharf/telemetry";
 import type { FileStore } from "../file-store.js";
 import { logUnexpected } from "../grpc-handler.js";
+import { writeOrStop } from "../stream-writes.js";
 
 /** Read: streams a file from an offset, pausing the disk while gRPC's buffer is full. */
 export function createReadHandler({ store, log }: { store: FileStore; log: Logger }): handleServerStreamingCall<storage.ReadRequest, storage.ReadResponse> {
@@ -12,9 +12,12 @@ export function createReadHandler({ store, log }: { store: FileStore; log: Logge
       const location = call.request.location ?? { root: "", path: "" };
       const stream = await store.openRead(location, call.request.offset);
       call.once("cancelled", () => stream.destroy());
-      for await (const chunk of stream) {
-        if (call.cancelled) return;
-        if (!call.write({ chunk: chunk as Buffer })) await once(call, "drain");
+      try {
+        for await (const chunk of stream) {
+          if (!(await writeOrStop(call, { chunk: chunk as Buffer }))) return;
+        }
+      } finally {
+        stream.destroy();
       }
       call.end();
     })().catch((error: unknown) => {
