@@ -3,6 +3,7 @@ import { type ClientReadableStream, credentials, Metadata } from "@grpc/grpc-js"
 import { context, propagation } from "@opentelemetry/api";
 import { StorageServiceClient } from "./gen/wharf/storage/v1/storage.js";
 import type * as storage from "./gen/wharf/storage/v1/storage.js";
+import { WharfError } from "./errors.js";
 import { fromGrpcError } from "./grpc-errors.js";
 import { metadataCarrier } from "./grpc-metadata.js";
 
@@ -40,7 +41,7 @@ export interface StorageClient {
   close(): void;
 }
 
-export function createStorageClient(address: string, { unaryDeadlineMs = 10_000 } = {}): StorageClient {
+export function createStorageClient(address: string, { unaryDeadlineMs = 10_000, commitTimeoutMs = 120_000 } = {}): StorageClient {
   const client = new StorageServiceClient(address, credentials.createInsecure(), {
     "grpc.max_receive_message_length": 8 * 1024 * 1024,
   });
@@ -106,10 +107,22 @@ export function createStorageClient(address: string, { unaryDeadlineMs = 10_000 
             await Promise.race([once(stream, "drain"), failed]);
           }
         },
-        finish: (streamEnd) => {
+        // The commit (fsync, rename, event) gets a deadline of its own: a hung storage must not hang the session.
+        finish: async (streamEnd) => {
           stream.write({ end: { streamEnd } });
           stream.end();
-          return result;
+          let timer: NodeJS.Timeout | undefined;
+          const deadline = new Promise<never>((_, reject) => {
+            timer = setTimeout(() => {
+              stream.cancel();
+              reject(new WharfError("WHARF_DEADLINE_EXCEEDED", "storage did not commit the upload in time"));
+            }, commitTimeoutMs);
+          });
+          try {
+            return await Promise.race([result, deadline]);
+          } finally {
+            clearTimeout(timer);
+          }
         },
         cancel: () => stream.cancel(),
       };

@@ -1,12 +1,13 @@
 """Opens an FTP data connection, speaks TLS on it, sends bytes and ends it
 in a chosen way, for tests of what a server makes of each ending.
 
-usage: data_client.py HOST PORT NBYTES reset|fin|close_notify [--plain]
+usage: data_client.py HOST PORT NBYTES reset|fin|close_notify|read-then-reset [--plain]
 
-reset        SO_LINGER 0 then close: the kernel sends a TCP RST
-fin          close the socket without a TLS close_notify: a bare FIN
-close_notify a TLS close_notify, then close
-Prints one line: "sent N".
+reset           send NBYTES, then SO_LINGER 0 and close: the kernel sends a TCP RST
+fin             send NBYTES, then close without a TLS close_notify: a bare FIN
+close_notify    send NBYTES, then a TLS close_notify, then close
+read-then-reset read NBYTES (a download), then reset the connection
+Prints one line: "sent N" (or "read N").
 """
 import socket
 import ssl
@@ -24,6 +25,17 @@ def main() -> None:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
         conn = context.wrap_socket(raw)
+    if ending == "read-then-reset":
+        got = 0
+        while got < nbytes:
+            data = conn.recv(65536)
+            if not data:
+                break
+            got += len(data)
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        conn.close()
+        print(f"read {got}", flush=True)
+        return
     chunk = b"\xa5" * 65536
     sent = 0
     while sent < nbytes:

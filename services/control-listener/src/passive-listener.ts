@@ -49,6 +49,8 @@ export class PassiveListener {
       if (!bound) continue;
       const listener = new PassiveListener(server, port);
       server.on("connection", (socket) => listener.onConnection(socket, options));
+      // An accept error (e.g. out of file descriptors) must not crash the process; the client then times out (425).
+      server.on("error", () => undefined);
       return listener;
     }
     throw new Error("no free passive port in the configured range");

@@ -37,6 +37,10 @@ export interface DataConnection {
 }
 
 const TLS_HANDSHAKE_TIMEOUT_MS = 30_000;
+/** Commands waiting in the mailbox before the session stops reading the socket (backpressure). */
+const MAX_QUEUED_COMMANDS = 32;
+/** Commands a client may pipeline in one go; more is abuse (421 and close). */
+const MAX_PIPELINED_COMMANDS = 1_024;
 const tracer = trace.getTracer("wharf-control-listener");
 
 /**
@@ -71,6 +75,10 @@ export class FtpSession {
   private ended = false;
   private tooLongLines = 0;
   private awaitingTls = false;
+  private readingPaused = false;
+  private acceptingPassive: PassiveListener | undefined;
+  private controlEndedAt: Promise<void>;
+  private markControlEnded!: () => void;
   private loginTimer: NodeJS.Timeout | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
   private readonly dataSockets = new Set<Socket>();
@@ -88,6 +96,9 @@ export class FtpSession {
     this.remoteAddress = plainAddress(socket.remoteAddress) ?? "unknown";
     this.localAddress = plainAddress(socket.localAddress) ?? "0.0.0.0";
     this.framer = new CommandFramer(deps.settings.maxLineBytes);
+    this.controlEndedAt = new Promise((resolve) => {
+      this.markControlEnded = resolve;
+    });
     this.log = deps.log.child({ connId: this.id, remote: this.remoteAddress });
   }
 
@@ -113,6 +124,26 @@ export class FtpSession {
   reply(code: number, text: string | readonly string[]): void {
     if (this.ended || this.socket.destroyed) return;
     this.socket.write(formatReply(code, text));
+    // A client that sends commands without reading replies must not grow our buffers: stop reading it.
+    if (this.socket.writableNeedDrain) this.updateFlow();
+  }
+
+  /**
+   * Resolves true when the control connection ends (FIN or close) within `ms`.
+   * A killed client closes control and data connections at once, so a data
+   * connection that ended with a bare FIN while the control connection also
+   * goes away is a cut, not a finished upload.
+   */
+  async controlEndsWithin(ms: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const ended = await Promise.race([
+      this.controlEndedAt.then(() => true),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), ms);
+      }),
+    ]);
+    clearTimeout(timer);
+    return ended;
   }
 
   /** Sends the FTP reply that stands for an error (the one mapping, in reply-codes.ts). */
@@ -178,6 +209,7 @@ export class FtpSession {
       plain.destroy();
     });
     this.socket = secure;
+    this.readingPaused = false;
     this.attach(secure);
     // RFC 4217 §4.2: after AUTH the session starts over, as after REIN.
     this.pendingUser = undefined;
@@ -216,12 +248,15 @@ export class FtpSession {
       return undefined;
     }
     let raw: Socket;
+    this.acceptingPassive = passive;
     try {
       raw = await passive.accept(this.settings.dataTimeoutMs);
     } catch {
       passive.discard();
       this.reply(425, "Can't open data connection.");
       return undefined;
+    } finally {
+      this.acceptingPassive = undefined;
     }
     passive.close();
     if (this.ended) {
@@ -241,7 +276,7 @@ export class FtpSession {
     // The passive server accepts paused; a TLS wrap starts reading by itself.
     if (!useTls) raw.resume();
     this.reply(150, preliminary);
-    if (!useTls) return { socket, tls: false, streamEnd };
+    if (!useTls) return this.watchStall({ socket, tls: false, streamEnd });
     const failure = await new Promise<string | undefined>((resolve) => {
       const timer = setTimeout(() => resolve("timeout"), this.settings.dataTimeoutMs);
       const done = (why: string | undefined) => () => {
@@ -261,7 +296,16 @@ export class FtpSession {
       this.reply(522, "Data connection TLS negotiation failed.");
       return undefined;
     }
-    return { socket, tls: true, streamEnd };
+    return this.watchStall({ socket, tls: true, streamEnd });
+  }
+
+  /** A transfer with no byte in either direction for the data timeout is cut (426), not left hanging. */
+  private watchStall(data: DataConnection): DataConnection {
+    data.socket.setTimeout(this.settings.dataTimeoutMs, () => {
+      this.log.info({ timeoutMs: this.settings.dataTimeoutMs }, "data connection stalled; closing it");
+      data.socket.destroy(new Error("data connection stalled"));
+    });
+    return data;
   }
 
   private track(socket: Socket): void {
@@ -272,7 +316,22 @@ export class FtpSession {
 
   private attach(socket: Socket): void {
     socket.on("data", (chunk: Buffer) => this.onBytes(chunk));
+    socket.on("drain", () => this.updateFlow());
+    socket.once("end", () => this.markControlEnded());
     socket.on("error", (error) => this.log.debug({ err: error.message }, "control connection error"));
+  }
+
+  /** Reads the control connection only while the mailbox is short and our replies are being read. */
+  private updateFlow(): void {
+    if (this.ended) return;
+    const hold = this.mailbox.length >= MAX_QUEUED_COMMANDS || this.socket.writableNeedDrain;
+    if (hold && !this.readingPaused) {
+      this.readingPaused = true;
+      this.socket.pause();
+    } else if (!hold && this.readingPaused) {
+      this.readingPaused = false;
+      this.socket.resume();
+    }
   }
 
   private onBytes(chunk: Buffer): void {
@@ -298,6 +357,11 @@ export class FtpSession {
       }
       this.enqueue(command);
     }
+    if (this.mailbox.length > MAX_PIPELINED_COMMANDS) {
+      this.closeWith(421, "Too many commands without waiting for replies; closing.");
+      return;
+    }
+    this.updateFlow();
   }
 
   private enqueue(command: ParsedCommand): void {
@@ -311,6 +375,7 @@ export class FtpSession {
       for (let command = this.mailbox.shift(); command && !this.ended; command = this.mailbox.shift()) {
         this.touch();
         await this.dispatch(command);
+        this.updateFlow();
       }
     } finally {
       this.running = false;
@@ -351,6 +416,8 @@ export class FtpSession {
   private cleanup(): void {
     this.ended = true;
     this.markClosed();
+    this.markControlEnded();
+    this.acceptingPassive?.discard();
     clearTimeout(this.loginTimer);
     clearTimeout(this.idleTimer);
     this.resetPassive();

@@ -25,9 +25,13 @@ const lost = () => new WharfError("WHARF_TRANSFER_ABORTED", "data connection los
  */
 export async function sendToClient(socket: Socket, source: AsyncIterable<Uint8Array>): Promise<number> {
   let bytes = 0;
+  let failed = false;
   const gone = new Promise<never>((_, reject) => {
     socket.once("close", () => reject(lost()));
-    socket.once("error", () => reject(lost()));
+    socket.once("error", () => {
+      failed = true;
+      reject(lost());
+    });
   });
   gone.catch(() => undefined);
   for await (const chunk of source) {
@@ -41,6 +45,8 @@ export async function sendToClient(socket: Socket, source: AsyncIterable<Uint8Ar
   const timer = setTimeout(() => socket.destroy(), CLOSE_WAIT_MS);
   await gone.catch(() => undefined);
   clearTimeout(timer);
+  // A reset (or a stall) before the client closed its side: the data may not have arrived.
+  if (failed) throw lost();
   return bytes;
 }
 

@@ -5,6 +5,9 @@ import type { StreamEnd } from "../upload-tls.js";
 import { receiveUpload, refuseClearData } from "../transfer.js";
 import type { Command } from "./command.js";
 
+/** How long a FIN-ended upload waits to see whether the control connection goes away with it. */
+const FIN_SETTLE_MS = 250;
+
 /**
  * Whether an upload that ended this way is complete. A reset is never complete.
  * Over TLS, close_notify is the proof of a complete stream; a bare FIN counts
@@ -37,6 +40,8 @@ export const stor: Command = {
       throw error;
     });
     if (parent?.type !== storage.EntryType.ENTRY_TYPE_DIRECTORY) return session.reply(553, "Could not create file.");
+    const existing = await session.deps.storage.stat(location).catch(() => undefined);
+    if (existing?.type === storage.EntryType.ENTRY_TYPE_DIRECTORY) return session.reply(550, "Is a folder.");
     const upload = session.deps.storage.openUpload({
       location,
       uploadId: randomUUID(),
@@ -57,7 +62,9 @@ export const stor: Command = {
         bytes += chunk.byteLength;
         await Promise.race([upload.write(chunk), upload.failed]);
       });
-      const end = data.streamEnd(clean);
+      let end = data.streamEnd(clean);
+      // A bare FIN may be a finished upload or a killed client; a killed client's control connection ends too.
+      if (end === "fin" && (await session.controlEndsWithin(FIN_SETTLE_MS))) end = "reset";
       // Our side of the close (a TLS close_notify): clients such as ftplib wait for it before reading the reply.
       data.socket.end();
       if (!uploadComplete(end, data.tls, session.settings.uploadEndPolicy) || session.isClosed) {
