@@ -27,7 +27,8 @@ export interface Tracing {
  */
 export function startTracing({ service, version = "0.1.0", otlpEndpoint, spanProcessors = [] }: TracingOptions): Tracing {
   const processors = [...spanProcessors];
-  if (otlpEndpoint) processors.push(new BatchSpanProcessor(new OTLPTraceExporter()));
+  // OTEL_EXPORTER_OTLP_ENDPOINT is a base URL; traces go to <base>/v1/traces (the OTLP/HTTP convention).
+  if (otlpEndpoint) processors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url: new URL("v1/traces", otlpEndpoint.endsWith("/") ? otlpEndpoint : `${otlpEndpoint}/`).href })));
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: service, [ATTR_SERVICE_VERSION]: version }),
     spanProcessors: processors,
