@@ -101,6 +101,26 @@ describe("Python ftplib.FTP_TLS with prot_p()", () => {
   });
 });
 
+describe("lftp (GnuTLS, ssl-force, ssl-protect-data)", () => {
+  test("uploads, lists and downloads the same bytes", async () => {
+    const back = join(wharf.dataDir, "lftp-back.bin");
+    const script = [
+      "set ftp:ssl-force true",
+      "set ftp:ssl-protect-data true",
+      "set ssl:verify-certificate no",
+      "set net:max-retries 1",
+      `put ${sourceFile} -o lftp.bin`,
+      "cls -l",
+      `get lftp.bin -o ${back}`,
+      "bye",
+    ].join("; ");
+    const { stdout } = await run("lftp", ["-u", `demo,${wharf.password}`, "-e", script, `ftp://127.0.0.1:${wharf.ftpPort}`], { timeout: 60_000 });
+    assert.match(stdout, /lftp\.bin/);
+    assert.ok((await readFile(back)).equals(original));
+    assert.equal((await eventsFor("/lftp.bin")).length, 1);
+  });
+});
+
 describe("every service", () => {
   for (const service of ["listener", "auth", "storage", "outbound"] as const) {
     test(`${service} answers /healthz, /readyz and /metrics`, async () => {
@@ -115,7 +135,7 @@ describe("every service", () => {
 
   test("the listener counted the transfers", async () => {
     const metrics = await (await fetch(`http://127.0.0.1:${wharf.metricsPorts.listener}/metrics`)).text();
-    assert.match(metrics, /^wharf_ftp_transfers_total\{[^}]*direction="upload"[^}]*outcome="ok"[^}]*\} [2-9]/m);
+    assert.match(metrics, /^wharf_ftp_transfers_total\{[^}]*direction="upload"[^}]*outcome="ok"[^}]*\} [3-9]/m);
     assert.match(metrics, /^wharf_ftp_transfers_total\{[^}]*direction="upload"[^}]*outcome="aborted"[^}]*\} [1-9]/m);
     assert.match(metrics, /^wharf_ftp_logins_total\{[^}]*result="refused"[^}]*\} [1-9]/m);
   });
