@@ -61,20 +61,30 @@ const SIGNALS = ["SIGTERM", "SIGINT"] as const;
 
 /**
  * Installs SIGTERM/SIGINT handlers that run the shutdown steps once and then
- * exit (0 when clean, 1 otherwise). Returns a function that starts the same
- * shutdown, for a fatal error inside the process.
+ * exit (0 when clean, 1 otherwise). Unhandled rejections are logged; an
+ * uncaught exception starts the same shutdown and exits 1. Returns a function
+ * that starts the shutdown, for a fatal error inside the process.
  */
 export function onShutdown(options: ShutdownOptions, steps: readonly ShutdownStep[]): (reason: string) => Promise<void> {
   let running: Promise<void> | undefined;
+  let failed = false;
   const shutdown = (reason: string) => {
     running ??= (async () => {
       options.log.info({ reason }, "shutting down");
       const clean = await runShutdown(steps, options);
-      process.exit(clean ? 0 : 1);
+      process.exit(clean && !failed ? 0 : 1);
     })();
     return running;
   };
   for (const signal of SIGNALS) process.once(signal, () => void shutdown(signal));
+  // A rejected promise nobody awaited is a bug, but one partner's odd session must not stop every other one.
+  process.on("unhandledRejection", (reason) => options.log.error({ err: reason }, "unhandled promise rejection; going on"));
+  // After an uncaught exception the process state is unknown: stop in order, and exit non-zero.
+  process.once("uncaughtException", (error) => {
+    failed = true;
+    options.log.error({ err: error }, "uncaught exception; shutting down");
+    void shutdown("uncaught exception");
+  });
   if (options.stopWhenStdinCloses) {
     process.stdin.once("close", () => void shutdown("supervisor gone (stdin closed)"));
     process.stdin.resume();
