@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { SpanStatusCode, trace } from "@opentelemetry/api";
 import type { Socket } from "node:net";
 import { TLSSocket } from "node:tls";
+import { SpanStatusCode, trace } from "@opentelemetry/api";
 import { type auth, type StorageClient, type StorageLocation, WharfError } from "@wharf/contracts";
 import type { Logger } from "@wharf/telemetry";
 import type { AuthClient } from "./auth-client.js";
@@ -10,13 +10,15 @@ import type { CommandTable } from "./commands/index.js";
 import { CommandFramer } from "./command-framer.js";
 import { type ParsedCommand, parseCommand } from "./command-parser.js";
 import type { PortSettings } from "./config.js";
+import { type DataConnection, prepareDataConnection } from "./data-channel.js";
 import type { ListenerMetrics } from "./metrics.js";
 import { type PassiveListener, plainAddress } from "./passive-listener.js";
 import { formatReply } from "./reply.js";
 import { replyFor } from "./reply-codes.js";
 import type { PortTls } from "./tls-contexts.js";
-import { type StreamEnd, wrapUploadTls } from "./upload-tls.js";
 import { resolveVirtualPath } from "./virtual-path.js";
+
+export type { DataConnection } from "./data-channel.js";
 
 export interface SessionDeps {
   settings: PortSettings;
@@ -26,14 +28,6 @@ export interface SessionDeps {
   commands: CommandTable;
   metrics: ListenerMetrics;
   log: Logger;
-}
-
-/** A data connection ready for bytes: TLS already negotiated when PROT P is on. */
-export interface DataConnection {
-  socket: Socket;
-  tls: boolean;
-  /** For uploads: how the client ended the stream, given whether reading it ended cleanly. */
-  streamEnd(endedCleanly: boolean): StreamEnd;
 }
 
 const TLS_HANDSHAKE_TIMEOUT_MS = 30_000;
@@ -263,54 +257,25 @@ export class FtpSession {
       raw.destroy();
       return undefined;
     }
-    const useTls = this.protection === "P";
-    let reset = false;
-    raw.once("error", () => {
-      reset = true;
+    const { connection, ready } = prepareDataConnection(raw, {
+      secureContext: this.protection === "P" ? this.deps.tls.context : undefined,
+      direction,
+      timeoutMs: this.settings.dataTimeoutMs,
+      log: this.log,
     });
-    const plainEnd = (clean: boolean): StreamEnd => (reset ? "reset" : clean ? "fin" : "open");
-    const upload = useTls && direction === "upload" ? wrapUploadTls(raw, this.deps.tls.context) : undefined;
-    const socket = upload?.socket ?? (useTls ? new TLSSocket(raw, { isServer: true, secureContext: this.deps.tls.context }) : raw);
-    const streamEnd = upload ? upload.streamEnd : plainEnd;
-    this.track(socket);
-    // The passive server accepts paused; a TLS wrap starts reading by itself.
-    if (!useTls) raw.resume();
+    this.track(connection.socket);
     this.reply(150, preliminary);
-    if (!useTls) return this.watchStall({ socket, tls: false, streamEnd });
-    const failure = await new Promise<string | undefined>((resolve) => {
-      const timer = setTimeout(() => resolve("timeout"), this.settings.dataTimeoutMs);
-      const done = (why: string | undefined) => () => {
-        clearTimeout(timer);
-        resolve(why);
-      };
-      socket.once("secure", done(undefined));
-      // A client that sends its Finished and close_notify at once (an empty upload) can make
-      // Node end the socket before it emits 'secure'; a negotiated protocol at 'end' proves the handshake.
-      socket.once("end", () => done((socket as TLSSocket).getProtocol() ? undefined : "closed before the TLS handshake")());
-      socket.once("error", (error) => done(`error ${error.message}`)());
-      socket.once("close", done("closed"));
-    });
+    const failure = await ready();
     if (failure) {
-      socket.destroy();
       this.log.info({ reason: failure }, "data connection TLS negotiation failed");
       this.reply(522, "Data connection TLS negotiation failed.");
       return undefined;
     }
-    return this.watchStall({ socket, tls: true, streamEnd });
-  }
-
-  /** A transfer with no byte in either direction for the data timeout is cut (426), not left hanging. */
-  private watchStall(data: DataConnection): DataConnection {
-    data.socket.setTimeout(this.settings.dataTimeoutMs, () => {
-      this.log.info({ timeoutMs: this.settings.dataTimeoutMs }, "data connection stalled; closing it");
-      data.socket.destroy(new Error("data connection stalled"));
-    });
-    return data;
+    return connection;
   }
 
   private track(socket: Socket): void {
     this.dataSockets.add(socket);
-    socket.on("error", () => undefined);
     socket.once("close", () => this.dataSockets.delete(socket));
   }
 

@@ -1,0 +1,73 @@
+import type { Socket } from "node:net";
+import { type SecureContext, TLSSocket } from "node:tls";
+import type { Logger } from "@wharf/telemetry";
+import { type StreamEnd, wrapUploadTls } from "./upload-tls.js";
+
+/** A data connection ready for bytes: TLS already negotiated when PROT P is on. */
+export interface DataConnection {
+  socket: Socket;
+  tls: boolean;
+  /** For uploads: how the client ended the stream, given whether reading it ended cleanly. */
+  streamEnd(endedCleanly: boolean): StreamEnd;
+}
+
+export interface DataChannelOptions {
+  /** PROT P: the data connection speaks TLS with the port's context. */
+  secureContext: SecureContext | undefined;
+  direction: "upload" | "download";
+  /** Time for the TLS handshake, and the longest silence of a running transfer. */
+  timeoutMs: number;
+  log: Logger;
+}
+
+/**
+ * Wraps an accepted data socket for one transfer, at once, so a client that
+ * starts its TLS handshake before the 150 (curl, basic-ftp) is served while
+ * the caller sends the 150. Uploads over TLS go through the stream bridge that
+ * tells a reset, a FIN and a close_notify apart. `ready()` resolves undefined
+ * once the connection is usable, or the reason it is not.
+ */
+export function prepareDataConnection(raw: Socket, { secureContext, direction, timeoutMs, log }: DataChannelOptions) {
+  let reset = false;
+  raw.once("error", () => {
+    reset = true;
+  });
+  const plainEnd = (clean: boolean): StreamEnd => (reset ? "reset" : clean ? "fin" : "open");
+  const upload = secureContext && direction === "upload" ? wrapUploadTls(raw, secureContext) : undefined;
+  const socket = upload?.socket ?? (secureContext ? new TLSSocket(raw, { isServer: true, secureContext }) : raw);
+  socket.on("error", () => undefined);
+  // The passive server accepts paused; a TLS wrap starts reading by itself.
+  if (!secureContext) raw.resume();
+  const connection: DataConnection = { socket, tls: secureContext !== undefined, streamEnd: upload ? upload.streamEnd : plainEnd };
+
+  const ready = async (): Promise<string | undefined> => {
+    const failure = secureContext ? await handshake(socket as TLSSocket, timeoutMs) : undefined;
+    if (failure) {
+      socket.destroy();
+      return failure;
+    }
+    // A transfer with no byte in either direction for the timeout is cut (426), not left hanging.
+    socket.setTimeout(timeoutMs, () => {
+      log.info({ timeoutMs }, "data connection stalled; closing it");
+      socket.destroy(new Error("data connection stalled"));
+    });
+    return undefined;
+  };
+  return { connection, ready };
+}
+
+function handshake(socket: TLSSocket, timeoutMs: number): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve("timeout"), timeoutMs);
+    const done = (why: string | undefined) => () => {
+      clearTimeout(timer);
+      resolve(why);
+    };
+    socket.once("secure", done(undefined));
+    // A client that sends its Finished and close_notify at once (an empty upload) can make
+    // Node end the socket before it emits 'secure'; a negotiated protocol at 'end' proves the handshake.
+    socket.once("end", () => done(socket.getProtocol() ? undefined : "closed before the TLS handshake")());
+    socket.once("error", (error) => done(`error ${error.message}`)());
+    socket.once("close", done("closed"));
+  });
+}
