@@ -25,6 +25,7 @@ export function fromFsError(reason: unknown): WharfError {
       return new WharfError("WHARF_INVALID_PATH", "file name is too long", { cause: reason });
     case "ENOSPC":
     case "EDQUOT":
+    case "EFBIG":
       return new WharfError("WHARF_STORAGE_FULL", "storage is full", { cause: reason });
     default:
       return WharfError.from(reason);
