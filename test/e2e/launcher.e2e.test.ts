@@ -60,17 +60,29 @@ test("wharf - an unknown command prints the usage and exits 2", async () => {
   assert.match(String(result.stderr), /usage: wharf/);
 });
 
-test("wharf start - if the launcher is killed outright, its services stop too", async () => {
-  const wharf = await startWharf();
-  const natsPid = Number(/^\[nats-server\]\s+\[(\d+)\]/m.exec(wharf.output.join("\n"))?.[1]);
+const alive = (pid: number) => {
   try {
-    const healthy = async (port: number) => (await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false)) || undefined;
-    for (const port of Object.values(wharf.metricsPorts)) assert.equal(await healthy(port), true);
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+test("wharf start - if the launcher is killed outright, its services exit too", async () => {
+  const wharf = await startWharf();
+  const log = wharf.output.join("\n");
+  const natsPid = Number(/^\[nats-server\]\s+\[(\d+)\]/m.exec(log)?.[1]);
+  const pids = [...log.matchAll(/started (\S+) \(pid (\d+)\)/g)].map((match) => ({ name: match[1], pid: Number(match[2]) }));
+  try {
+    assert.deepEqual(pids.map((service) => service.name).sort(), ["auth", "listener", "outbound", "storage"]);
+    assert.ok(pids.every((service) => alive(service.pid)));
     wharf.process.kill("SIGKILL");
-    for (const port of Object.values(wharf.metricsPorts)) {
-      await waitFor(async () => ((await healthy(port)) ? undefined : true), { timeoutMs: 20_000, what: `the service on :${port} to stop` });
+    for (const service of pids) {
+      await waitFor(() => (alive(service.pid) ? undefined : true), { timeoutMs: 20_000, what: `${service.name} (pid ${service.pid}) to exit` });
     }
   } finally {
+    for (const service of pids) if (alive(service.pid)) process.kill(service.pid, "SIGKILL");
     // nats-server is not ours to watch a pipe: stop the one this launcher started, by its PID.
     if (natsPid > 0) process.kill(natsPid, "SIGTERM");
     await rm(wharf.dataDir, { recursive: true, force: true });

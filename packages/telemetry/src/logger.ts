@@ -23,6 +23,18 @@ export function createLogger({ service, version = "0.1.0", level = "info", desti
       redact: { paths: ["password", "*.password", "passwordHash", "*.passwordHash"], censor: "[redacted]" },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
-    destination ?? pino.destination({ fd: 1, sync: false }),
+    destination ?? standardOutput(),
   );
+}
+
+/**
+ * Standard output as a log destination. Node's own process.stdout, not
+ * pino.destination(): sonic-boom's exit-time flush retries a failed write
+ * forever, so a service whose stdout reader died (a killed supervisor) would
+ * hang in process.exit instead of stopping. A write error (EPIPE) only loses
+ * log lines; it must not crash the service either.
+ */
+function standardOutput(): DestinationStream {
+  if (process.stdout.listenerCount("error") === 0) process.stdout.on("error", () => undefined);
+  return process.stdout;
 }

@@ -17,12 +17,16 @@ export interface TestNatsServer extends Omit<NatsServerProcess, "stop"> {
 export async function startNatsServer({ storeDir, port = -1 }: { storeDir?: string; port?: number } = {}): Promise<TestNatsServer> {
   const store = storeDir ?? (await mkdtemp(join(tmpdir(), "wharf-nats-")));
   const server = await startNatsServerProcess({ storeDir: store, port });
+  // A test process that ends without stopping its server (a crash, a timeout, process.exit) takes it along.
+  const killOnExit = () => server.process.kill("SIGKILL");
+  process.once("exit", killOnExit);
   return {
     url: server.url,
     port: server.port,
     process: server.process,
     storeDir: store,
     stop: async ({ keepStore = false } = {}) => {
+      process.off("exit", killOnExit);
       await server.stop();
       if (!keepStore && !storeDir) await rm(store, { recursive: true, force: true });
     },

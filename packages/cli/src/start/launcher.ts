@@ -122,6 +122,7 @@ export async function start(env: NodeJS.ProcessEnv = process.env): Promise<numbe
     const launch = async (name: string, pkg: string, metricsPort: number) => {
       const service = spawnService(name, mainOf(pkg), serviceEnv, write);
       services.push(service);
+      say(`started ${name} (pid ${service.child.pid})`);
       await waitUntilReady(service, metricsPort);
       return service;
     };
