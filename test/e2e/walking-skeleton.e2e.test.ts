@@ -66,6 +66,12 @@ describe("curl (explicit FTPS, --ssl-reqd)", () => {
     assert.equal(events[0]?.user, "demo");
   });
 
+  test("with TLS 1.2 (resuming by session ID) it uploads and downloads the same bytes", async () => {
+    await curl("--tls-max", "1.2", "-u", `demo:${wharf.password}`, "-T", sourceFile, url("curl12.bin"));
+    const { stdout } = await curl("--tls-max", "1.2", "-u", `demo:${wharf.password}`, url("curl12.bin"));
+    assert.ok(stdout.equals(original));
+  });
+
   test("a wrong password gets 530", async () => {
     await assert.rejects(curl("-u", "demo:wrong-password", url()), (error: { code?: number; stderr?: Buffer }) => {
       assert.equal(error.code, 67); // curl: "the user name, password, or similar was not accepted"
@@ -98,6 +104,13 @@ describe("Python ftplib.FTP_TLS with prot_p()", () => {
   test("a wrong password gets 530", async () => {
     const result = JSON.parse(await runPython("ftplib_client.py", ["login", "127.0.0.1", String(wharf.ftpPort), "demo", "nope"]));
     assert.match(result.error, /^530/);
+  });
+
+  test("stock FTP_TLS, which never resumes the TLS session on data connections, is refused with 522 (as vsftpd does) and its session goes on", async () => {
+    const result = JSON.parse(await runPython("ftplib_client.py", ["stock", "127.0.0.1", String(wharf.ftpPort), "demo", wharf.password, sourceFile, "stock.bin"]));
+    assert.match(result.stor, /^522/);
+    assert.match(result.noop, /^200/);
+    assert.deepEqual(await eventsFor("/stock.bin"), []);
   });
 });
 
@@ -135,9 +148,11 @@ describe("every service", () => {
 
   test("the listener counted the transfers", async () => {
     const metrics = await (await fetch(`http://127.0.0.1:${wharf.metricsPorts.listener}/metrics`)).text();
-    assert.match(metrics, /^wharf_ftp_transfers_total\{[^}]*direction="upload"[^}]*outcome="ok"[^}]*\} [3-9]/m);
+    assert.match(metrics, /^wharf_ftp_transfers_total\{[^}]*direction="upload"[^}]*outcome="ok"[^}]*\} [4-9]/m);
     assert.match(metrics, /^wharf_ftp_transfers_total\{[^}]*direction="upload"[^}]*outcome="aborted"[^}]*\} [1-9]/m);
     assert.match(metrics, /^wharf_ftp_logins_total\{[^}]*result="refused"[^}]*\} [1-9]/m);
+    assert.match(metrics, /^wharf_ftp_data_tls_total\{[^}]*resumed="true"[^}]*outcome="accepted"[^}]*\} [1-9]/m);
+    assert.match(metrics, /^wharf_ftp_data_tls_total\{[^}]*resumed="false"[^}]*outcome="refused"[^}]*\} [1-9]/m);
   });
 
   test("outbound received the stored files' events", async () => {

@@ -7,6 +7,12 @@ usage:
       STOR REMOTE, send the first NBYTES of LOCAL, then reset the data connection
   ftplib_client.py login HOST PORT USER PASSWORD
       log in and quit
+  ftplib_client.py stock HOST PORT USER PASSWORD LOCAL REMOTE
+      STOR with stock ftplib.FTP_TLS, whose data connections never resume the
+      control session, then NOOP: the replies seen
+
+The other commands use ResumingFTP_TLS: data connections resume the control
+connection's TLS session, as servers that require session reuse expect.
 
 Prints one JSON object with the replies seen.
 """
@@ -18,11 +24,21 @@ import struct
 import sys
 
 
-def connect(host: str, port: int, user: str, password: str) -> ftplib.FTP_TLS:
+class ResumingFTP_TLS(ftplib.FTP_TLS):
+    """ftplib.FTP_TLS whose data connections resume the control session (PROTOCOL.md §6)."""
+
+    def ntransfercmd(self, cmd, rest=None):
+        conn, size = ftplib.FTP.ntransfercmd(self, cmd, rest)
+        if self._prot_p:
+            conn = self.context.wrap_socket(conn, server_hostname=self.host, session=self.sock.session)
+        return conn, size
+
+
+def connect(host: str, port: int, user: str, password: str, kind=ResumingFTP_TLS) -> ftplib.FTP_TLS:
     context = ssl.create_default_context()
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
-    ftp = ftplib.FTP_TLS(context=context, timeout=30)
+    ftp = kind(context=context, timeout=30)
     ftp.connect(host, port)
     ftp.auth()
     ftp.login(user, password)
@@ -67,9 +83,21 @@ def login(host, port, user, password) -> dict:
     return {"ok": True}
 
 
+def stock(host, port, user, password, local, remote) -> dict:
+    ftp = connect(host, int(port), user, password, kind=ftplib.FTP_TLS)
+    try:
+        with open(local, "rb") as source:
+            stored = ftp.storbinary(f"STOR {remote}", source)
+    except (ftplib.Error, ssl.SSLError, OSError) as error:
+        stored = str(error)
+    noop = ftp.voidcmd("NOOP")
+    ftp.quit()
+    return {"stor": stored, "noop": noop}
+
+
 def main() -> None:
     command, *args = sys.argv[1:]
-    handlers = {"roundtrip": roundtrip, "cut": cut, "login": login}
+    handlers = {"roundtrip": roundtrip, "cut": cut, "login": login, "stock": stock}
     print(json.dumps(handlers[command](*args)), flush=True)
 
 

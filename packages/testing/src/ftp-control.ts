@@ -18,6 +18,8 @@ export class RawFtpControl {
   private replies: FtpReply[] = [];
   private waiters: Array<(reply: FtpReply | undefined) => void> = [];
   private ended = false;
+  /** The control connection's latest TLS session (ticket), for data connections that must resume it. */
+  tlsSession: Buffer | undefined;
 
   private constructor(public socket: Socket | TLSSocket) {
     this.listen(socket);
@@ -96,6 +98,9 @@ export class RawFtpControl {
     const plain = this.socket;
     plain.removeAllListeners("data");
     const secure = tlsConnect({ socket: plain, rejectUnauthorized: false });
+    secure.on("session", (session: Buffer) => {
+      this.tlsSession = session;
+    });
     await once(secure, "secureConnect");
     this.socket = secure;
     this.listen(secure);
@@ -133,6 +138,18 @@ export class RawFtpControl {
   close(): void {
     this.socket.destroy();
   }
+}
+
+/**
+ * Opens TLS on a data connection the way a well-behaved client does: resuming
+ * the control connection's session (servers that require session reuse refuse
+ * anything else). Pass `fresh` to connect without it.
+ */
+export async function dataTls(raw: Socket, control: RawFtpControl, { fresh = false } = {}): Promise<TLSSocket> {
+  const secure = tlsConnect({ socket: raw, rejectUnauthorized: false, ...(fresh ? {} : { session: control.tlsSession }) });
+  secure.on("error", () => undefined);
+  await once(secure, "secureConnect");
+  return secure;
 }
 
 /** The port of a 227 (PASV) or 229 (EPSV) reply. */

@@ -20,6 +20,9 @@ export const ListenerConfig = z
     WHARF_FTP_SECURE_CLIENTS_ONLY: booleanFlag.default(true),
     // Refuse clear data connections: PROT C gets 534, a transfer without PROT P gets 521.
     WHARF_FTP_REQUIRE_PROTECTED_DATA: booleanFlag.default(true),
+    // Require every TLS data connection to resume its control connection's TLS session (vsftpd's require_ssl_reuse);
+    // "false" relaxes it for clients that cannot (stock Python ftplib), and each relaxed connection is counted and logged.
+    WHARF_FTP_REQUIRE_TLS_SESSION_REUSE: booleanFlag.default(true),
     // How an upload over TLS must end: "strict" needs the TLS close_notify; "lenient" also takes a bare FIN after the data.
     WHARF_FTP_UPLOAD_END_POLICY: z.enum(["lenient", "strict"]).default("lenient"),
     // A session must log in within this time (absolute, not reset by traffic).
@@ -54,6 +57,7 @@ export const ListenerConfig = z
       secureClientsOnly: env.WHARF_FTP_SECURE_CLIENTS_ONLY,
       requireProtectedData: env.WHARF_FTP_REQUIRE_PROTECTED_DATA,
       uploadEndPolicy: env.WHARF_FTP_UPLOAD_END_POLICY,
+      requireTlsSessionReuse: env.WHARF_FTP_REQUIRE_TLS_SESSION_REUSE,
       loginTimeoutMs: env.WHARF_FTP_LOGIN_TIMEOUT_MS,
       idleTimeoutMs: env.WHARF_FTP_IDLE_TIMEOUT_MS,
       dataTimeoutMs: env.WHARF_FTP_DATA_TIMEOUT_MS,

@@ -1,4 +1,5 @@
-import type { Socket } from "node:net";
+import type { EventEmitter } from "node:events";
+import type { Server, Socket } from "node:net";
 import { type SecureContext, TLSSocket } from "node:tls";
 import type { Logger } from "@wharf/telemetry";
 import { type StreamEnd, wrapUploadTls } from "./upload-tls.js";
@@ -12,8 +13,10 @@ export interface DataConnection {
 }
 
 export interface DataChannelOptions {
-  /** PROT P: the data connection speaks TLS with the port's context. */
+  /** PROT P: the data connection speaks TLS with the session's data context. */
   secureContext: SecureContext | undefined;
+  /** The port's session cache for data connections (resumes, never stores). */
+  sessions: EventEmitter;
   direction: "upload" | "download";
   /** Time for the TLS handshake, and the longest silence of a running transfer. */
   timeoutMs: number;
@@ -27,33 +30,46 @@ export interface DataChannelOptions {
  * tells a reset, a FIN and a close_notify apart. `ready()` resolves undefined
  * once the connection is usable, or the reason it is not.
  */
-export function prepareDataConnection(raw: Socket, { secureContext, direction, timeoutMs, log }: DataChannelOptions) {
+export function prepareDataConnection(raw: Socket, { secureContext, sessions, direction, timeoutMs, log }: DataChannelOptions) {
   let reset = false;
   raw.once("error", () => {
     reset = true;
   });
   const plainEnd = (clean: boolean): StreamEnd => (reset ? "reset" : clean ? "fin" : "open");
-  const upload = secureContext && direction === "upload" ? wrapUploadTls(raw, secureContext) : undefined;
-  const socket = upload?.socket ?? (secureContext ? new TLSSocket(raw, { isServer: true, secureContext }) : raw);
+  const upload = secureContext && direction === "upload" ? wrapUploadTls(raw, secureContext, sessions) : undefined;
+  const socket = upload?.socket ?? (secureContext ? new TLSSocket(raw, { isServer: true, secureContext, server: sessions as unknown as Server }) : raw);
   socket.on("error", () => undefined);
   // The passive server accepts paused; a TLS wrap starts reading by itself.
   if (!secureContext) raw.resume();
   const connection: DataConnection = { socket, tls: secureContext !== undefined, streamEnd: upload ? upload.streamEnd : plainEnd };
 
-  const ready = async (): Promise<string | undefined> => {
+  /** Resolves once the connection is usable: the reason it is not, and whether TLS resumed the control session. */
+  const ready = async (): Promise<{ failure?: string; resumed: boolean }> => {
     const failure = secureContext ? await handshake(socket as TLSSocket, timeoutMs) : undefined;
     if (failure) {
       socket.destroy();
-      return failure;
+      return { failure, resumed: false };
     }
     // A transfer with no byte in either direction for the timeout is cut (426), not left hanging.
     socket.setTimeout(timeoutMs, () => {
       log.info({ timeoutMs }, "data connection stalled; closing it");
       socket.destroy(new Error("data connection stalled"));
     });
-    return undefined;
+    return { resumed: secureContext ? (socket as TLSSocket).isSessionReused() : false };
   };
   return { connection, ready };
+}
+
+/**
+ * Refuses a data connection that did not resume its control session: 522 first,
+ * then the connection is drained and closed. Destroying it at once made stock
+ * ftplib raise an SSL error and read every later reply one behind; ending it
+ * without reading hung a large upload on TCP backpressure.
+ */
+export function refuseUnresumed(socket: Socket): void {
+  socket.resume();
+  socket.end();
+  setTimeout(() => socket.destroy(), 2_000).unref();
 }
 
 function handshake(socket: TLSSocket, timeoutMs: number): Promise<string | undefined> {

@@ -8,6 +8,7 @@ export interface ListenerMetrics {
   transfers: Counter<"port" | "direction" | "outcome">;
   transferBytes: Counter<"port" | "direction">;
   foreignDataConnections: Counter<"port">;
+  dataTls: Counter<"port" | "resumed" | "outcome">;
 }
 
 /** The listener's metrics; label values are bounded (port aliases, known verbs, fixed outcomes). */
@@ -29,6 +30,12 @@ export function createListenerMetrics(registry: Registry): ListenerMetrics {
       name: "wharf_ftp_foreign_data_connections_total",
       help: "Connections to a passive port from another address than the session's client, dropped.",
       labelNames: ["port"] as const,
+      registers,
+    }),
+    dataTls: new Counter({
+      name: "wharf_ftp_data_tls_total",
+      help: "TLS data connections by whether they resumed their control session and whether they were accepted (refused: reuse required).",
+      labelNames: ["port", "resumed", "outcome"] as const,
       registers,
     }),
   };

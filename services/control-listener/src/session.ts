@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { Socket } from "node:net";
+import type { Server, Socket } from "node:net";
 import { TLSSocket } from "node:tls";
 import { SpanStatusCode, trace } from "@opentelemetry/api";
 import { type auth, type StorageClient, type StorageLocation, WharfError } from "@wharf/contracts";
@@ -10,12 +10,12 @@ import type { CommandTable } from "./commands/index.js";
 import { CommandFramer } from "./command-framer.js";
 import { type ParsedCommand, parseCommand } from "./command-parser.js";
 import type { PortSettings } from "./config.js";
-import { type DataConnection, prepareDataConnection } from "./data-channel.js";
+import { type DataConnection, prepareDataConnection, refuseUnresumed } from "./data-channel.js";
 import type { ListenerMetrics } from "./metrics.js";
 import { type PassiveListener, plainAddress } from "./passive-listener.js";
 import { formatReply } from "./reply.js";
 import { replyFor } from "./reply-codes.js";
-import type { PortTls } from "./tls-contexts.js";
+import type { PortTls, SessionTls } from "./tls-contexts.js";
 import { resolveVirtualPath } from "./virtual-path.js";
 
 export type { DataConnection } from "./data-channel.js";
@@ -61,6 +61,8 @@ export class FtpSession {
   renameFrom: string | undefined;
   passive: PassiveListener | undefined;
   epsvAll = false;
+  /** This session's TLS contexts, made at AUTH TLS. */
+  sessionTls: SessionTls | undefined;
 
   private socket: Socket;
   private readonly framer: CommandFramer;
@@ -186,7 +188,12 @@ export class FtpSession {
     this.awaitingTls = false;
     this.framer.reset();
     this.mailbox.length = 0;
-    const secure = new TLSSocket(plain, { isServer: true, secureContext: this.deps.tls.context });
+    this.sessionTls = this.deps.tls.sessionContexts();
+    const secure = new TLSSocket(plain, {
+      isServer: true,
+      secureContext: this.sessionTls.control,
+      server: this.deps.tls.controlSessions as unknown as Server,
+    });
     const timer = setTimeout(() => secure.destroy(), TLS_HANDSHAKE_TIMEOUT_MS);
     secure.once("secure", () => {
       clearTimeout(timer);
@@ -258,18 +265,32 @@ export class FtpSession {
       return undefined;
     }
     const { connection, ready } = prepareDataConnection(raw, {
-      secureContext: this.protection === "P" ? this.deps.tls.context : undefined,
+      secureContext: this.protection === "P" ? this.sessionTls?.data : undefined,
+      sessions: this.deps.tls.dataSessions,
       direction,
       timeoutMs: this.settings.dataTimeoutMs,
       log: this.log,
     });
     this.track(connection.socket);
     this.reply(150, preliminary);
-    const failure = await ready();
+    const { failure, resumed } = await ready();
     if (failure) {
       this.log.info({ reason: failure }, "data connection TLS negotiation failed");
       this.reply(522, "Data connection TLS negotiation failed.");
       return undefined;
+    }
+    if (connection.tls) {
+      // RFC 4217 §10.2 and vsftpd's require_ssl_reuse: a data connection that did not resume this
+      // session's TLS session may come from someone else who guessed the port.
+      const refused = !resumed && this.settings.requireTlsSessionReuse;
+      this.deps.metrics.dataTls.inc({ port: this.portAlias, resumed: String(resumed), outcome: refused ? "refused" : "accepted" });
+      if (refused) {
+        this.log.info("data connection refused: its TLS session did not resume the control session");
+        this.reply(522, "TLS session of data connection not resumed; session reuse required.");
+        refuseUnresumed(connection.socket);
+        return undefined;
+      }
+      if (!resumed) this.log.warn("data connection accepted without TLS session reuse (relaxed on this port)");
     }
     return connection;
   }

@@ -1,4 +1,5 @@
-import type { Socket } from "node:net";
+import type { EventEmitter } from "node:events";
+import type { Server, Socket } from "node:net";
 import { Duplex } from "node:stream";
 import { type SecureContext, TLSSocket } from "node:tls";
 
@@ -23,7 +24,7 @@ export interface UploadTls {
  * When TCP ends while bytes still wait in the bridge (TLS applying
  * backpressure) the end is judged a FIN: wrong only in the safe direction.
  */
-export function wrapUploadTls(raw: Socket, secureContext: SecureContext): UploadTls {
+export function wrapUploadTls(raw: Socket, secureContext: SecureContext, sessions: EventEmitter): UploadTls {
   let tcpEnded = false;
   let reset = false;
   const bridge = new Duplex({
@@ -56,7 +57,7 @@ export function wrapUploadTls(raw: Socket, secureContext: SecureContext): Upload
     reset = true;
     bridge.destroy(error);
   });
-  const socket = new TLSSocket(bridge as unknown as Socket, { isServer: true, secureContext });
+  const socket = new TLSSocket(bridge as unknown as Socket, { isServer: true, secureContext, server: sessions as unknown as Server });
   return {
     socket,
     streamEnd: (tlsEndedCleanly) => {

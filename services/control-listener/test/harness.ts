@@ -67,6 +67,7 @@ export async function startListenerStack(overrides: Partial<PortSettings> = {}):
     secureClientsOnly: true,
     requireProtectedData: true,
     uploadEndPolicy: "lenient",
+    requireTlsSessionReuse: true,
     loginTimeoutMs: 10_000,
     idleTimeoutMs: 60_000,
     dataTimeoutMs: 5_000,

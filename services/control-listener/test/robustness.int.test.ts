@@ -5,8 +5,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { connect as tlsConnect } from "node:tls";
-import { passivePort, RawFtpControl, runPython, waitFor } from "@wharf/testing";
+import { dataTls, passivePort, RawFtpControl, runPython, waitFor } from "@wharf/testing";
 import { type ListenerStack, PASSWORD, startListenerStack, USER } from "./harness.js";
 
 let stack: ListenerStack;
@@ -52,8 +51,7 @@ test("stall - an upload that stops sending gets 426 after the data timeout; noth
   await once(raw, "connect");
   control.send("STOR /stalled.bin\r\n");
   assert.equal((await control.read()).code, 150);
-  const secure = tlsConnect({ socket: raw, rejectUnauthorized: false });
-  await once(secure, "secureConnect");
+  const secure = await dataTls(raw, control);
   secure.write(randomBytes(100_000));
   // …and nothing more: the server must give up on its own.
   assert.equal((await control.read(10_000)).code, 426);
@@ -66,26 +64,15 @@ test("stall - an upload that stops sending gets 426 after the data timeout; noth
 
 test("cut download - a client that resets the data connection mid-download gets 426, not 226", async () => {
   await writeFile(stored("large.bin"), randomBytes(8 * 1024 * 1024));
-  const control = await loggedIn();
-  const port = passivePort(await control.command("EPSV"));
-  const client = runPython("data_client.py", ["127.0.0.1", String(port), String(256 * 1024), "read-then-reset"]);
-  control.send("RETR /large.bin\r\n");
-  assert.equal((await control.read()).code, 150);
-  await client;
-  assert.equal((await control.read()).code, 426);
-  control.close();
+  const reply = await runPython("ftp_session.py", ["127.0.0.1", String(stack.port), USER, PASSWORD, "RETR", "/large.bin", String(256 * 1024), "reset"]);
+  assert.equal(reply.trim(), "426");
 });
 
 test("killed client - a data FIN together with the control connection closing is a cut, not an upload", async () => {
   const okBefore = await uploads("ok");
-  const control = await loggedIn();
-  const port = passivePort(await control.command("EPSV"));
-  const client = runPython("data_client.py", ["127.0.0.1", String(port), String(300_000), "fin"]);
-  control.send("STOR /killed.bin\r\n");
-  assert.equal((await control.read()).code, 150);
   const before = await uploads("aborted");
-  await client;
-  control.close();
+  const said = await runPython("ftp_session.py", ["127.0.0.1", String(stack.port), USER, PASSWORD, "STOR", "/killed.bin", "300000", "fin", "--close-control"]);
+  assert.equal(said.trim(), "closed");
   await waitFor(async () => ((await uploads("aborted")) > before ? true : undefined), { what: "the listener to count the upload as aborted" });
   assert.equal(await uploads("ok"), okBefore);
   await assert.rejects(readFile(stored("killed.bin")), { code: "ENOENT" });

@@ -6,9 +6,8 @@ import { connect, type Socket } from "node:net";
 import { join } from "node:path";
 import { PassThrough, Readable } from "node:stream";
 import { after, before, describe, test } from "node:test";
-import { connect as tlsConnect } from "node:tls";
 import { Client } from "basic-ftp";
-import { passivePort, RawFtpControl, runPython, waitFor } from "@wharf/testing";
+import { dataTls, passivePort, RawFtpControl, runPython, waitFor } from "@wharf/testing";
 import { type ListenerStack, PASSWORD, startListenerStack, USER } from "./harness.js";
 
 let stack: ListenerStack;
@@ -123,17 +122,10 @@ describe("folders and paths", () => {
 });
 
 describe("how an upload ends", () => {
-  /** STOR through a Python data client that sends `size` bytes and ends the stream as told. */
+  /** STOR from a Python client whose data connection sends `size` bytes and ends as told; the transfer's reply code. */
   async function storEndingWith(path: string, ending: "reset" | "fin" | "close_notify", size: number) {
-    const control = await loggedIn();
-    const port = passivePort(await control.command("EPSV"));
-    const client = runPython("data_client.py", ["127.0.0.1", String(port), String(size), ending]);
-    control.send(`STOR ${path}\r\n`);
-    assert.equal((await control.read()).code, 150);
-    await client;
-    const reply = await control.read();
-    control.close();
-    return reply.code;
+    const reply = await runPython("ftp_session.py", ["127.0.0.1", String(stack.port), USER, PASSWORD, "STOR", path, String(size), ending]);
+    return Number(reply.trim());
   }
 
   test("a reset mid-upload: 426, the previous version intact, no event", async () => {
@@ -165,8 +157,7 @@ describe("how an upload ends", () => {
     const { raw } = await dataConnection(control);
     control.send("STOR /orphan.bin\r\n");
     assert.equal((await control.read()).code, 150);
-    const secure = tlsConnect({ socket: raw, rejectUnauthorized: false });
-    await once(secure, "secureConnect");
+    const secure = await dataTls(raw, control);
     secure.write(randomBytes(64 * 1024));
     control.close();
     await waitFor(() => (raw.destroyed || raw.readableEnded ? true : undefined), { what: "the data connection to be closed by the server" });
@@ -189,7 +180,7 @@ describe("passive ports", () => {
     await once(data, "connect");
     victim.send("LIST\r\n");
     assert.equal((await victim.read()).code, 150);
-    const secure = tlsConnect({ socket: data, rejectUnauthorized: false });
+    const secure = await dataTls(data, victim);
     secure.resume();
     await once(secure, "end");
     assert.equal((await victim.read()).code, 226);

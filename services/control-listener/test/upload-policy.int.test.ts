@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { passivePort, RawFtpControl, runPython } from "@wharf/testing";
+import { runPython } from "@wharf/testing";
 import { type ListenerStack, PASSWORD, startListenerStack, USER } from "./harness.js";
 
 let stack: ListenerStack;
@@ -12,17 +12,8 @@ before(async () => {
 after(() => stack.stop());
 
 async function storEndingWith(path: string, ending: "fin" | "close_notify") {
-  const control = await RawFtpControl.connect(stack.port);
-  await control.read();
-  await control.login(USER, PASSWORD);
-  const port = passivePort(await control.command("EPSV"));
-  const client = runPython("data_client.py", ["127.0.0.1", String(port), "100000", ending]);
-  control.send(`STOR ${path}\r\n`);
-  assert.equal((await control.read()).code, 150);
-  await client;
-  const { code } = await control.read();
-  control.close();
-  return code;
+  const reply = await runPython("ftp_session.py", ["127.0.0.1", String(stack.port), USER, PASSWORD, "STOR", path, "100000", ending]);
+  return Number(reply.trim());
 }
 
 test("strict port - a bare FIN without close_notify is an incomplete upload: 426, no file, no event", async () => {

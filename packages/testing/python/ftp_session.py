@@ -1,0 +1,90 @@
+"""One FTPS session that ends a data transfer in a chosen way, for tests of what
+the server makes of each ending. The data connections resume the control
+connection's TLS session, as a server that requires session reuse expects.
+
+usage: ftp_session.py HOST PORT USER PASSWORD COMMAND PATH NBYTES ENDING [--close-control]
+
+COMMAND STOR: send NBYTES, then end the data connection with ENDING:
+  reset         SO_LINGER 0 then close: the kernel sends a TCP RST
+  fin           close without a TLS close_notify: a bare FIN
+  close_notify  a TLS close_notify, then close
+  stall         send NBYTES and then nothing; wait for the server's reply
+COMMAND RETR: read NBYTES, then reset the connection (ENDING must be reset)
+--close-control: close the control connection right after the data connection
+  (a killed client), and print no reply
+
+Prints one line: the server's reply to the transfer (or "closed").
+"""
+import ftplib
+import socket
+import ssl
+import struct
+import sys
+
+
+class ResumingFTP_TLS(ftplib.FTP_TLS):
+    """ftplib.FTP_TLS whose data connections resume the control session."""
+
+    def ntransfercmd(self, cmd, rest=None):
+        conn, size = ftplib.FTP.ntransfercmd(self, cmd, rest)
+        if self._prot_p:
+            conn = self.context.wrap_socket(conn, server_hostname=self.host, session=self.sock.session)
+        return conn, size
+
+
+def reset(conn) -> None:
+    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    conn.close()
+
+
+def main() -> None:
+    host, port, user, password, command, path, nbytes, ending = sys.argv[1:9]
+    close_control = "--close-control" in sys.argv[9:]
+    nbytes = int(nbytes)
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    ftp = ResumingFTP_TLS(context=context, timeout=30)
+    ftp.connect(host, int(port))
+    ftp.auth()
+    ftp.login(user, password)
+    ftp.prot_p()
+    conn = ftp.transfercmd(f"{command} {path}")
+    if command == "RETR":
+        got = 0
+        while got < nbytes:
+            data = conn.recv(65536)
+            if not data:
+                break
+            got += len(data)
+        reset(conn)
+    else:
+        chunk = b"\xa5" * 65536
+        sent = 0
+        while sent < nbytes:
+            piece = chunk[: min(len(chunk), nbytes - sent)]
+            conn.sendall(piece)
+            sent += len(piece)
+        if ending == "reset":
+            reset(conn)
+        elif ending == "fin":
+            conn.shutdown(socket.SHUT_WR)  # an SSLSocket's shutdown() sends no close_notify
+            conn.close()
+        elif ending == "close_notify":
+            conn.unwrap().close()
+        elif ending != "stall":
+            raise SystemExit(f"unknown ending {ending}")
+    if close_control:
+        ftp.sock.close()
+        print("closed", flush=True)
+        return
+    try:
+        reply = ftp.getresp()
+    except ftplib.Error as error:
+        reply = str(error)
+    print(reply.split(" ")[0], flush=True)
+    ftp.close()
+
+
+if __name__ == "__main__":
+    main()
