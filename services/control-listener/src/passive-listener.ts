@@ -29,6 +29,7 @@ export class PassiveListener {
   readonly port: number;
   private socket: Socket | undefined;
   private waiter: ((socket: Socket) => void) | undefined;
+  private giveUp: ((reason: Error) => void) | undefined;
 
   private constructor(
     private readonly server: Server,
@@ -80,6 +81,11 @@ export class PassiveListener {
         clearTimeout(timer);
         resolve(socket);
       };
+      this.giveUp = (reason) => {
+        clearTimeout(timer);
+        this.waiter = undefined;
+        reject(reason);
+      };
     });
   }
 
@@ -89,9 +95,10 @@ export class PassiveListener {
     if (this.waiter) this.waiter = undefined;
   }
 
-  /** Releases the port and drops an accepted connection nobody used. */
+  /** Releases the port, drops an accepted connection nobody used, and fails a pending accept(). */
   discard(): void {
     this.close();
     this.socket?.destroy();
+    this.giveUp?.(new Error("data connection abandoned"));
   }
 }

@@ -61,6 +61,8 @@ export class FtpSession {
   renameFrom: string | undefined;
   passive: PassiveListener | undefined;
   epsvAll = false;
+  /** The offset the next RETR starts at (REST); any other command resets it. */
+  restOffset = 0;
   /** This session's TLS contexts, made at AUTH TLS. */
   sessionTls: SessionTls | undefined;
 
@@ -218,6 +220,7 @@ export class FtpSession {
     this.cwd = "/";
     this.type = "A";
     this.renameFrom = undefined;
+    this.restOffset = 0;
     this.resetPassive();
   }
 
@@ -307,6 +310,17 @@ export class FtpSession {
     socket.on("error", (error) => this.log.debug({ err: error.message }, "control connection error"));
   }
 
+  private transferInProgress(): boolean {
+    return this.dataSockets.size > 0 || this.acceptingPassive !== undefined;
+  }
+
+  /** Cuts the running transfer: its data connection goes, and the transfer command answers 426. */
+  private abortTransfer(): void {
+    this.log.info("transfer aborted by ABOR");
+    this.acceptingPassive?.discard();
+    for (const data of this.dataSockets) data.destroy();
+  }
+
   /** Reads the control connection only while the mailbox is short and our replies are being read. */
   private updateFlow(): void {
     if (this.ended) return;
@@ -333,6 +347,15 @@ export class FtpSession {
         continue;
       }
       const command = parseCommand(item.bytes) ?? { verb: "\0BAD_UTF8", argument: "" };
+      if (this.running && this.transferInProgress()) {
+        // Out of band while a transfer runs (RFC 959): ABOR cuts it now (its 226 follows the transfer's 426);
+        // STAT answers at once instead of waiting for the transfer to end.
+        if (command.verb === "ABOR") this.abortTransfer();
+        if (command.verb === "STAT" && !command.argument) {
+          this.reply(213, "Status: a data transfer is in progress.");
+          continue;
+        }
+      }
       if (command.verb === "AUTH" && !this.secure && isTlsMechanism(command.argument)) {
         // Nothing after AUTH TLS may be read in the clear: drop what follows until the handler switches to TLS.
         // (Set before enqueueing: the handler may run, and switch, synchronously inside enqueue.)
@@ -387,6 +410,9 @@ export class FtpSession {
         span.end();
       }
     });
+    // RNFR and REST only count for the command right after them (RFC 959, RFC 3659 §5).
+    if (command.verb !== "RNFR") this.renameFrom = undefined;
+    if (command.verb !== "REST") this.restOffset = 0;
   }
 
   private touch(): void {

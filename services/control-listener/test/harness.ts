@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type AuthService, createAuthService, createUserStore, hashPassword } from "@wharf/auth";
@@ -47,6 +47,8 @@ export async function startListenerStack(overrides: Partial<PortSettings> = {}):
   const certs = await makeTestCertificates(join(dataDir, "certs"));
 
   const store = await createFileStore(join(dataDir, "storage"));
+  // The user's root exists from the start, so tests can place files in it directly.
+  await mkdir(join(dataDir, "storage/files", USER), { recursive: true });
   const storage: StorageService = await startStorageService("127.0.0.1:0", { store, nc, log, metrics: createStorageMetrics(createMetricsRegistry("storage")), uploadIdleTimeoutMs: 1_000 });
   const argon2 = { memoryKiB: 8_192, passes: 1, parallelism: 1 };
   const users = await createUserStore(nc);

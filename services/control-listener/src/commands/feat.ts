@@ -6,6 +6,6 @@ export const feat: Command = {
   beforeLogin: true,
   syntax: "FEAT",
   run(session) {
-    session.reply(211, ["Features:", "AUTH TLS", "PBSZ", "PROT", "UTF8", "EPSV", "PASV", "SIZE", "End"]);
+    session.reply(211, ["Features:", "AUTH TLS", "PBSZ", "PROT", "UTF8", "EPSV", "PASV", "SIZE", "MDTM", "REST STREAM", "End"]);
   },
 };

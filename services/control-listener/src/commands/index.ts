@@ -1,3 +1,4 @@
+import { abor } from "./abor.js";
 import { authTls } from "./auth.js";
 import { cdup } from "./cdup.js";
 import type { Command } from "./command.js";
@@ -7,6 +8,7 @@ import { epsv } from "./epsv.js";
 import { feat } from "./feat.js";
 import { createHelp } from "./help.js";
 import { list, nlst } from "./list.js";
+import { mdtm } from "./mdtm.js";
 import { mkd } from "./mkd.js";
 import { noop } from "./noop.js";
 import { opts } from "./opts.js";
@@ -16,9 +18,13 @@ import { pbsz } from "./pbsz.js";
 import { prot } from "./prot.js";
 import { pwd } from "./pwd.js";
 import { quit } from "./quit.js";
+import { rest } from "./rest.js";
 import { retr } from "./retr.js";
 import { rmd } from "./rmd.js";
+import { rnfr } from "./rnfr.js";
+import { rnto } from "./rnto.js";
 import { size } from "./size.js";
+import { stat } from "./stat.js";
 import { stor } from "./stor.js";
 import { syst } from "./syst.js";
 import { type } from "./type.js";
@@ -33,7 +39,7 @@ export function createCommandTable(): CommandTable {
   const add = (command: Command, ...aliases: string[]) => {
     for (const verb of [command.verb, ...aliases]) table.set(verb, command);
   };
-  for (const command of [authTls, cdup, cwd, dele, epsv, feat, list, mkd, nlst, noop, opts, pass, pasv, pbsz, prot, pwd, quit, retr, rmd, size, stor, syst, type, user]) {
+  for (const command of [abor, authTls, cdup, cwd, dele, epsv, feat, list, mdtm, mkd, nlst, noop, opts, pass, pasv, pbsz, prot, pwd, quit, rest, retr, rmd, rnfr, rnto, size, stat, stor, syst, type, user]) {
     add(command);
   }
   add(pwd, "XPWD");

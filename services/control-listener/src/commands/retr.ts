@@ -12,12 +12,15 @@ export const retr: Command = {
     const location = session.location(argument);
     const entry = await session.deps.storage.stat(location);
     if (entry.type !== storage.EntryType.ENTRY_TYPE_FILE) return session.reply(550, "Failed to open file.");
-    const data = await session.openDataConnection(`Opening ${session.type === "I" ? "BINARY" : "ASCII"} mode data connection (${entry.size} bytes).`);
+    const offset = session.restOffset;
+    // A REST beyond the end is refused on the transfer command (RFC 3659 §5.3; pyftpdlib and pure-ftpd answer 554).
+    if (offset > entry.size) return session.reply(554, "Requested action not taken: invalid REST offset.");
+    const data = await session.openDataConnection(`Opening ${session.type === "I" ? "BINARY" : "ASCII"} mode data connection (${entry.size - offset} bytes).`);
     if (!data) return;
     const { metrics } = session.deps;
     const started = Date.now();
     try {
-      const bytes = await sendToClient(data.socket, session.deps.storage.read(location));
+      const bytes = await sendToClient(data.socket, session.deps.storage.read(location, offset));
       metrics.transfers.inc({ port: session.portAlias, direction: "download", outcome: "ok" });
       metrics.transferBytes.inc({ port: session.portAlias, direction: "download" }, bytes);
       session.log.info({ path: location.path, bytes, ms: Date.now() - started, direction: "download" }, "transfer complete");

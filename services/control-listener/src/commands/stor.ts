@@ -32,6 +32,8 @@ export const stor: Command = {
   async run(session, argument) {
     if (!argument) return session.reply(501, "STOR needs a file name.");
     if (refuseClearData(session)) return;
+    // Resuming an upload needs kept partial uploads in storage, which are not there yet: refuse rather than leave a hole.
+    if (session.restOffset > 0) return session.reply(554, "Requested action not taken: resuming uploads is not supported.");
     const location = session.location(argument);
     // Refuse a missing folder or a folder name before the client sends anything (vsftpd answers 553 here).
     const parent = await session.deps.storage.stat({ ...location, path: posix.dirname(location.path) }).catch((error: unknown) => {

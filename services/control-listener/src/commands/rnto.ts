@@ -1,0 +1,15 @@
+import type { Command } from "./command.js";
+
+/** RNTO: completes a rename started by the RNFR just before it; anything else in between voids the RNFR (503). */
+export const rnto: Command = {
+  verb: "RNTO",
+  syntax: "RNTO <sp> path",
+  async run(session, argument) {
+    const from = session.renameFrom;
+    if (from === undefined) return session.reply(503, "RNFR required first.");
+    if (!argument) return session.reply(501, "RNTO needs a name.");
+    const to = session.location(argument);
+    await session.deps.storage.rename({ root: to.root, path: from }, to.path);
+    session.reply(250, "Rename successful.");
+  },
+};

@@ -1,0 +1,137 @@
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { once } from "node:events";
+import { readFile, stat, utimes, writeFile } from "node:fs/promises";
+import { connect } from "node:net";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { dataTls, passivePort, RawFtpControl } from "@wharf/testing";
+import { type ListenerStack, PASSWORD, startListenerStack, USER } from "./harness.js";
+
+let stack: ListenerStack;
+before(async () => {
+  stack = await startListenerStack();
+});
+after(() => stack.stop());
+
+const stored = (path: string) => join(stack.dataDir, "storage/files", USER, path);
+const loggedIn = async () => {
+  const control = await RawFtpControl.connect(stack.port);
+  await control.read();
+  await control.login(USER, PASSWORD);
+  return control;
+};
+async function dataConnection(control: RawFtpControl) {
+  const port = passivePort(await control.command("EPSV"));
+  const raw = connect({ port, host: "127.0.0.1" });
+  await once(raw, "connect");
+  return raw;
+}
+
+describe("RNFR / RNTO", () => {
+  test("renames, and only when RNTO comes right after RNFR", async () => {
+    await writeFile(stored("old.txt"), "content");
+    const control = await loggedIn();
+    assert.equal((await control.command("RNTO new.txt")).code, 503);
+    assert.equal((await control.command("RNFR old.txt")).code, 350);
+    assert.equal((await control.command("NOOP")).code, 200);
+    assert.equal((await control.command("RNTO new.txt")).code, 503);
+    assert.equal((await control.command("RNFR old.txt")).code, 350);
+    assert.equal((await control.command("RNTO new.txt")).code, 250);
+    assert.equal(await readFile(stored("new.txt"), "utf8"), "content");
+    assert.equal((await control.command("RNFR missing.txt")).code, 550);
+    assert.equal((await control.command("RNTO whatever.txt")).code, 503);
+    control.close();
+  });
+});
+
+describe("MDTM", () => {
+  test("answers the modification time in UTC as YYYYMMDDHHMMSS; 550 for folders and missing files", async () => {
+    await writeFile(stored("dated.txt"), "x");
+    await utimes(stored("dated.txt"), new Date("2024-02-29T13:14:15Z"), new Date("2024-02-29T13:14:15Z"));
+    const control = await loggedIn();
+    const reply = await control.command("MDTM dated.txt");
+    assert.equal(reply.code, 213);
+    assert.equal(reply.text, "213 20240229131415");
+    assert.equal((await control.command("MDTM /")).code, 550);
+    assert.equal((await control.command("MDTM nope.txt")).code, 550);
+    control.close();
+  });
+});
+
+describe("REST", () => {
+  test("markers that are not plain decimal numbers get 501", async () => {
+    const control = await loggedIn();
+    for (const marker of ["-1", "abc", "1e3", "18446744073709551616", ""]) {
+      assert.equal((await control.command(`REST ${marker}`)).code, 501, marker);
+    }
+    control.close();
+  });
+
+  test("REST n + RETR sends the file from byte n; beyond the end is 554; REST + STOR is refused without a hole", async () => {
+    const bytes = randomBytes(100_000);
+    await writeFile(stored("resume.bin"), bytes);
+    const control = await loggedIn();
+    const raw = await dataConnection(control);
+    assert.equal((await control.command("REST 61440")).code, 350);
+    control.send("RETR resume.bin\r\n");
+    assert.equal((await control.read()).code, 150);
+    const secure = await dataTls(raw, control);
+    const chunks: Buffer[] = [];
+    secure.on("data", (chunk: Buffer) => chunks.push(chunk));
+    await once(secure, "end");
+    assert.equal((await control.read()).code, 226);
+    assert.ok(Buffer.concat(chunks).equals(bytes.subarray(61440)));
+    await control.command("EPSV");
+    assert.equal((await control.command("REST 100001")).code, 350);
+    assert.equal((await control.command("RETR resume.bin")).code, 554);
+    assert.equal((await control.command("REST 10")).code, 350);
+    assert.equal((await control.command("STOR resume.bin")).code, 554);
+    assert.ok((await readFile(stored("resume.bin"))).equals(bytes));
+    control.close();
+  });
+});
+
+describe("ABOR and STAT during a transfer", () => {
+  test("ABOR during a download: 426 then 226, within two seconds", async () => {
+    await writeFile(stored("big.bin"), randomBytes(32 * 1024 * 1024));
+    const control = await loggedIn();
+    const raw = await dataConnection(control);
+    control.send("RETR big.bin\r\n");
+    assert.equal((await control.read()).code, 150);
+    const secure = await dataTls(raw, control);
+    secure.pause(); // a slow client: the server is held up by backpressure
+    const started = Date.now();
+    control.send("STAT\r\n");
+    assert.equal((await control.read()).code, 213, "STAT is answered while the transfer runs");
+    control.send("ABOR\r\n");
+    assert.equal((await control.read()).code, 426);
+    assert.equal((await control.read()).code, 226);
+    assert.ok(Date.now() - started < 2_000);
+    assert.equal((await control.command("NOOP")).code, 200);
+    secure.destroy();
+    control.close();
+  });
+
+  test("ABOR during an upload: 426 then 226, and nothing stored", async () => {
+    const control = await loggedIn();
+    const raw = await dataConnection(control);
+    control.send("STOR aborted.bin\r\n");
+    assert.equal((await control.read()).code, 150);
+    const secure = await dataTls(raw, control);
+    secure.write(randomBytes(1024 * 1024));
+    control.send("ABOR\r\n");
+    assert.equal((await control.read()).code, 426);
+    assert.equal((await control.read()).code, 226);
+    await assert.rejects(stat(stored("aborted.bin")), { code: "ENOENT" });
+    assert.equal((await stack.eventsFor("/aborted.bin")).length, 0);
+    control.close();
+  });
+
+  test("ABOR with no transfer running is 226", async () => {
+    const control = await loggedIn();
+    assert.equal((await control.command("ABOR")).code, 226);
+    assert.equal((await control.command("STAT")).code, 211);
+    control.close();
+  });
+});
