@@ -61,3 +61,16 @@ test("listener config - a bad port alias is refused", () => {
   const problems = problemsOf({ ...tls, WHARF_FTP_PORT_ALIAS: "my port" });
   assert.match(problems[0] ?? "", /^WHARF_FTP_PORT_ALIAS: must be 1-255 of/);
 });
+
+test("listener config - TLS modes: a plain port needs no certificate and requires no TLS; TLS modes need one", () => {
+  const plain = parseConfig(ListenerConfig, { WHARF_FTP_TLS_MODE: "none" });
+  assert.equal(plain.port.tlsMode, "none");
+  assert.equal(plain.port.secureClientsOnly, false);
+  assert.equal(plain.port.requireProtectedData, false);
+  assert.deepEqual(
+    problemsOf({ WHARF_FTP_TLS_MODE: "none", WHARF_FTP_SECURE_CLIENTS_ONLY: "true" }).map((p) => p.split(":")[0]),
+    ["WHARF_FTP_SECURE_CLIENTS_ONLY"],
+  );
+  assert.match(problemsOf({ WHARF_FTP_TLS_MODE: "implicit" }).join("\n"), /WHARF_TLS_CERT_FILE: is required when WHARF_FTP_TLS_MODE is implicit/);
+  assert.match(problemsOf({ ...tls, WHARF_FTP_TLS_MODE: "ssl" })[0] ?? "", /^WHARF_FTP_TLS_MODE: /);
+});

@@ -13,13 +13,16 @@ export const ListenerConfig = z
     WHARF_FTP_PASSIVE_PORTS: portRange.prefault("30000-30999"),
     // The IPv4 address announced in 227 replies (behind NAT); by default the control connection's local address.
     WHARF_FTP_PASSIVE_ADDRESS: z.ipv4().optional(),
-    // Certificate chain and private key (PEM) of the port.
-    WHARF_TLS_CERT_FILE: filePath,
-    WHARF_TLS_KEY_FILE: filePath,
-    // Refuse USER before AUTH TLS (530); no credential then reaches auth.
-    WHARF_FTP_SECURE_CLIENTS_ONLY: booleanFlag.default(true),
-    // Refuse clear data connections: PROT C gets 534, a transfer without PROT P gets 521.
-    WHARF_FTP_REQUIRE_PROTECTED_DATA: booleanFlag.default(true),
+    // "explicit": clients switch to TLS with AUTH TLS (FTPES); "implicit": TLS from the first byte (FTPS, port 990 style);
+    // "none": plain FTP only (no AUTH TLS).
+    WHARF_FTP_TLS_MODE: z.enum(["explicit", "implicit", "none"]).default("explicit"),
+    // Certificate chain and private key (PEM) of the port; required unless the TLS mode is "none".
+    WHARF_TLS_CERT_FILE: filePath.optional(),
+    WHARF_TLS_KEY_FILE: filePath.optional(),
+    // Refuse USER before AUTH TLS (530); no credential then reaches auth. Default: true, false on a plain port.
+    WHARF_FTP_SECURE_CLIENTS_ONLY: booleanFlag.optional(),
+    // Refuse clear data connections: PROT C gets 534, a transfer without PROT P gets 521. Default: true, false on a plain port.
+    WHARF_FTP_REQUIRE_PROTECTED_DATA: booleanFlag.optional(),
     // Require every TLS data connection to resume its control connection's TLS session (vsftpd's require_ssl_reuse);
     // "false" relaxes it for clients that cannot (stock Python ftplib), and each relaxed connection is counted and logged.
     WHARF_FTP_REQUIRE_TLS_SESSION_REUSE: booleanFlag.default(true),
@@ -44,6 +47,17 @@ export const ListenerConfig = z
     // Port of /metrics, /healthz and /readyz.
     WHARF_LISTENER_METRICS_PORT: tcpPort.default(9101),
   })
+  .superRefine((env, context) => {
+    if (env.WHARF_FTP_TLS_MODE !== "none") {
+      for (const name of ["WHARF_TLS_CERT_FILE", "WHARF_TLS_KEY_FILE"] as const) {
+        if (!env[name]) context.addIssue({ code: "custom", path: [name], message: `is required when WHARF_FTP_TLS_MODE is ${env.WHARF_FTP_TLS_MODE}` });
+      }
+    } else {
+      for (const name of ["WHARF_FTP_SECURE_CLIENTS_ONLY", "WHARF_FTP_REQUIRE_PROTECTED_DATA"] as const) {
+        if (env[name]) context.addIssue({ code: "custom", path: [name], message: "cannot be true on a plain port (WHARF_FTP_TLS_MODE=none): there is no TLS to require" });
+      }
+    }
+  })
   .transform((env) => ({
     ...commonSettings(env),
     port: {
@@ -52,10 +66,11 @@ export const ListenerConfig = z
       port: env.WHARF_FTP_PORT,
       passivePorts: env.WHARF_FTP_PASSIVE_PORTS,
       passiveAddress: env.WHARF_FTP_PASSIVE_ADDRESS,
+      tlsMode: env.WHARF_FTP_TLS_MODE,
       certFile: env.WHARF_TLS_CERT_FILE,
       keyFile: env.WHARF_TLS_KEY_FILE,
-      secureClientsOnly: env.WHARF_FTP_SECURE_CLIENTS_ONLY,
-      requireProtectedData: env.WHARF_FTP_REQUIRE_PROTECTED_DATA,
+      secureClientsOnly: env.WHARF_FTP_SECURE_CLIENTS_ONLY ?? env.WHARF_FTP_TLS_MODE !== "none",
+      requireProtectedData: env.WHARF_FTP_REQUIRE_PROTECTED_DATA ?? env.WHARF_FTP_TLS_MODE !== "none",
       uploadEndPolicy: env.WHARF_FTP_UPLOAD_END_POLICY,
       requireTlsSessionReuse: env.WHARF_FTP_REQUIRE_TLS_SESSION_REUSE,
       loginTimeoutMs: env.WHARF_FTP_LOGIN_TIMEOUT_MS,

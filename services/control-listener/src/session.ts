@@ -115,7 +115,16 @@ export class FtpSession {
     this.socket.once("close", () => this.cleanup());
     this.loginTimer = setTimeout(() => this.closeWith(421, "Login timeout."), this.settings.loginTimeoutMs);
     this.log.info({ port: this.portAlias }, "session opened");
-    this.reply(220, "Wharf FTPS gateway ready.");
+    if (this.settings.tlsMode === "implicit") {
+      // Implicit FTPS: TLS from the first byte, the greeting only inside it, and PROT P implied (no PBSZ/PROT needed).
+      this.switchToTls(() => {
+        this.pbszDone = true;
+        this.protection = "P";
+        this.reply(220, "Wharf FTPS gateway ready.");
+      });
+      return;
+    }
+    this.reply(220, this.settings.tlsMode === "none" ? "Wharf FTP gateway ready." : "Wharf FTPS gateway ready.");
   }
 
   /** Sends one reply (a string[] becomes a multi-line reply). */
@@ -185,6 +194,19 @@ export class FtpSession {
    * commands. A failed handshake drops the connection, with no plaintext reply.
    */
   upgradeToTls(): void {
+    this.switchToTls();
+    // RFC 4217 §4.2: after AUTH the session starts over, as after REIN.
+    this.pendingUser = undefined;
+    this.user = undefined;
+    this.cwd = "/";
+    this.type = "A";
+    this.renameFrom = undefined;
+    this.restOffset = 0;
+    this.resetPassive();
+  }
+
+  /** Wraps the control connection in TLS; `onSecure` runs once the handshake is done. */
+  private switchToTls(onSecure?: () => void): void {
     const plain = this.socket;
     plain.removeAllListeners("data");
     this.awaitingTls = false;
@@ -201,6 +223,7 @@ export class FtpSession {
       clearTimeout(timer);
       this.secure = true;
       this.log.debug({ protocol: secure.getProtocol(), cipher: secure.getCipher().name }, "control connection secured");
+      onSecure?.();
     });
     secure.on("error", (error) => {
       clearTimeout(timer);
@@ -214,14 +237,6 @@ export class FtpSession {
     this.socket = secure;
     this.readingPaused = false;
     this.attach(secure);
-    // RFC 4217 §4.2: after AUTH the session starts over, as after REIN.
-    this.pendingUser = undefined;
-    this.user = undefined;
-    this.cwd = "/";
-    this.type = "A";
-    this.renameFrom = undefined;
-    this.restOffset = 0;
-    this.resetPassive();
   }
 
   /** Where a path argument points for this user: their root and the path resolved against the current folder. */
@@ -356,7 +371,7 @@ export class FtpSession {
           continue;
         }
       }
-      if (command.verb === "AUTH" && !this.secure && isTlsMechanism(command.argument)) {
+      if (command.verb === "AUTH" && !this.secure && this.settings.tlsMode === "explicit" && isTlsMechanism(command.argument)) {
         // Nothing after AUTH TLS may be read in the clear: drop what follows until the handler switches to TLS.
         // (Set before enqueueing: the handler may run, and switch, synchronously inside enqueue.)
         this.awaitingTls = true;

@@ -44,9 +44,10 @@ const MAX_CACHED_SESSIONS = 20_000;
  * TLS 1.2 is the floor (RFC 8996 deprecates 1.0 and 1.1) and Node's default
  * cipher list, which has no weak suites, applies.
  */
-export function loadPortTls({ certFile, keyFile }: { certFile: string; keyFile: string }): PortTls {
-  const cert = readFileSync(certFile);
-  const key = readFileSync(keyFile);
+export function loadPortTls({ certFile, keyFile }: { certFile?: string | undefined; keyFile?: string | undefined }): PortTls {
+  // A plain port has no certificate; its sessions never ask for TLS contexts.
+  const cert = certFile ? readFileSync(certFile) : undefined;
+  const key = keyFile ? readFileSync(keyFile) : undefined;
   const ticketKeys = randomBytes(48);
   const ticketName = ticketKeys.subarray(0, 16);
   const ticketHmac = ticketKeys.subarray(16, 32);
@@ -72,6 +73,7 @@ export function loadPortTls({ certFile, keyFile }: { certFile: string; keyFile: 
     controlSessions,
     dataSessions,
     sessionContexts: () => {
+      if (!cert || !key) throw new Error("this port has no TLS certificate");
       const options = { cert, key, ticketKeys, sessionIdContext: randomBytes(16).toString("hex"), minVersion: "TLSv1.2" as const };
       const control = createSecureContext(options);
       const data = createSecureContext(options);

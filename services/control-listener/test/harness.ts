@@ -64,6 +64,7 @@ export async function startListenerStack(overrides: Partial<PortSettings> = {}):
     port: 0,
     passivePorts: { low: 40_000, high: 49_999 },
     passiveAddress: undefined,
+    tlsMode: "explicit",
     certFile: certs.serverCertFile,
     keyFile: certs.serverKeyFile,
     secureClientsOnly: true,

@@ -134,7 +134,8 @@ export async function start(env: NodeJS.ProcessEnv = process.env): Promise<numbe
     await launch("listener", "@wharf/control-listener", configs.listener.metricsPort);
 
     const ftp = configs.listener.port;
-    say(`Wharf is ready: explicit FTPS on ${ftp.host}:${ftp.port} (alias ${ftp.alias}), passive ports ${ftp.passivePorts.low}-${ftp.passivePorts.high}`);
+    const kind = { explicit: "explicit FTPS", implicit: "implicit FTPS", none: "plain FTP" }[ftp.tlsMode];
+    say(`Wharf is ready: ${kind} on ${ftp.host}:${ftp.port} (alias ${ftp.alias}), passive ports ${ftp.passivePorts.low}-${ftp.passivePorts.high}`);
     say(`metrics: listener :${configs.listener.metricsPort}, auth :${configs.auth.metricsPort}, storage :${configs.storage.metricsPort}, outbound :${configs.outbound.metricsPort} (/metrics /healthz /readyz)`);
     if (demo.password) {
       say(`first run: made user "demo" with password ${demo.password}`);

@@ -16,7 +16,9 @@ export const authTls: Command = {
   beforeLogin: true,
   syntax: "AUTH <sp> TLS",
   run(session, mechanism) {
-    if (session.secure) return session.reply(503, "Already using TLS.");
+    // RFC 2228: 502 where the security extensions are not implemented (a plain port).
+    if (session.settings.tlsMode === "none") return session.reply(502, "TLS is not offered on this port.");
+    if (session.secure || session.settings.tlsMode === "implicit") return session.reply(503, "Already using TLS.");
     if (!isTlsMechanism(mechanism)) return session.reply(504, "Unknown AUTH type.");
     session.reply(234, "Proceed with negotiation.");
     session.upgradeToTls();

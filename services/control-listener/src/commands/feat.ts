@@ -1,11 +1,17 @@
 import type { Command } from "./command.js";
 
-/** FEAT (RFC 2389): only what this server really does; allowed before login (RFC 4217 §6 requires AUTH TLS, PBSZ, PROT, UTF8). */
+/**
+ * FEAT (RFC 2389): only what this port really does; allowed before login. An
+ * explicit-FTPS port lists AUTH TLS, PBSZ, PROT and UTF8 (RFC 4217 §6); an
+ * implicit one has no AUTH to offer; a plain port no TLS at all.
+ */
 export const feat: Command = {
   verb: "FEAT",
   beforeLogin: true,
   syntax: "FEAT",
   run(session) {
-    session.reply(211, ["Features:", "AUTH TLS", "PBSZ", "PROT", "UTF8", "EPSV", "PASV", "SIZE", "MDTM", "REST STREAM", "End"]);
+    const mode = session.settings.tlsMode;
+    const tls = mode === "none" ? [] : mode === "implicit" ? ["PBSZ", "PROT"] : ["AUTH TLS", "PBSZ", "PROT"];
+    session.reply(211, ["Features:", ...tls, "UTF8", "EPSV", "PASV", "SIZE", "MDTM", "REST STREAM", "End"]);
   },
 };

@@ -6,7 +6,7 @@ import { receiveUpload, refuseClearData } from "../transfer.js";
 import type { Command } from "./command.js";
 
 /** How long a FIN-ended upload waits to see whether the control connection goes away with it. */
-const FIN_SETTLE_MS = 250;
+const FIN_SETTLE_MS = 100;
 
 /**
  * Whether an upload that ended this way is complete. A reset is never complete.
