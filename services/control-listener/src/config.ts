@@ -38,6 +38,9 @@ export const ListenerConfig = z
     WHARF_FTP_FAILED_LOGIN_DELAY_MS: durationMs.default(1_000),
     // Failed PASS attempts per connection before 421 and close.
     WHARF_FTP_MAX_LOGIN_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
+    // Sessions this port takes at once, and from one client address; one more gets 421 and is closed (0: no limit).
+    WHARF_FTP_MAX_SESSIONS: z.coerce.number().int().min(0).default(2_000),
+    WHARF_FTP_MAX_SESSIONS_PER_IP: z.coerce.number().int().min(0).default(20),
     // Longest command line in bytes (RFC 959 leaves it to the server; vsftpd uses 4096).
     WHARF_FTP_MAX_LINE_BYTES: z.coerce.number().int().min(512).max(65_536).default(4_096),
     // Storage's gRPC address.
@@ -79,6 +82,8 @@ export const ListenerConfig = z
       failedLoginDelayMs: env.WHARF_FTP_FAILED_LOGIN_DELAY_MS,
       maxLoginAttempts: env.WHARF_FTP_MAX_LOGIN_ATTEMPTS,
       maxLineBytes: env.WHARF_FTP_MAX_LINE_BYTES,
+      maxSessions: env.WHARF_FTP_MAX_SESSIONS,
+      maxSessionsPerIp: env.WHARF_FTP_MAX_SESSIONS_PER_IP,
     },
     storageAddress: env.WHARF_STORAGE_ADDRESS,
     authTimeoutMs: env.WHARF_AUTH_TIMEOUT_MS,

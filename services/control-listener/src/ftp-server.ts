@@ -1,5 +1,6 @@
 import { createServer, type Server, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
+import { plainAddress } from "./passive-listener.js";
 import { FtpSession, type SessionDeps } from "./session.js";
 
 export interface FtpServer {
@@ -15,8 +16,28 @@ export interface FtpServer {
 /** Listens on one FTP port and runs an FtpSession per connection. */
 export async function startFtpServer({ host, port }: { host: string; port: number }, deps: SessionDeps): Promise<FtpServer> {
   const sessions = new Set<FtpSession>();
+  const perAddress = new Map<string, number>();
+  const { maxSessions, maxSessionsPerIp, tlsMode, alias } = deps.settings;
   const server: Server = createServer((socket: Socket) => {
     socket.setNoDelay(true);
+    socket.on("error", () => undefined);
+    const address = plainAddress(socket.remoteAddress) ?? "unknown";
+    const fromAddress = perAddress.get(address) ?? 0;
+    const limit = maxSessions > 0 && sessions.size >= maxSessions ? "total" : maxSessionsPerIp > 0 && fromAddress >= maxSessionsPerIp ? "per_ip" : undefined;
+    if (limit) {
+      // vsftpd's max_clients / max_per_ip: 421 and close. An implicit-FTPS client expects TLS first, so it only sees the close.
+      deps.metrics.sessionsRefused.inc({ port: alias, reason: limit });
+      deps.log.warn({ remote: address, limit }, "connection refused: session limit reached");
+      if (tlsMode === "implicit") socket.destroy();
+      else socket.end(`421 Too many connections${limit === "per_ip" ? " from your address" : ""}; try again later.\r\n`);
+      return;
+    }
+    perAddress.set(address, fromAddress + 1);
+    socket.once("close", () => {
+      const left = (perAddress.get(address) ?? 1) - 1;
+      if (left > 0) perAddress.set(address, left);
+      else perAddress.delete(address);
+    });
     const session = new FtpSession(socket, deps);
     sessions.add(session);
     socket.once("close", () => sessions.delete(session));

@@ -3,6 +3,7 @@ import { Counter, Gauge, type Registry } from "prom-client";
 export interface ListenerMetrics {
   sessionsActive: Gauge<"port">;
   sessionsOpened: Counter<"port">;
+  sessionsRefused: Counter<"port" | "reason">;
   logins: Counter<"port" | "result">;
   commands: Counter<"port" | "command">;
   transfers: Counter<"port" | "direction" | "outcome">;
@@ -17,6 +18,12 @@ export function createListenerMetrics(registry: Registry): ListenerMetrics {
   return {
     sessionsActive: new Gauge({ name: "wharf_ftp_sessions_active", help: "FTP sessions open now.", labelNames: ["port"] as const, registers }),
     sessionsOpened: new Counter({ name: "wharf_ftp_sessions_opened_total", help: "FTP sessions accepted.", labelNames: ["port"] as const, registers }),
+    sessionsRefused: new Counter({
+      name: "wharf_ftp_sessions_refused_total",
+      help: "Connections refused with 421 because a session limit was reached (reason: total, per_ip).",
+      labelNames: ["port", "reason"] as const,
+      registers,
+    }),
     logins: new Counter({ name: "wharf_ftp_logins_total", help: "Login attempts by result (ok, refused, error).", labelNames: ["port", "result"] as const, registers }),
     commands: new Counter({ name: "wharf_ftp_commands_total", help: "Commands received, by verb (unknown verbs count as OTHER).", labelNames: ["port", "command"] as const, registers }),
     transfers: new Counter({

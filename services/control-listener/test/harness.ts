@@ -77,6 +77,8 @@ export async function startListenerStack(overrides: Partial<PortSettings> = {}):
     failedLoginDelayMs: 50,
     maxLoginAttempts: 3,
     maxLineBytes: 4_096,
+    maxSessions: 2_000,
+    maxSessionsPerIp: 200,
     ...overrides,
   };
   const registry = createMetricsRegistry("control-listener");

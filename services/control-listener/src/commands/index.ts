@@ -15,6 +15,7 @@ import { opts } from "./opts.js";
 import { pass } from "./pass.js";
 import { pasv } from "./pasv.js";
 import { pbsz } from "./pbsz.js";
+import { eprt, port } from "./port.js";
 import { prot } from "./prot.js";
 import { pwd } from "./pwd.js";
 import { quit } from "./quit.js";
@@ -39,7 +40,7 @@ export function createCommandTable(): CommandTable {
   const add = (command: Command, ...aliases: string[]) => {
     for (const verb of [command.verb, ...aliases]) table.set(verb, command);
   };
-  for (const command of [abor, authTls, cdup, cwd, dele, epsv, feat, list, mdtm, mkd, nlst, noop, opts, pass, pasv, pbsz, prot, pwd, quit, rest, retr, rmd, rnfr, rnto, size, stat, stor, syst, type, user]) {
+  for (const command of [abor, authTls, cdup, cwd, dele, eprt, epsv, feat, list, mdtm, mkd, nlst, noop, opts, pass, pasv, pbsz, port, prot, pwd, quit, rest, retr, rmd, rnfr, rnto, size, stat, stor, syst, type, user]) {
     add(command);
   }
   add(pwd, "XPWD");
