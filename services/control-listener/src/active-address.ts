@@ -27,7 +27,7 @@ export function parseEprt(argument: string): ActiveTarget {
   if (!family || !/^\d+$/.test(family)) return bad("EPRT needs a numeric address family.");
   if (family !== "1" && family !== "2") return { ok: false, code: 522, text: "Network protocol not supported, use (1,2)." };
   const ipv4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
-  if (family === "1" && !(ipv4 && ipv4.slice(1).every((octet) => Number(octet) <= 255))) return bad("EPRT has a bad IPv4 address.");
+  if (family === "1" && !ipv4?.slice(1).every((octet) => Number(octet) <= 255)) return bad("EPRT has a bad IPv4 address.");
   if (family === "2" && !/^[0-9A-Fa-f:.]+$/.test(host)) return bad("EPRT has a bad IPv6 address.");
   if (!/^\d{1,5}$/.test(portText) || Number(portText) < 1 || Number(portText) > 65_535) return bad("EPRT has a bad port.");
   return { ok: true, host, port: Number(portText) };

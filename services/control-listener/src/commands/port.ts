@@ -9,9 +9,9 @@ import type { Command } from "./command.js";
  * codes, and after EPSV ALL any data-connection setup but EPSV is refused.
  */
 function refuseActive(session: FtpSession, target: ActiveTarget): void {
-  if (!target.ok) return session.reply(target.code, target.text);
-  if (session.epsvAll) return session.reply(501, "Only EPSV is allowed after EPSV ALL.");
-  session.reply(502, "Active mode is disabled; use PASV or EPSV.");
+  if (!target.ok) session.reply(target.code, target.text);
+  else if (session.epsvAll) session.reply(501, "Only EPSV is allowed after EPSV ALL.");
+  else session.reply(502, "Active mode is disabled; use PASV or EPSV.");
 }
 
 export const port: Command = {
