@@ -31,3 +31,18 @@ export function formatListLine(entry: storage.Entry, now: number): string | unde
   const size = String(entry.size).padStart(12, " ");
   return `${mode}    1 ftp      ftp      ${size} ${month} ${day} ${timeOrYear} ${name}`;
 }
+
+/**
+ * One RFC 3659 fact line: "type=…;size=…;modify=…;perm=…; name". Permissions
+ * are what the server allows on the entry (per-user permissions narrow them later).
+ */
+export function formatFacts(entry: storage.Entry, name: string): string | undefined {
+  const shown = listingName(name);
+  if (shown === undefined) return undefined;
+  const modify = new Date(entry.mtimeMs).toISOString().replace(/[-:T]/g, "").slice(0, 14);
+  const facts =
+    entry.type === storage.EntryType.ENTRY_TYPE_DIRECTORY
+      ? `type=dir;modify=${modify};perm=cdeflmp;`
+      : `type=file;size=${entry.size};modify=${modify};perm=adfrw;`;
+  return `${facts} ${shown}`;
+}

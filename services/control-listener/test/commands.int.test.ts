@@ -135,3 +135,46 @@ describe("ABOR and STAT during a transfer", () => {
     control.close();
   });
 });
+
+describe("MLSD / MLST (RFC 3659)", () => {
+  test("MLST gives one entry's facts on the control connection; MLSD a folder's over data; MLSD on a file is 501", async () => {
+    await writeFile(stored("facts.txt"), "12345");
+    await utimes(stored("facts.txt"), new Date("2023-05-06T07:08:09Z"), new Date("2023-05-06T07:08:09Z"));
+    const control = await loggedIn();
+    const mlst = await control.command("MLST facts.txt");
+    assert.equal(mlst.code, 250);
+    assert.equal(mlst.text.split("\n")[1], " type=file;size=5;modify=20230506070809;perm=adfrw; /facts.txt");
+    assert.equal((await control.command("MLST nope.txt")).code, 550);
+    assert.equal((await control.command("MLSD facts.txt")).code, 501);
+    const raw = await dataConnection(control);
+    control.send("MLSD /\r\n");
+    assert.equal((await control.read()).code, 150);
+    const secure = await dataTls(raw, control);
+    let listing = "";
+    secure.on("data", (chunk: Buffer) => {
+      listing += chunk.toString("utf8");
+    });
+    await once(secure, "end");
+    assert.equal((await control.read()).code, 226);
+    assert.match(listing, /^type=file;size=5;modify=20230506070809;perm=adfrw; facts\.txt\r$/m);
+    control.close();
+  });
+});
+
+describe("STOU", () => {
+  test("stores under a unique name that the 150 reply announces", async () => {
+    const control = await loggedIn();
+    const raw = await dataConnection(control);
+    control.send("STOU\r\n");
+    const preliminary = await control.read();
+    assert.equal(preliminary.code, 150);
+    const name = /FILE: (\S+)/.exec(preliminary.text)?.[1];
+    assert.ok(name, preliminary.text);
+    const secure = await dataTls(raw, control);
+    secure.end(Buffer.from("unique content"));
+    assert.equal((await control.read()).code, 226);
+    assert.equal(await readFile(stored(name), "utf8"), "unique content");
+    assert.equal((await stack.eventsFor(`/${name}`)).length, 1);
+    control.close();
+  });
+});

@@ -7,7 +7,7 @@ import { dele } from "./dele.js";
 import { epsv } from "./epsv.js";
 import { feat } from "./feat.js";
 import { createHelp } from "./help.js";
-import { list, nlst } from "./list.js";
+import { list, mlsd, mlst, nlst } from "./list.js";
 import { mdtm } from "./mdtm.js";
 import { mkd } from "./mkd.js";
 import { noop } from "./noop.js";
@@ -26,6 +26,7 @@ import { rnfr } from "./rnfr.js";
 import { rnto } from "./rnto.js";
 import { size } from "./size.js";
 import { stat } from "./stat.js";
+import { stou } from "./stou.js";
 import { stor } from "./stor.js";
 import { syst } from "./syst.js";
 import { type } from "./type.js";
@@ -40,7 +41,7 @@ export function createCommandTable(): CommandTable {
   const add = (command: Command, ...aliases: string[]) => {
     for (const verb of [command.verb, ...aliases]) table.set(verb, command);
   };
-  for (const command of [abor, authTls, cdup, cwd, dele, eprt, epsv, feat, list, mdtm, mkd, nlst, noop, opts, pass, pasv, pbsz, port, prot, pwd, quit, rest, retr, rmd, rnfr, rnto, size, stat, stor, syst, type, user]) {
+  for (const command of [abor, authTls, cdup, cwd, dele, eprt, epsv, feat, list, mdtm, mkd, mlsd, mlst, nlst, noop, opts, pass, pasv, pbsz, port, prot, pwd, quit, rest, retr, rmd, rnfr, rnto, size, stat, stor, stou, syst, type, user]) {
     add(command);
   }
   add(pwd, "XPWD");

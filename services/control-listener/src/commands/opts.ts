@@ -9,6 +9,8 @@ export const opts: Command = {
     const [option, value = ""] = argument.trim().toUpperCase().split(/\s+/);
     if (option === "UTF8" && (value === "ON" || value === "")) return session.reply(200, "Always in UTF8 mode.");
     if (option === "UTF8" && value === "OFF") return session.reply(504, "UTF8 cannot be turned off.");
+    // Every fact is always sent; clients that select facts get all of them, which RFC 3659 §7.9 allows to be refused politely.
+    if (option === "MLST") return session.reply(200, "MLST OPTS type;size;modify;perm;");
     session.reply(501, "Option not understood.");
   },
 };

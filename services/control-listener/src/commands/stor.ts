@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { posix } from "node:path";
-import { storage, WharfError } from "@wharf/contracts";
+import { storage, type StorageLocation, WharfError } from "@wharf/contracts";
 import type { StreamEnd } from "../upload-tls.js";
 import { receiveUpload, refuseClearData } from "../transfer.js";
+import type { FtpSession } from "../session.js";
 import type { Command } from "./command.js";
 
 /** How long a FIN-ended upload waits to see whether the control connection goes away with it. */
@@ -21,6 +22,67 @@ export function uploadComplete(end: StreamEnd, tls: boolean, policy: "lenient" |
 }
 
 /**
+ * Receives one file from the data connection into `location`: refuses a missing
+ * folder (553) or a folder name (550) before any data, then streams the bytes
+ * into storage and answers 226 only after the commit and its acknowledged event.
+ */
+export async function receiveFile(session: FtpSession, location: StorageLocation, preliminary: string): Promise<void> {
+  // Refuse a missing folder or a folder name before the client sends anything (vsftpd answers 553 here).
+  const parent = await session.deps.storage.stat({ ...location, path: posix.dirname(location.path) }).catch((error: unknown) => {
+    const code = WharfError.from(error).code;
+    if (code === "WHARF_NOT_FOUND" || code === "WHARF_NOT_A_DIRECTORY") return undefined;
+    throw error;
+  });
+  if (parent?.type !== storage.EntryType.ENTRY_TYPE_DIRECTORY) return session.reply(553, "Could not create file.");
+  const existing = await session.deps.storage.stat(location).catch(() => undefined);
+  if (existing?.type === storage.EntryType.ENTRY_TYPE_DIRECTORY) return session.reply(550, "Is a folder.");
+  const upload = session.deps.storage.openUpload({
+    location,
+    uploadId: randomUUID(),
+    user: session.user?.name ?? "",
+    sessionId: session.id,
+    portAlias: session.portAlias,
+  });
+  const data = await session.openDataConnection(preliminary, "upload");
+  if (!data) {
+    upload.cancel();
+    return;
+  }
+  const { metrics } = session.deps;
+  const started = Date.now();
+  let bytes = 0;
+  try {
+    const clean = await receiveUpload(data.socket, async (chunk) => {
+      bytes += chunk.byteLength;
+      await Promise.race([upload.write(chunk), upload.failed]);
+    });
+    let end = data.streamEnd(clean);
+    // A bare FIN may be a finished upload or a killed client; a killed client's control connection ends too.
+    if (end === "fin" && (await session.controlEndsWithin(FIN_SETTLE_MS))) end = "reset";
+    // Our side of the close (a TLS close_notify): clients such as ftplib wait for it before reading the reply.
+    data.socket.end();
+    if (!uploadComplete(end, data.tls, session.settings.uploadEndPolicy) || session.isClosed) {
+      throw new WharfError("WHARF_TRANSFER_ABORTED", `upload ended by ${session.isClosed ? "closing the control connection" : end}`);
+    }
+    const result = await upload.finish(end);
+    metrics.transfers.inc({ port: session.portAlias, direction: "upload", outcome: "ok" });
+    metrics.transferBytes.inc({ port: session.portAlias, direction: "upload" }, bytes);
+    session.log.info(
+      { path: location.path, bytes, sha256: result.sha256, uploadId: result.uploadId, streamEnd: end, ms: Date.now() - started, direction: "upload" },
+      "transfer complete",
+    );
+    session.reply(226, "Transfer complete.");
+  } catch (error) {
+    upload.cancel();
+    data.socket.destroy();
+    const aborted = WharfError.from(error).code === "WHARF_TRANSFER_ABORTED";
+    metrics.transfers.inc({ port: session.portAlias, direction: "upload", outcome: aborted ? "aborted" : "failed" });
+    session.log.info({ path: location.path, bytes, err: String(error), direction: "upload" }, "upload not stored");
+    throw error;
+  }
+}
+
+/**
  * STOR: streams the client's bytes into storage. 226 is sent only after
  * storage committed the file (fsync + rename) and JetStream acknowledged its
  * file.stored event. A reset data connection, a closed control connection or
@@ -34,56 +96,6 @@ export const stor: Command = {
     if (refuseClearData(session)) return;
     // Resuming an upload needs kept partial uploads in storage, which are not there yet: refuse rather than leave a hole.
     if (session.restOffset > 0) return session.reply(554, "Requested action not taken: resuming uploads is not supported.");
-    const location = session.location(argument);
-    // Refuse a missing folder or a folder name before the client sends anything (vsftpd answers 553 here).
-    const parent = await session.deps.storage.stat({ ...location, path: posix.dirname(location.path) }).catch((error: unknown) => {
-      const code = WharfError.from(error).code;
-      if (code === "WHARF_NOT_FOUND" || code === "WHARF_NOT_A_DIRECTORY") return undefined;
-      throw error;
-    });
-    if (parent?.type !== storage.EntryType.ENTRY_TYPE_DIRECTORY) return session.reply(553, "Could not create file.");
-    const existing = await session.deps.storage.stat(location).catch(() => undefined);
-    if (existing?.type === storage.EntryType.ENTRY_TYPE_DIRECTORY) return session.reply(550, "Is a folder.");
-    const upload = session.deps.storage.openUpload({
-      location,
-      uploadId: randomUUID(),
-      user: session.user?.name ?? "",
-      sessionId: session.id,
-      portAlias: session.portAlias,
-    });
-    const data = await session.openDataConnection("Ok to send data.", "upload");
-    if (!data) {
-      upload.cancel();
-      return;
-    }
-    const { metrics } = session.deps;
-    const started = Date.now();
-    let bytes = 0;
-    try {
-      const clean = await receiveUpload(data.socket, async (chunk) => {
-        bytes += chunk.byteLength;
-        await Promise.race([upload.write(chunk), upload.failed]);
-      });
-      let end = data.streamEnd(clean);
-      // A bare FIN may be a finished upload or a killed client; a killed client's control connection ends too.
-      if (end === "fin" && (await session.controlEndsWithin(FIN_SETTLE_MS))) end = "reset";
-      // Our side of the close (a TLS close_notify): clients such as ftplib wait for it before reading the reply.
-      data.socket.end();
-      if (!uploadComplete(end, data.tls, session.settings.uploadEndPolicy) || session.isClosed) {
-        throw new WharfError("WHARF_TRANSFER_ABORTED", `upload ended by ${session.isClosed ? "closing the control connection" : end}`);
-      }
-      const result = await upload.finish(end);
-      metrics.transfers.inc({ port: session.portAlias, direction: "upload", outcome: "ok" });
-      metrics.transferBytes.inc({ port: session.portAlias, direction: "upload" }, bytes);
-      session.log.info({ path: location.path, bytes, sha256: result.sha256, uploadId: result.uploadId, streamEnd: end, ms: Date.now() - started, direction: "upload" }, "transfer complete");
-      session.reply(226, "Transfer complete.");
-    } catch (error) {
-      upload.cancel();
-      data.socket.destroy();
-      const aborted = WharfError.from(error).code === "WHARF_TRANSFER_ABORTED";
-      metrics.transfers.inc({ port: session.portAlias, direction: "upload", outcome: aborted ? "aborted" : "failed" });
-      session.log.info({ path: location.path, bytes, err: String(error), direction: "upload" }, "upload not stored");
-      throw error;
-    }
+    return receiveFile(session, session.location(argument), "Ok to send data.");
   },
 };
