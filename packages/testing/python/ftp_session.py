@@ -49,6 +49,7 @@ def main() -> None:
     ftp.auth()
     ftp.login(user, password)
     ftp.prot_p()
+    ftp.voidcmd("TYPE I")
     conn = ftp.transfercmd(f"{command} {path}")
     if command == "RETR":
         got = 0

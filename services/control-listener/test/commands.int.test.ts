@@ -72,6 +72,7 @@ describe("REST", () => {
     const bytes = randomBytes(100_000);
     await writeFile(stored("resume.bin"), bytes);
     const control = await loggedIn();
+    assert.equal((await control.command("TYPE I")).code, 200);
     const raw = await dataConnection(control);
     assert.equal((await control.command("REST 61440")).code, 350);
     control.send("RETR resume.bin\r\n");
@@ -175,6 +176,33 @@ describe("STOU", () => {
     assert.equal((await control.read()).code, 226);
     assert.equal(await readFile(stored(name), "utf8"), "unique content");
     assert.equal((await stack.eventsFor(`/${name}`)).length, 1);
+    control.close();
+  });
+});
+
+describe("TYPE A", () => {
+  test("uploads store CRLF as LF; downloads send LF as CRLF; TYPE I moves bytes as they are", async () => {
+    const control = await loggedIn();
+    const transfer = async (command: string, upload?: string) => {
+      const raw = await dataConnection(control);
+      control.send(`${command}\r\n`);
+      assert.equal((await control.read()).code, 150);
+      const secure = await dataTls(raw, control);
+      let received = "";
+      secure.on("data", (chunk: Buffer) => {
+        received += chunk.toString("latin1");
+      });
+      if (upload !== undefined) secure.end(Buffer.from(upload, "latin1"));
+      await once(secure, "close");
+      assert.equal((await control.read()).code, 226);
+      return received;
+    };
+    assert.equal((await control.command("TYPE A")).code, 200);
+    await transfer("STOR lines.txt", "one\r\ntwo\r\nlone\rcr\r\n");
+    assert.equal(await readFile(stored("lines.txt"), "latin1"), "one\ntwo\nlone\rcr\n");
+    assert.equal(await transfer("RETR lines.txt"), "one\r\ntwo\r\nlone\rcr\r\n");
+    assert.equal((await control.command("TYPE I")).code, 200);
+    assert.equal(await transfer("RETR lines.txt"), "one\ntwo\nlone\rcr\n");
     control.close();
   });
 });

@@ -1,4 +1,5 @@
 import { storage } from "@wharf/contracts";
+import { toNetworkAscii } from "../ascii.js";
 import { sendToClient, refuseClearData } from "../transfer.js";
 import type { Command } from "./command.js";
 
@@ -20,7 +21,8 @@ export const retr: Command = {
     const { metrics } = session.deps;
     const started = Date.now();
     try {
-      const bytes = await sendToClient(data.socket, session.deps.storage.read(location, offset));
+      const source = session.deps.storage.read(location, offset);
+      const bytes = await sendToClient(data.socket, session.type === "A" ? toNetworkAscii(source) : source);
       metrics.transfers.inc({ port: session.portAlias, direction: "download", outcome: "ok" });
       metrics.transferBytes.inc({ port: session.portAlias, direction: "download" }, bytes);
       session.log.info({ path: location.path, bytes, ms: Date.now() - started, direction: "download" }, "transfer complete");

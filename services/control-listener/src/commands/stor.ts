@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { posix } from "node:path";
 import { storage, type StorageLocation, WharfError } from "@wharf/contracts";
 import type { StreamEnd } from "../upload-tls.js";
+import { createAsciiDecoder } from "../ascii.js";
 import { receiveUpload, refuseClearData } from "../transfer.js";
 import type { FtpSession } from "../session.js";
 import type { Command } from "./command.js";
@@ -52,10 +53,13 @@ export async function receiveFile(session: FtpSession, location: StorageLocation
   const started = Date.now();
   let bytes = 0;
   try {
+    // TYPE A: CRLF on the wire, LF on disk (RFC 959 §3.1.1.1).
+    const ascii = session.type === "A" ? createAsciiDecoder() : undefined;
     const clean = await receiveUpload(data.socket, async (chunk) => {
       bytes += chunk.byteLength;
-      await Promise.race([upload.write(chunk), upload.failed]);
+      await Promise.race([upload.write(ascii ? ascii.push(chunk) : chunk), upload.failed]);
     });
+    if (ascii && clean) await Promise.race([upload.write(ascii.end()), upload.failed]);
     let end = data.streamEnd(clean);
     // A bare FIN may be a finished upload or a killed client; a killed client's control connection ends too.
     if (end === "fin" && (await session.controlEndsWithin(FIN_SETTLE_MS))) end = "reset";

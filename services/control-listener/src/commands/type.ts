@@ -1,8 +1,8 @@
 import type { Command } from "./command.js";
 
 /**
- * TYPE A (with the optional N format) or TYPE I (also L 8). Data moves as
- * bytes in both; converting line ends for ASCII transfers is not done yet.
+ * TYPE A (with the optional N format) or TYPE I (also L 8). In TYPE A, file
+ * transfers convert line ends: LF on disk, CRLF on the wire; TYPE I moves bytes.
  */
 export const type: Command = {
   verb: "TYPE",
