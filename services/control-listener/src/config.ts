@@ -1,5 +1,12 @@
 import { booleanFlag, commonEnv, commonSettings, durationMs, filePath, hostPort, portRange, tcpPort } from "@wharf/config";
 import { z } from "zod";
+import { parseCidr } from "./ip-access.js";
+
+/** A comma-separated list of addresses or CIDRs. */
+const cidrList = z
+  .string()
+  .transform((text) => text.split(",").map((entry) => entry.trim()).filter(Boolean))
+  .refine((entries) => entries.every((entry) => parseCidr(entry) !== undefined), { message: "must be comma-separated addresses or CIDRs, e.g. 10.0.0.0/8,192.0.2.7" });
 
 export const ListenerConfig = z
   .object({
@@ -38,6 +45,11 @@ export const ListenerConfig = z
     WHARF_FTP_FAILED_LOGIN_DELAY_MS: durationMs.default(1_000),
     // Failed PASS attempts per connection before 421 and close.
     WHARF_FTP_MAX_LOGIN_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
+    // IP access (webMethods' port access modes): "allow" lets everyone in but WHARF_FTP_IP_DENY;
+    // "deny" lets no one in but WHARF_FTP_IP_ALLOW. Lists are comma-separated addresses or CIDRs; the deny list always wins.
+    WHARF_FTP_IP_ACCESS_MODE: z.enum(["allow", "deny"]).default("allow"),
+    WHARF_FTP_IP_ALLOW: cidrList.default([]),
+    WHARF_FTP_IP_DENY: cidrList.default([]),
     // Sessions this port takes at once, and from one client address; one more gets 421 and is closed (0: no limit).
     WHARF_FTP_MAX_SESSIONS: z.coerce.number().int().min(0).default(2_000),
     WHARF_FTP_MAX_SESSIONS_PER_IP: z.coerce.number().int().min(0).default(20),
@@ -82,6 +94,7 @@ export const ListenerConfig = z
       failedLoginDelayMs: env.WHARF_FTP_FAILED_LOGIN_DELAY_MS,
       maxLoginAttempts: env.WHARF_FTP_MAX_LOGIN_ATTEMPTS,
       maxLineBytes: env.WHARF_FTP_MAX_LINE_BYTES,
+      ipAccess: { mode: env.WHARF_FTP_IP_ACCESS_MODE, allow: env.WHARF_FTP_IP_ALLOW, deny: env.WHARF_FTP_IP_DENY },
       maxSessions: env.WHARF_FTP_MAX_SESSIONS,
       maxSessionsPerIp: env.WHARF_FTP_MAX_SESSIONS_PER_IP,
     },

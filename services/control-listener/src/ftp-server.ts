@@ -1,5 +1,6 @@
 import { createServer, type Server, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
+import { createIpAccess } from "./ip-access.js";
 import { plainAddress } from "./passive-listener.js";
 import { FtpSession, type SessionDeps } from "./session.js";
 
@@ -18,18 +19,26 @@ export async function startFtpServer({ host, port }: { host: string; port: numbe
   const sessions = new Set<FtpSession>();
   const perAddress = new Map<string, number>();
   const { maxSessions, maxSessionsPerIp, tlsMode, alias } = deps.settings;
+  const mayConnect = createIpAccess(deps.settings.ipAccess);
   const server: Server = createServer((socket: Socket) => {
     socket.setNoDelay(true);
     socket.on("error", () => undefined);
     const address = plainAddress(socket.remoteAddress) ?? "unknown";
     const fromAddress = perAddress.get(address) ?? 0;
-    const limit = maxSessions > 0 && sessions.size >= maxSessions ? "total" : maxSessionsPerIp > 0 && fromAddress >= maxSessionsPerIp ? "per_ip" : undefined;
-    if (limit) {
-      // vsftpd's max_clients / max_per_ip: 421 and close. An implicit-FTPS client expects TLS first, so it only sees the close.
-      deps.metrics.sessionsRefused.inc({ port: alias, reason: limit });
-      deps.log.warn({ remote: address, limit }, "connection refused: session limit reached");
-      if (tlsMode === "implicit") socket.destroy();
-      else socket.end(`421 Too many connections${limit === "per_ip" ? " from your address" : ""}; try again later.\r\n`);
+    const refusal = !mayConnect(address)
+      ? "ip_access"
+      : maxSessions > 0 && sessions.size >= maxSessions
+        ? "total"
+        : maxSessionsPerIp > 0 && fromAddress >= maxSessionsPerIp
+          ? "per_ip"
+          : undefined;
+    if (refusal) {
+      // vsftpd's max_clients / max_per_ip and tcp_wrappers: 421 and close. An implicit-FTPS client expects TLS
+      // first, so it only sees the close; an address refused by the access lists learns nothing either.
+      deps.metrics.sessionsRefused.inc({ port: alias, reason: refusal });
+      deps.log.warn({ remote: address, reason: refusal }, "connection refused");
+      if (tlsMode === "implicit" || refusal === "ip_access") socket.destroy();
+      else socket.end(`421 Too many connections${refusal === "per_ip" ? " from your address" : ""}; try again later.\r\n`);
       return;
     }
     perAddress.set(address, fromAddress + 1);

@@ -77,6 +77,7 @@ export async function startListenerStack(overrides: Partial<PortSettings> = {}):
     failedLoginDelayMs: 50,
     maxLoginAttempts: 3,
     maxLineBytes: 4_096,
+    ipAccess: { mode: "allow", allow: [], deny: [] },
     maxSessions: 2_000,
     maxSessionsPerIp: 200,
     ...overrides,
