@@ -37,6 +37,8 @@ export interface StorageClient {
   delete(location: StorageLocation): Promise<void>;
   rmdir(location: StorageLocation): Promise<void>;
   rename(from: StorageLocation, toPath: string): Promise<void>;
+  setModifiedTime(location: StorageLocation, mtimeMs: number): Promise<void>;
+  checksum(location: StorageLocation): Promise<storage.ChecksumResponse>;
   openUpload(header: storage.WriteHeader): UploadStream;
   close(): void;
 }
@@ -90,6 +92,14 @@ export function createStorageClient(address: string, { unaryDeadlineMs = 10_000,
     delete: async (location) => void (await call(client.delete, { location })),
     rmdir: async (location) => void (await call(client.rmdir, { location })),
     rename: async (from, toPath) => void (await call(client.rename, { from, toPath })),
+    setModifiedTime: async (location, mtimeMs) => void (await call(client.setModifiedTime, { location, mtimeMs })),
+    // A checksum reads the whole file: it gets the commit deadline, not the short unary one.
+    checksum: (location) =>
+      new Promise((resolve, reject) => {
+        client.checksum({ location }, metadata(), { deadline: Date.now() + commitTimeoutMs }, (error, response) =>
+          error ? reject(fromGrpcError(error)) : resolve(response),
+        );
+      }),
     openUpload: (header) => {
       let settle!: { resolve: (r: storage.WriteResponse) => void; reject: (e: unknown) => void };
       const result = new Promise<storage.WriteResponse>((resolve, reject) => {

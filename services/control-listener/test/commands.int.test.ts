@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { readFile, stat, utimes, writeFile } from "node:fs/promises";
 import { connect } from "node:net";
@@ -203,6 +203,37 @@ describe("TYPE A", () => {
     assert.equal(await transfer("RETR lines.txt"), "one\r\ntwo\r\nlone\rcr\r\n");
     assert.equal((await control.command("TYPE I")).code, 200);
     assert.equal(await transfer("RETR lines.txt"), "one\ntwo\nlone\rcr\n");
+    control.close();
+  });
+});
+
+describe("MFMT, HASH and XSHA256", () => {
+  test("MFMT sets the time MDTM then reports; bad times are 501", async () => {
+    await writeFile(stored("stamp.txt"), "x");
+    const control = await loggedIn();
+    const reply = await control.command("MFMT 20200102030405 stamp.txt");
+    assert.equal(reply.code, 213);
+    assert.equal(reply.text, "213 Modify=20200102030405; stamp.txt");
+    assert.equal((await control.command("MDTM stamp.txt")).text, "213 20200102030405");
+    assert.equal((await stat(stored("stamp.txt"))).mtime.toISOString(), "2020-01-02T03:04:05.000Z");
+    for (const bad of ["20201302030405 stamp.txt", "2020 stamp.txt", "20200102030405", "20200231000000 stamp.txt"]) {
+      assert.equal((await control.command(`MFMT ${bad}`)).code, 501, bad);
+    }
+    assert.equal((await control.command("MFMT 20200102030405 nope.txt")).code, 550);
+    control.close();
+  });
+
+  test("HASH and XSHA256 answer the SHA-256 of the stored bytes", async () => {
+    const bytes = randomBytes(123_456);
+    await writeFile(stored("hashed.bin"), bytes);
+    const sha256 = createHash("sha256").update(bytes).digest("hex");
+    const control = await loggedIn();
+    assert.equal((await control.command("OPTS HASH")).text, "200 SHA-256");
+    assert.equal((await control.command("OPTS HASH MD5")).code, 504);
+    assert.equal((await control.command("HASH hashed.bin")).text, `213 SHA-256 0-123456 ${sha256} hashed.bin`);
+    assert.equal((await control.command("XSHA256 hashed.bin")).text, `213 ${sha256}`);
+    assert.equal((await control.command("HASH /")).code, 550);
+    assert.equal((await control.command("HASH nope.bin")).code, 550);
     control.close();
   });
 });

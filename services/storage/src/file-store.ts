@@ -1,5 +1,6 @@
+import { createHash } from "node:crypto";
 import { type Dirent, type Stats, createReadStream, type ReadStream } from "node:fs";
-import { link, lstat, mkdir, open, opendir, rename, rm, rmdir, stat, unlink } from "node:fs/promises";
+import { link, lstat, mkdir, open, opendir, rename, rm, rmdir, stat, unlink, utimes } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { storage, WharfError } from "@wharf/contracts";
 import { fromFsError } from "./fs-errors.js";
@@ -27,6 +28,9 @@ export interface FileStore {
   delete(location: Location): Promise<void>;
   rmdir(location: Location): Promise<void>;
   rename(from: Location, toPath: string): Promise<void>;
+  setModifiedTime(location: Location, mtimeMs: number): Promise<void>;
+  /** SHA-256 and size of a file, read from disk. */
+  checksum(location: Location): Promise<{ sha256: string; size: number }>;
   /** Where an upload's bytes go until it is committed. */
   uploadTempPath(uploadId: string): string;
   /**
@@ -142,6 +146,27 @@ export async function createFileStore(dataDir: string): Promise<FileStore> {
         const target = await resolve({ root: from.root, path: toPath });
         await lstat(source);
         await rename(source, target);
+      }),
+
+    setModifiedTime: (location, mtimeMs) =>
+      guard(async () => {
+        const target = await resolve(location);
+        if ((await stat(target)).isDirectory()) throw new WharfError("WHARF_IS_A_DIRECTORY", "is a folder");
+        const when = new Date(mtimeMs);
+        await utimes(target, when, when);
+      }),
+
+    checksum: (location) =>
+      guard(async () => {
+        const target = await resolve(location);
+        if ((await stat(target)).isDirectory()) throw new WharfError("WHARF_IS_A_DIRECTORY", "is a folder");
+        const hash = createHash("sha256");
+        let size = 0;
+        for await (const chunk of createReadStream(target, { highWaterMark: 1024 * 1024 })) {
+          hash.update(chunk as Buffer);
+          size += (chunk as Buffer).length;
+        }
+        return { sha256: hash.digest("hex"), size };
       }),
 
     uploadTempPath: (uploadId) => {

@@ -3,12 +3,14 @@ import type { NatsConnection } from "@wharf/bus";
 import { storage } from "@wharf/contracts";
 import type { Logger } from "@wharf/telemetry";
 import type { FileStore } from "./file-store.js";
+import { createChecksumHandler } from "./handlers/checksum.js";
 import { createDeleteHandler } from "./handlers/delete.js";
 import { createListHandler } from "./handlers/list.js";
 import { createMkdirHandler } from "./handlers/mkdir.js";
 import { createReadHandler } from "./handlers/read.js";
 import { createRenameHandler } from "./handlers/rename.js";
 import { createRmdirHandler } from "./handlers/rmdir.js";
+import { createSetModifiedTimeHandler } from "./handlers/set-modified-time.js";
 import { createStatHandler } from "./handlers/stat.js";
 import { createWriteHandler } from "./handlers/write.js";
 import type { StorageMetrics } from "./metrics.js";
@@ -41,6 +43,8 @@ export async function startStorageService(address: string, deps: StorageServiceD
     delete: createDeleteHandler(deps),
     rmdir: createRmdirHandler(deps),
     rename: createRenameHandler(deps),
+    setModifiedTime: createSetModifiedTimeHandler(deps),
+    checksum: createChecksumHandler(deps),
   };
   server.addService(storage.StorageServiceService, implementation);
   // Service-to-service traffic is plaintext on a trusted network for now; mTLS comes with the inside-security work.

@@ -12,6 +12,6 @@ export const feat: Command = {
   run(session) {
     const mode = session.settings.tlsMode;
     const tls = mode === "none" ? [] : mode === "implicit" ? ["PBSZ", "PROT"] : ["AUTH TLS", "PBSZ", "PROT"];
-    session.reply(211, ["Features:", ...tls, "UTF8", "EPSV", "PASV", "SIZE", "MDTM", "REST STREAM", "MLST type*;size*;modify*;perm*;", "End"]);
+    session.reply(211, ["Features:", ...tls, "UTF8", "EPSV", "PASV", "SIZE", "MDTM", "MFMT", "REST STREAM", "MLST type*;size*;modify*;perm*;", "HASH SHA-256*", "End"]);
   },
 };

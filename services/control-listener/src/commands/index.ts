@@ -6,9 +6,11 @@ import { cwd } from "./cwd.js";
 import { dele } from "./dele.js";
 import { epsv } from "./epsv.js";
 import { feat } from "./feat.js";
+import { hash, xsha256 } from "./hash.js";
 import { createHelp } from "./help.js";
 import { list, mlsd, mlst, nlst } from "./list.js";
 import { mdtm } from "./mdtm.js";
+import { mfmt } from "./mfmt.js";
 import { mkd } from "./mkd.js";
 import { noop } from "./noop.js";
 import { opts } from "./opts.js";
@@ -41,7 +43,7 @@ export function createCommandTable(): CommandTable {
   const add = (command: Command, ...aliases: string[]) => {
     for (const verb of [command.verb, ...aliases]) table.set(verb, command);
   };
-  for (const command of [abor, authTls, cdup, cwd, dele, eprt, epsv, feat, list, mdtm, mkd, mlsd, mlst, nlst, noop, opts, pass, pasv, pbsz, port, prot, pwd, quit, rest, retr, rmd, rnfr, rnto, size, stat, stor, stou, syst, type, user]) {
+  for (const command of [abor, authTls, cdup, cwd, dele, eprt, epsv, feat, hash, list, mdtm, mfmt, mkd, mlsd, mlst, nlst, noop, opts, pass, pasv, pbsz, port, prot, pwd, quit, rest, retr, rmd, rnfr, rnto, size, stat, stor, stou, syst, type, user, xsha256]) {
     add(command);
   }
   add(pwd, "XPWD");

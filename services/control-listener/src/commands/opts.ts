@@ -11,6 +11,8 @@ export const opts: Command = {
     if (option === "UTF8" && value === "OFF") return session.reply(504, "UTF8 cannot be turned off.");
     // Every fact is always sent; clients that select facts get all of them, which RFC 3659 §7.9 allows to be refused politely.
     if (option === "MLST") return session.reply(200, "MLST OPTS type;size;modify;perm;");
+    // HASH offers SHA-256 only: asking for it (or which one is selected) is fine, anything else 504.
+    if (option === "HASH") return value === "" || value === "SHA-256" ? session.reply(200, "SHA-256") : session.reply(504, "Only SHA-256 is offered.");
     session.reply(501, "Option not understood.");
   },
 };

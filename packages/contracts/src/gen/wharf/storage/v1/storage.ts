@@ -174,6 +174,27 @@ export interface RenameRequest {
 export interface RenameResponse {
 }
 
+export interface SetModifiedTimeRequest {
+  location:
+    | Location
+    | undefined;
+  /** The new modification time, milliseconds since the Unix epoch. */
+  mtimeMs: number;
+}
+
+export interface SetModifiedTimeResponse {
+}
+
+export interface ChecksumRequest {
+  location: Location | undefined;
+}
+
+export interface ChecksumResponse {
+  /** Lowercase hex SHA-256 of the file's bytes. */
+  sha256: string;
+  size: number;
+}
+
 function createBaseLocation(): Location {
   return { root: "", path: "" };
 }
@@ -1740,6 +1761,303 @@ export const RenameResponse: MessageFns<RenameResponse> = {
   },
 };
 
+function createBaseSetModifiedTimeRequest(): SetModifiedTimeRequest {
+  return { location: undefined, mtimeMs: 0 };
+}
+
+export const SetModifiedTimeRequest: MessageFns<SetModifiedTimeRequest> = {
+  encode(message: SetModifiedTimeRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.location !== undefined) {
+      Location.encode(message.location, writer.uint32(10).fork()).join();
+    }
+    if (message.mtimeMs !== 0) {
+      writer.uint32(16).int64(message.mtimeMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetModifiedTimeRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetModifiedTimeRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.location = Location.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.mtimeMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetModifiedTimeRequest {
+    return {
+      location: isSet(object.location) ? Location.fromJSON(object.location) : undefined,
+      mtimeMs: isSet(object.mtimeMs)
+        ? globalThis.Number(object.mtimeMs)
+        : isSet(object.mtime_ms)
+        ? globalThis.Number(object.mtime_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: SetModifiedTimeRequest): unknown {
+    const obj: any = {};
+    if (message.location !== undefined) {
+      obj.location = Location.toJSON(message.location);
+    }
+    if (message.mtimeMs !== 0) {
+      obj.mtimeMs = Math.round(message.mtimeMs);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SetModifiedTimeRequest>): SetModifiedTimeRequest {
+    return SetModifiedTimeRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SetModifiedTimeRequest>): SetModifiedTimeRequest {
+    const message = createBaseSetModifiedTimeRequest();
+    message.location = (object.location !== undefined && object.location !== null)
+      ? Location.fromPartial(object.location)
+      : undefined;
+    message.mtimeMs = object.mtimeMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseSetModifiedTimeResponse(): SetModifiedTimeResponse {
+  return {};
+}
+
+export const SetModifiedTimeResponse: MessageFns<SetModifiedTimeResponse> = {
+  encode(_: SetModifiedTimeResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetModifiedTimeResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetModifiedTimeResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): SetModifiedTimeResponse {
+    return {};
+  },
+
+  toJSON(_: SetModifiedTimeResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<SetModifiedTimeResponse>): SetModifiedTimeResponse {
+    return SetModifiedTimeResponse.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<SetModifiedTimeResponse>): SetModifiedTimeResponse {
+    const message = createBaseSetModifiedTimeResponse();
+    return message;
+  },
+};
+
+function createBaseChecksumRequest(): ChecksumRequest {
+  return { location: undefined };
+}
+
+export const ChecksumRequest: MessageFns<ChecksumRequest> = {
+  encode(message: ChecksumRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.location !== undefined) {
+      Location.encode(message.location, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ChecksumRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseChecksumRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.location = Location.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ChecksumRequest {
+    return { location: isSet(object.location) ? Location.fromJSON(object.location) : undefined };
+  },
+
+  toJSON(message: ChecksumRequest): unknown {
+    const obj: any = {};
+    if (message.location !== undefined) {
+      obj.location = Location.toJSON(message.location);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ChecksumRequest>): ChecksumRequest {
+    return ChecksumRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ChecksumRequest>): ChecksumRequest {
+    const message = createBaseChecksumRequest();
+    message.location = (object.location !== undefined && object.location !== null)
+      ? Location.fromPartial(object.location)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseChecksumResponse(): ChecksumResponse {
+  return { sha256: "", size: 0 };
+}
+
+export const ChecksumResponse: MessageFns<ChecksumResponse> = {
+  encode(message: ChecksumResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sha256 !== "") {
+      writer.uint32(10).string(message.sha256);
+    }
+    if (message.size !== 0) {
+      writer.uint32(16).int64(message.size);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ChecksumResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseChecksumResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.sha256 = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.size = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ChecksumResponse {
+    return {
+      sha256: isSet(object.sha256) ? globalThis.String(object.sha256) : "",
+      size: isSet(object.size) ? globalThis.Number(object.size) : 0,
+    };
+  },
+
+  toJSON(message: ChecksumResponse): unknown {
+    const obj: any = {};
+    if (message.sha256 !== "") {
+      obj.sha256 = message.sha256;
+    }
+    if (message.size !== 0) {
+      obj.size = Math.round(message.size);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ChecksumResponse>): ChecksumResponse {
+    return ChecksumResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ChecksumResponse>): ChecksumResponse {
+    const message = createBaseChecksumResponse();
+    message.sha256 = object.sha256 ?? "";
+    message.size = object.size ?? 0;
+    return message;
+  },
+};
+
 /**
  * Storage keeps partners' files. Every request names the caller's root (its
  * home folder) and a virtual path inside it; storage confines the path to the
@@ -1832,6 +2150,28 @@ export const StorageServiceService = {
     responseSerialize: (value: RenameResponse): Buffer => Buffer.from(RenameResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RenameResponse => RenameResponse.decode(value),
   },
+  /** SetModifiedTime sets a file's modification time (FTP MFMT). */
+  setModifiedTime: {
+    path: "/wharf.storage.v1.StorageService/SetModifiedTime" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SetModifiedTimeRequest): Buffer =>
+      Buffer.from(SetModifiedTimeRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SetModifiedTimeRequest => SetModifiedTimeRequest.decode(value),
+    responseSerialize: (value: SetModifiedTimeResponse): Buffer =>
+      Buffer.from(SetModifiedTimeResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SetModifiedTimeResponse => SetModifiedTimeResponse.decode(value),
+  },
+  /** Checksum answers a file's SHA-256 (FTP HASH, XSHA256). */
+  checksum: {
+    path: "/wharf.storage.v1.StorageService/Checksum" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ChecksumRequest): Buffer => Buffer.from(ChecksumRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ChecksumRequest => ChecksumRequest.decode(value),
+    responseSerialize: (value: ChecksumResponse): Buffer => Buffer.from(ChecksumResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ChecksumResponse => ChecksumResponse.decode(value),
+  },
 } as const;
 
 export interface StorageServiceServer extends UntypedServiceImplementation {
@@ -1856,6 +2196,10 @@ export interface StorageServiceServer extends UntypedServiceImplementation {
   rmdir: handleUnaryCall<RmdirRequest, RmdirResponse>;
   /** Rename moves a file or folder inside the same root. */
   rename: handleUnaryCall<RenameRequest, RenameResponse>;
+  /** SetModifiedTime sets a file's modification time (FTP MFMT). */
+  setModifiedTime: handleUnaryCall<SetModifiedTimeRequest, SetModifiedTimeResponse>;
+  /** Checksum answers a file's SHA-256 (FTP HASH, XSHA256). */
+  checksum: handleUnaryCall<ChecksumRequest, ChecksumResponse>;
 }
 
 export interface StorageServiceClient extends Client {
@@ -1961,6 +2305,38 @@ export interface StorageServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RenameResponse) => void,
+  ): ClientUnaryCall;
+  /** SetModifiedTime sets a file's modification time (FTP MFMT). */
+  setModifiedTime(
+    request: SetModifiedTimeRequest,
+    callback: (error: ServiceError | null, response: SetModifiedTimeResponse) => void,
+  ): ClientUnaryCall;
+  setModifiedTime(
+    request: SetModifiedTimeRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SetModifiedTimeResponse) => void,
+  ): ClientUnaryCall;
+  setModifiedTime(
+    request: SetModifiedTimeRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SetModifiedTimeResponse) => void,
+  ): ClientUnaryCall;
+  /** Checksum answers a file's SHA-256 (FTP HASH, XSHA256). */
+  checksum(
+    request: ChecksumRequest,
+    callback: (error: ServiceError | null, response: ChecksumResponse) => void,
+  ): ClientUnaryCall;
+  checksum(
+    request: ChecksumRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ChecksumResponse) => void,
+  ): ClientUnaryCall;
+  checksum(
+    request: ChecksumRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ChecksumResponse) => void,
   ): ClientUnaryCall;
 }
 
