@@ -1,17 +1,34 @@
 #!/usr/bin/env node
+import { applyCommand } from "./ports/apply.js";
+import { portsCommand } from "./ports/ports.js";
 import { start } from "./start/launcher.js";
 
 const USAGE = `usage: wharf <command>
 
 commands:
-  start    run Wharf on this machine: nats-server (unless NATS_URL is set) and the four services
-  help     show this text
+  start               run Wharf on this machine: nats-server (unless NATS_URL is set) and the four services
+  apply -f FILE       validate a YAML configuration (ports) and apply it; listeners pick it up within seconds
+  ports ls            the configured ports
+  ports status        what each listener made of each port
+  help                show this text
+
+The commands that talk to a running Wharf use WHARF_NATS_URL or NATS_URL (default nats://127.0.0.1:14222).
 `;
 
-const [command] = process.argv.slice(2);
+const out = (line: string) => process.stdout.write(`${line}\n`);
+const err = (line: string) => process.stderr.write(`${line}\n`);
+const [command, ...rest] = process.argv.slice(2);
 switch (command) {
   case "start":
     process.exitCode = await start();
+    break;
+  case "apply": {
+    const flag = rest.indexOf("-f");
+    process.exitCode = await applyCommand(flag === -1 ? undefined : rest[flag + 1], process.env, out, err);
+    break;
+  }
+  case "ports":
+    process.exitCode = await portsCommand(rest[0], process.env, out, err);
     break;
   case "help":
   case "--help":

@@ -5,4 +5,5 @@ export * from "./subjects.js";
 export * as auth from "./gen/wharf/auth/v1/auth.js";
 export * as storage from "./gen/wharf/storage/v1/storage.js";
 export * from "./grpc-metadata.js";
+export * from "./ports.js";
 export * from "./storage-client.js";

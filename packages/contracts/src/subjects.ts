@@ -23,6 +23,10 @@ export const streams = {
 /** JetStream KV buckets. */
 export const buckets = {
   users: "wharf_users",
+  /** Listener ports, one key per alias (PortConfig JSON). */
+  ports: "wharf_ports",
+  /** What each listener made of each port, key <alias>.<listener-id>. */
+  portStatus: "wharf_port_status",
 } as const;
 
 /** Durable consumers, named <owner>-<event>. */

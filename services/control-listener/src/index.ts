@@ -4,3 +4,6 @@ export * from "./config.js";
 export * from "./ftp-server.js";
 export * from "./metrics.js";
 export * from "./tls-contexts.js";
+export * from "./port-manager.js";
+export * from "./port-settings.js";
+export * from "./port-watcher.js";

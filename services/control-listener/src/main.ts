@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { connectBus } from "@wharf/bus";
 import { loadConfig } from "@wharf/config";
 import { createStorageClient } from "@wharf/contracts";
@@ -8,6 +9,8 @@ import { createCommandTable } from "./commands/index.js";
 import { ListenerConfig } from "./config.js";
 import { startFtpServer } from "./ftp-server.js";
 import { createListenerMetrics } from "./metrics.js";
+import { createPortManager } from "./port-manager.js";
+import { openPortStatus, watchPorts } from "./port-watcher.js";
 import { loadPortTls } from "./tls-contexts.js";
 
 const config = loadConfig(ListenerConfig);
@@ -19,24 +22,28 @@ const health = await startHealthServer({ port: config.metricsPort, registry, isR
 const tls = loadPortTls(config.port);
 const nc = await connectBus({ url: config.natsUrl, name: "wharf-control-listener" }, log);
 const storage = createStorageClient(config.storageAddress);
-const ftp = await startFtpServer(config.port, {
-  settings: config.port,
-  tls,
+const shared = {
   auth: createAuthClient(nc, { timeoutMs: config.authTimeoutMs }),
   storage,
   commands: createCommandTable(),
   metrics: createListenerMetrics(registry),
-  log: log.child({ component: "ftp", port: config.port.alias }),
-});
+  log,
+};
+const ftp = await startFtpServer(config.port, { ...shared, settings: config.port, tls, log: log.child({ component: "ftp", port: config.port.alias }) });
+// Ports from the wharf_ports bucket (wharf apply -f), applied live.
+const listenerId = randomBytes(6).toString("hex");
+const ports = createPortManager(shared, await openPortStatus(nc, listenerId));
+const watcher = await watchPorts(nc, { manager: ports, reservedAlias: config.port.alias, log });
 
 readiness.set(true);
 onShutdown({ log, graceMs: config.shutdownGraceMs, stopWhenStdinCloses: config.stopWithStdin }, [
   ["readiness", () => readiness.set(false)],
   ["ftp-accept", () => ftp.stopAccepting()],
-  ["ftp-sessions", () => ftp.closeSessions()],
+  ["port-watch", () => watcher.stop()],
+  ["ftp-sessions", () => Promise.all([ftp.closeSessions(), ports.closeAll()])],
   ["storage", () => storage.close()],
   ["nats", () => nc.drain()],
   ["tracing", () => tracing.shutdown()],
   ["health", () => health.close()],
 ]);
-log.info({ port: ftp.port, alias: config.port.alias, metricsPort: health.port }, "control-listener ready");
+log.info({ port: ftp.port, alias: config.port.alias, listenerId, metricsPort: health.port }, "control-listener ready");

@@ -10,6 +10,7 @@ export interface ListenerMetrics {
   transferBytes: Counter<"port" | "direction">;
   foreignDataConnections: Counter<"port">;
   dataTls: Counter<"port" | "resumed" | "outcome">;
+  portFailures: Counter<"port">;
 }
 
 /** The listener's metrics; label values are bounded (port aliases, known verbs, fixed outcomes). */
@@ -36,6 +37,12 @@ export function createListenerMetrics(registry: Registry): ListenerMetrics {
     foreignDataConnections: new Counter({
       name: "wharf_ftp_foreign_data_connections_total",
       help: "Connections to a passive port from another address than the session's client, dropped.",
+      labelNames: ["port"] as const,
+      registers,
+    }),
+    portFailures: new Counter({
+      name: "wharf_ftp_port_failures_total",
+      help: "Configured ports that could not start or were refused (bad configuration, certificate, address in use).",
       labelNames: ["port"] as const,
       registers,
     }),

@@ -44,7 +44,16 @@ const MAX_CACHED_SESSIONS = 20_000;
  * TLS 1.2 is the floor (RFC 8996 deprecates 1.0 and 1.1) and Node's default
  * cipher list, which has no weak suites, applies.
  */
-export function loadPortTls({ certFile, keyFile }: { certFile?: string | undefined; keyFile?: string | undefined }): PortTls {
+export interface PortTlsSettings {
+  certFile?: string | undefined;
+  keyFile?: string | undefined;
+  minVersion?: "TLSv1.2" | "TLSv1.3";
+  maxVersion?: "TLSv1.2" | "TLSv1.3";
+  /** OpenSSL cipher list for TLS 1.2; empty: Node's default. */
+  ciphers?: string;
+}
+
+export function loadPortTls({ certFile, keyFile, minVersion = "TLSv1.2", maxVersion = "TLSv1.3", ciphers = "" }: PortTlsSettings): PortTls {
   // A plain port has no certificate; its sessions never ask for TLS contexts.
   const cert = certFile ? readFileSync(certFile) : undefined;
   const key = keyFile ? readFileSync(keyFile) : undefined;
@@ -74,7 +83,7 @@ export function loadPortTls({ certFile, keyFile }: { certFile?: string | undefin
     dataSessions,
     sessionContexts: () => {
       if (!cert || !key) throw new Error("this port has no TLS certificate");
-      const options = { cert, key, ticketKeys, sessionIdContext: randomBytes(16).toString("hex"), minVersion: "TLSv1.2" as const };
+      const options = { cert, key, ticketKeys, sessionIdContext: randomBytes(16).toString("hex"), minVersion, maxVersion, ...(ciphers ? { ciphers } : {}) };
       const control = createSecureContext(options);
       const data = createSecureContext(options);
       const native = data.context as {

@@ -6,13 +6,14 @@ import { connectBus, ensureStream, type NatsConnection } from "@wharf/bus";
 import { createStorageClient, streams, subjects } from "@wharf/contracts";
 import { createFileStore, createStorageMetrics, type StorageService, startStorageService } from "@wharf/storage";
 import { createLogger, createMetricsRegistry } from "@wharf/telemetry";
-import { makeTestCertificates, startNatsServer, streamMessages, type TestNatsServer } from "@wharf/testing";
+import { makeTestCertificates, startNatsServer, streamMessages, type TestCertificates, type TestNatsServer } from "@wharf/testing";
 import type { Registry } from "prom-client";
 import { createAuthClient } from "../src/auth-client.js";
 import { createCommandTable } from "../src/commands/index.js";
 import type { PortSettings } from "../src/config.js";
 import { type FtpServer, startFtpServer } from "../src/ftp-server.js";
 import { createListenerMetrics } from "../src/metrics.js";
+import type { SessionDeps } from "../src/session.js";
 import { loadPortTls } from "../src/tls-contexts.js";
 
 export const USER = "alice";
@@ -24,6 +25,9 @@ export interface ListenerStack {
   dataDir: string;
   registry: Registry;
   ftp: FtpServer;
+  /** What every port of this listener shares (for a port manager of a test's own). */
+  shared: Omit<SessionDeps, "settings" | "tls">;
+  certs: TestCertificates;
   /** How many login requests reached the auth subject. */
   authRequests(): number;
   /** Stops the storage service (to see how the listener copes with an outage). */
@@ -65,6 +69,10 @@ export async function startListenerStack(overrides: Partial<PortSettings> = {}):
     passivePorts: { low: 40_000, high: 49_999 },
     passiveAddress: undefined,
     tlsMode: "explicit",
+    minVersion: "TLSv1.2",
+    maxVersion: "TLSv1.3",
+    ciphers: "",
+    passiveOverrides: [],
     certFile: certs.serverCertFile,
     keyFile: certs.serverKeyFile,
     secureClientsOnly: true,
@@ -84,15 +92,14 @@ export async function startListenerStack(overrides: Partial<PortSettings> = {}):
   };
   const registry = createMetricsRegistry("control-listener");
   const storageClient = createStorageClient(storage.address);
-  const ftp = await startFtpServer(settings, {
-    settings,
-    tls: loadPortTls(settings),
+  const shared = {
     auth: createAuthClient(nc, { timeoutMs: 5_000 }),
     storage: storageClient,
     commands: createCommandTable(),
     metrics: createListenerMetrics(registry),
     log,
-  });
+  };
+  const ftp = await startFtpServer(settings, { ...shared, settings, tls: loadPortTls(settings) });
 
   return {
     port: ftp.port,
@@ -100,6 +107,8 @@ export async function startListenerStack(overrides: Partial<PortSettings> = {}):
     dataDir,
     registry,
     ftp,
+    shared,
+    certs,
     authRequests: () => authRequests,
     stopStorage: () => storage.stop(0),
     eventsFor: async (path) =>

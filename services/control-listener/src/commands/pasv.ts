@@ -1,4 +1,5 @@
 import type { FtpSession } from "../session.js";
+import { createIpAccess } from "../ip-access.js";
 import { PassiveListener } from "../passive-listener.js";
 import type { Command } from "./command.js";
 
@@ -18,6 +19,15 @@ export async function openPassive(session: FtpSession): Promise<PassiveListener>
   return listener;
 }
 
+/** The address PASV announces to this client: a per-client-CIDR override, the port's passive address, or the local one. */
+function passiveAddressFor(session: FtpSession): string {
+  const { passiveOverrides, passiveAddress } = session.settings;
+  for (const { cidr, address } of passiveOverrides) {
+    if (createIpAccess({ mode: "deny", allow: [cidr], deny: [] })(session.remoteAddress)) return address;
+  }
+  return passiveAddress ?? session.localAddress;
+}
+
 /**
  * PASV: 227 with the address to connect to. Behind NAT the port's passive
  * address is announced instead of the local one. After EPSV ALL only EPSV is
@@ -28,7 +38,7 @@ export const pasv: Command = {
   syntax: "PASV",
   async run(session) {
     if (session.epsvAll) return session.reply(501, "PASV not allowed after EPSV ALL.");
-    const address = session.settings.passiveAddress ?? session.localAddress;
+    const address = passiveAddressFor(session);
     if (!/^\d+\.\d+\.\d+\.\d+$/.test(address)) return session.reply(425, "PASV needs IPv4; use EPSV.");
     const listener = await openPassive(session).catch(() => undefined);
     if (!listener) return session.reply(425, "Can't open passive connection.");

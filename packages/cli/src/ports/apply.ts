@@ -1,0 +1,80 @@
+import { readFile } from "node:fs/promises";
+import { Kvm } from "@nats-io/kv";
+import { connectBus } from "@wharf/bus";
+import { buckets, describeIssues, WharfConfigFile } from "@wharf/contracts";
+import { createLogger } from "@wharf/telemetry";
+import { parse as parseYaml } from "yaml";
+
+/** Where the CLI finds NATS: WHARF_NATS_URL, then NATS_URL, then the one `wharf start` runs. */
+export function cliNatsUrl(env: NodeJS.ProcessEnv): string {
+  return env.WHARF_NATS_URL || env.NATS_URL || "nats://127.0.0.1:14222";
+}
+
+export async function connectForCli(env: NodeJS.ProcessEnv) {
+  return connectBus({ url: cliNatsUrl(env), name: "wharf-cli" }, createLogger({ service: "wharf-cli", level: "silent" }));
+}
+
+/** Reads and validates a configuration file; every problem is listed with its place in the file. */
+export async function readConfigFile(path: string): Promise<{ ok: true; config: WharfConfigFile } | { ok: false; problems: string[] }> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    return { ok: false, problems: [`cannot read the file: ${(error as NodeJS.ErrnoException).code ?? String(error)}`] };
+  }
+  let document: unknown;
+  try {
+    document = parseYaml(text);
+  } catch (error) {
+    return { ok: false, problems: [`not valid YAML: ${(error as Error).message.split("\n")[0]}`] };
+  }
+  const parsed = WharfConfigFile.safeParse(document ?? {});
+  return parsed.success ? { ok: true, config: parsed.data } : { ok: false, problems: describeIssues(parsed.error) };
+}
+
+/**
+ * `wharf apply -f FILE`: the file describes every port. Ports in the file are
+ * written to the `wharf_ports` bucket (listeners apply them within seconds);
+ * ports in the bucket but not in the file are removed. Nothing is written
+ * unless the whole file is valid.
+ */
+export async function applyCommand(file: string | undefined, env: NodeJS.ProcessEnv, out: (line: string) => void, err: (line: string) => void): Promise<number> {
+  if (!file) {
+    err("usage: wharf apply -f FILE (a YAML file with a list of ports)");
+    return 2;
+  }
+  const result = await readConfigFile(file);
+  if (!result.ok) {
+    err(`${file} is not valid; nothing was applied:`);
+    for (const problem of result.problems) err(`  ${problem}`);
+    return 1;
+  }
+  const nc = await connectForCli(env);
+  try {
+    const kv = await new Kvm(nc).create(buckets.ports, { history: 5 });
+    const existing = new Map<string, string>();
+    for await (const key of await kv.keys()) {
+      const entry = await kv.get(key);
+      if (entry?.operation === "PUT") existing.set(key, entry.string());
+    }
+    const wanted = new Set<string>();
+    for (const port of result.config.ports) {
+      wanted.add(port.alias);
+      const body = JSON.stringify(port);
+      if (existing.get(port.alias) === body) {
+        out(`port ${port.alias}: unchanged`);
+        continue;
+      }
+      await kv.put(port.alias, body);
+      out(`port ${port.alias}: ${existing.has(port.alias) ? "updated" : "created"}`);
+    }
+    for (const alias of existing.keys()) {
+      if (wanted.has(alias)) continue;
+      await kv.delete(alias);
+      out(`port ${alias}: removed`);
+    }
+    return 0;
+  } finally {
+    await nc.close();
+  }
+}

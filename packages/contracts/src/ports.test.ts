@@ -1,0 +1,57 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { describeIssues, PortConfig, WharfConfigFile } from "./ports.js";
+
+const tls = { certFile: "/etc/wharf/cert.pem", keyFile: "/etc/wharf/key.pem" };
+
+test("ports - a minimal explicit-FTPS port gets the documented defaults", () => {
+  const port = PortConfig.parse({ alias: "partners", port: 2990, tls });
+  assert.equal(port.enabled, true);
+  assert.equal(port.tlsMode, "explicit");
+  assert.equal(port.bindAddress, "0.0.0.0");
+  assert.equal(port.passive.ports, "30000-30999");
+  assert.equal(port.tls.minVersion, "TLSv1.2");
+  assert.equal(port.limits.maxSessionsPerIp, 20);
+  assert.equal(port.requireTlsSessionReuse, true);
+});
+
+test("ports - every problem is named by its place in the file", () => {
+  const result = WharfConfigFile.safeParse({
+    ports: [
+      { alias: "ok", port: 2990, tls },
+      { alias: "bad alias!", port: 70000, tlsMode: "explicit", passive: { ports: "10-5" }, ipAccess: { deny: ["300.1.1.1"] }, surprise: true },
+      { alias: "OK", port: 2990, tls },
+      { alias: "plain", port: 2121, tlsMode: "none", secureClientsOnly: true },
+    ],
+  });
+  assert.equal(result.success, false);
+  const problems = result.success ? [] : describeIssues(result.error);
+  const places = problems.map((problem) => problem.split(":")[0]);
+  for (const place of ["ports[1].alias", "ports[1].port", "ports[1].passive.ports", "ports[1].ipAccess.deny[0]", "ports[1]", "ports[3].secureClientsOnly"]) {
+    assert.ok(places.includes(place), `${place} in ${JSON.stringify(problems)}`);
+  }
+});
+
+test("ports - aliases are unique (ignoring case) and two enabled ports cannot share an address and port", () => {
+  const result = WharfConfigFile.safeParse({
+    ports: [
+      { alias: "one", port: 2990, tls },
+      { alias: "ONE", port: 2991, tls },
+      { alias: "two", port: 2990, tls },
+      { alias: "three", port: 2990, tls, enabled: false },
+    ],
+  });
+  const problems = result.success ? [] : describeIssues(result.error);
+  assert.deepEqual(problems, ["ports[1].alias: is already used by ports[0]", "ports[2].port: 0.0.0.0:2990 is already used by ports[0]"]);
+});
+
+test("ports - TLS ports need a certificate and key; certificate modes not built yet are refused, not ignored", () => {
+  const problems = (value: unknown) => {
+    const result = PortConfig.safeParse(value);
+    return result.success ? [] : describeIssues(result.error);
+  };
+  assert.deepEqual(problems({ alias: "implicit", port: 990, tlsMode: "implicit" }), ["tls.certFile: is required for tlsMode implicit", "tls.keyFile: is required for tlsMode implicit"]);
+  assert.match(problems({ alias: "mtls", port: 990, tls: { ...tls, clientAuth: "require" } }).join(), /tls.clientAuth: only "password" is available yet/);
+  assert.match(problems({ alias: "v", port: 990, tls: { ...tls, minVersion: "TLSv1.3", maxVersion: "TLSv1.2" } }).join(), /tls.maxVersion: is below minVersion/);
+  assert.match(problems({ alias: "old", port: 990, tls: { ...tls, minVersion: "TLSv1" } }).join(), /tls.minVersion/);
+});

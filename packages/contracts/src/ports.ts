@@ -1,0 +1,131 @@
+import { isIP } from "node:net";
+import { z } from "zod";
+
+/**
+ * One FTP listener port: every setting of webMethods' "Add FTPS port" page has
+ * a field here (DESIGN.md §3). Ports live in the KV bucket `wharf_ports`, one
+ * key per alias, written by `wharf apply -f`, and listeners apply them live.
+ */
+const alias = z.string().regex(/^[A-Za-z0-9_.-]{1,255}$/, { message: "must be 1-255 of A-Z a-z 0-9 _ . -" });
+const address = z.string().refine((value) => isIP(value) !== 0, { message: "must be an IP address" });
+const cidr = z.string().refine(
+  (value) => {
+    const [host = "", prefix, extra] = value.split("/");
+    const version = isIP(host);
+    if (version === 0 || extra !== undefined) return false;
+    return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128));
+  },
+  { message: "must be an address or CIDR, e.g. 10.0.0.0/8" },
+);
+const duration = z.number().int().min(0);
+
+export const PortConfig = z
+  .object({
+    alias,
+    enabled: z.boolean().default(true),
+    port: z.number().int().min(1).max(65_535),
+    description: z.string().max(1_000).default(""),
+    /** webMethods' package/group tag: a free label for grouping ports. */
+    group: z.string().max(255).default(""),
+    bindAddress: address.default("0.0.0.0"),
+    tlsMode: z.enum(["explicit", "implicit", "none"]).default("explicit"),
+    passive: z
+      .object({
+        /** The IPv4 address announced by PASV (behind NAT); default: the control connection's local address. */
+        address: z.ipv4().optional(),
+        /** Per-client overrides: clients from `cidr` are told `address` instead. */
+        overrides: z.array(z.object({ cidr, address: z.ipv4() }).strict()).default([]),
+        ports: z
+          .string()
+          .regex(/^\d{4,5}-\d{4,5}$/, { message: 'must be "low-high", e.g. 30000-30999' })
+          .refine(
+            (value) => {
+              const [low, high] = value.split("-").map(Number) as [number, number];
+              return low >= 1024 && high <= 65_535 && low <= high;
+            },
+            { message: "must be within 1024-65535 with low <= high" },
+          )
+          .default("30000-30999"),
+      })
+      .strict()
+      .prefault({}),
+    secureClientsOnly: z.boolean().optional(),
+    requireProtectedData: z.boolean().optional(),
+    requireTlsSessionReuse: z.boolean().default(true),
+    uploadEndPolicy: z.enum(["lenient", "strict"]).default("lenient"),
+    tls: z
+      .object({
+        certFile: z.string().min(1).optional(),
+        keyFile: z.string().min(1).optional(),
+        /** TLS 1.0 and 1.1 are deprecated (RFC 8996) and not offered. */
+        minVersion: z.enum(["TLSv1.2", "TLSv1.3"]).default("TLSv1.2"),
+        maxVersion: z.enum(["TLSv1.2", "TLSv1.3"]).default("TLSv1.3"),
+        /** An OpenSSL cipher list for TLS 1.2; empty means Node's default (no weak suites). */
+        ciphers: z.string().default(""),
+        /** password: no certificate asked (client certificates come with the identity work). */
+        clientAuth: z.literal("password", { message: 'only "password" is available yet; certificate modes come with the identity work' }).default("password"),
+        certificateMapping: z.literal(false, { message: "certificate mapping comes with the identity work" }).default(false),
+      })
+      .strict()
+      .prefault({}),
+    /** true: each user's home folder is their root; false: the port's default root for everyone (identity work). */
+    userDirectory: z.literal(true, { message: "a default root per port comes with the identity work" }).default(true),
+    ipAccess: z
+      .object({ mode: z.enum(["allow", "deny"]).default("allow"), allow: z.array(cidr).default([]), deny: z.array(cidr).default([]) })
+      .strict()
+      .prefault({}),
+    limits: z
+      .object({
+        maxSessions: z.number().int().min(0).default(2_000),
+        maxSessionsPerIp: z.number().int().min(0).default(20),
+        loginTimeoutMs: duration.default(60_000),
+        idleTimeoutMs: duration.default(300_000),
+        dataTimeoutMs: duration.default(30_000),
+        failedLoginDelayMs: duration.default(1_000),
+        maxLoginAttempts: z.number().int().min(1).max(10).default(3),
+        maxLineBytes: z.number().int().min(512).max(65_536).default(4_096),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+  .superRefine((port, context) => {
+    if (port.tlsMode === "none") {
+      if (port.secureClientsOnly) context.addIssue({ code: "custom", path: ["secureClientsOnly"], message: "cannot be true on a plain port (tlsMode none)" });
+      if (port.requireProtectedData) context.addIssue({ code: "custom", path: ["requireProtectedData"], message: "cannot be true on a plain port (tlsMode none)" });
+    } else {
+      if (!port.tls.certFile) context.addIssue({ code: "custom", path: ["tls", "certFile"], message: `is required for tlsMode ${port.tlsMode}` });
+      if (!port.tls.keyFile) context.addIssue({ code: "custom", path: ["tls", "keyFile"], message: `is required for tlsMode ${port.tlsMode}` });
+    }
+    if (port.tls.minVersion === "TLSv1.3" && port.tls.maxVersion === "TLSv1.2") {
+      context.addIssue({ code: "custom", path: ["tls", "maxVersion"], message: "is below minVersion" });
+    }
+  });
+export type PortConfig = z.output<typeof PortConfig>;
+
+/** The file `wharf apply -f` reads. */
+export const WharfConfigFile = z
+  .object({ ports: z.array(PortConfig).default([]) })
+  .strict()
+  .superRefine((file, context) => {
+    const aliases = new Map<string, number>();
+    const bindings = new Map<string, number>();
+    file.ports.forEach((port, index) => {
+      const sameAlias = aliases.get(port.alias.toLowerCase());
+      if (sameAlias !== undefined) context.addIssue({ code: "custom", path: ["ports", index, "alias"], message: `is already used by ports[${sameAlias}]` });
+      aliases.set(port.alias.toLowerCase(), index);
+      const binding = `${port.bindAddress}:${port.port}`;
+      const samePort = bindings.get(binding);
+      if (samePort !== undefined && port.enabled) context.addIssue({ code: "custom", path: ["ports", index, "port"], message: `${binding} is already used by ports[${samePort}]` });
+      if (port.enabled) bindings.set(binding, index);
+    });
+  });
+export type WharfConfigFile = z.output<typeof WharfConfigFile>;
+
+/** "ports[1].tls.certFile: is required for tlsMode explicit", one line per problem. */
+export function describeIssues(error: z.ZodError): string[] {
+  return error.issues.map((issue) => {
+    const path = issue.path.map((part) => (typeof part === "number" ? `[${part}]` : `.${String(part)}`)).join("").replace(/^\./, "");
+    return `${path || "(file)"}: ${issue.message}`;
+  });
+}
