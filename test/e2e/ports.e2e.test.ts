@@ -1,0 +1,78 @@
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { getFreePort, waitFor } from "@wharf/testing";
+import { type RunningWharf, startWharf } from "./stack.js";
+
+const run = promisify(execFile);
+const cli = fileURLToPath(new URL("../../../packages/cli/dist/src/main.js", import.meta.url));
+let wharf: RunningWharf;
+
+before(async () => {
+  wharf = await startWharf();
+});
+after(async () => {
+  assert.equal(await wharf.stop(), 0);
+  await rm(wharf.dataDir, { recursive: true, force: true });
+});
+
+const wharfCli = (...args: string[]) =>
+  run(process.execPath, [cli, ...args], { env: { ...process.env, WHARF_NATS_URL: wharf.natsUrl } }).then(
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
+  );
+
+test("wharf apply -f adds an implicit-FTPS port that curl uses within seconds; wharf ports status shows it", async () => {
+  const port = await getFreePort();
+  const file = join(wharf.dataDir, "wharf.yaml");
+  await writeFile(
+    file,
+    [
+      "ports:",
+      "  - alias: partners-implicit",
+      `    port: ${port}`,
+      "    bindAddress: 127.0.0.1",
+      "    tlsMode: implicit",
+      "    description: implicit FTPS for partners that cannot do AUTH TLS",
+      "    passive:",
+      "      ports: 42000-42999",
+      "    tls:",
+      `      certFile: ${join(wharf.dataDir, "tls/server.crt")}`,
+      `      keyFile: ${join(wharf.dataDir, "tls/server.key")}`,
+      "",
+    ].join("\n"),
+  );
+  const applied = await wharfCli("apply", "-f", file);
+  assert.equal(applied.code, 0, applied.stderr);
+  assert.match(applied.stdout, /port partners-implicit: created/);
+  const listing = await waitFor(
+    () =>
+      run("curl", ["--silent", "--insecure", "--max-time", "10", "-u", `demo:${wharf.password}`, `ftps://127.0.0.1:${port}/`]).then(
+        ({ stdout }) => stdout || "(empty)",
+        () => undefined,
+      ),
+    { timeoutMs: 10_000, what: "the new port to answer curl" },
+  );
+  assert.ok(listing.length > 0);
+  const status = await wharfCli("ports", "status");
+  assert.match(status.stdout, /^partners-implicit\t\w+\tlistening\t\d+/m);
+  const again = await wharfCli("apply", "-f", file);
+  assert.match(again.stdout, /port partners-implicit: unchanged/);
+});
+
+test("wharf apply -f with a bad file names every problem and applies nothing", async () => {
+  const file = join(wharf.dataDir, "bad.yaml");
+  await writeFile(file, ["ports:", "  - alias: has space", "    port: 99999", "    tlsMode: sometimes", ""].join("\n"));
+  const result = await wharfCli("apply", "-f", file);
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /nothing was applied/);
+  assert.match(result.stderr, /ports\[0\]\.alias: /);
+  assert.match(result.stderr, /ports\[0\]\.port: /);
+  assert.match(result.stderr, /ports\[0\]\.tlsMode: /);
+  const listed = await wharfCli("ports", "ls");
+  assert.doesNotMatch(listed.stdout, /has space/);
+});
