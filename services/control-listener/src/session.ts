@@ -36,6 +36,7 @@ const MAX_QUEUED_COMMANDS = 32;
 /** Commands a client may pipeline in one go; more is abuse (421 and close). */
 const MAX_PIPELINED_COMMANDS = 1_024;
 const tracer = trace.getTracer("wharf-control-listener");
+const TRANSFER_VERBS: ReadonlySet<string> = new Set(["RETR", "STOR", "STOU", "APPE", "LIST", "NLST", "MLSD"]);
 
 /**
  * One FTP control connection, run as an actor: lines are framed from the
@@ -425,9 +426,10 @@ export class FtpSession {
         span.end();
       }
     });
-    // RNFR and REST only count for the command right after them (RFC 959, RFC 3659 §5).
+    // RNFR counts only for the command right after it (RFC 959). A REST offset lasts until the next
+    // transfer uses it, as in vsftpd and ProFTPD: clients send PASV/EPSV or TYPE between REST and RETR.
     if (command.verb !== "RNFR") this.renameFrom = undefined;
-    if (command.verb !== "REST") this.restOffset = 0;
+    if (TRANSFER_VERBS.has(command.verb)) this.restOffset = 0;
   }
 
   private touch(): void {

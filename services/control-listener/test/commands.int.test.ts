@@ -68,7 +68,7 @@ describe("REST", () => {
     control.close();
   });
 
-  test("REST n + RETR sends the file from byte n; beyond the end is 554; REST + STOR is refused without a hole", async () => {
+  test("REST n + RETR sends the file from byte n; beyond the end is 554, for RETR and STOR alike (no holes)", async () => {
     const bytes = randomBytes(100_000);
     await writeFile(stored("resume.bin"), bytes);
     const control = await loggedIn();
@@ -86,9 +86,34 @@ describe("REST", () => {
     await control.command("EPSV");
     assert.equal((await control.command("REST 100001")).code, 350);
     assert.equal((await control.command("RETR resume.bin")).code, 554);
-    assert.equal((await control.command("REST 10")).code, 350);
+    assert.equal((await control.command("REST 100001")).code, 350);
     assert.equal((await control.command("STOR resume.bin")).code, 554);
     assert.ok((await readFile(stored("resume.bin"))).equals(bytes));
+    control.close();
+  });
+
+  test("REST n + STOR continues from byte n, and APPE adds to the end: the result has no hole and no zero fill", async () => {
+    const source = randomBytes(100 * 1024);
+    await writeFile(stored("partial.bin"), source.subarray(0, 60 * 1024));
+    const control = await loggedIn();
+    assert.equal((await control.command("TYPE I")).code, 200);
+    const size = Number((await control.command("SIZE partial.bin")).text.split(" ")[1]);
+    assert.equal(size, 60 * 1024);
+    const upload = async (command: string, bytes: Buffer) => {
+      const raw = await dataConnection(control);
+      control.send(`${command}\r\n`);
+      assert.equal((await control.read()).code, 150);
+      const secure = await dataTls(raw, control);
+      secure.end(bytes);
+      assert.equal((await control.read()).code, 226);
+    };
+    assert.equal((await control.command(`REST ${size}`)).code, 350);
+    await upload("STOR partial.bin", source.subarray(size, 80 * 1024));
+    await upload("APPE partial.bin", source.subarray(80 * 1024));
+    assert.ok((await readFile(stored("partial.bin"))).equals(source));
+    const events = await stack.eventsFor("/partial.bin");
+    assert.equal(events.length, 2);
+    assert.equal(events[1]?.sha256, createHash("sha256").update(source).digest("hex"));
     control.close();
   });
 });

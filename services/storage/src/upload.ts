@@ -1,5 +1,6 @@
 import { createHash, type Hash } from "node:crypto";
 import type { FileHandle } from "node:fs/promises";
+import { createReadStream } from "node:fs";
 import { open, stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import { type storage, WharfError } from "@wharf/contracts";
@@ -45,8 +46,18 @@ export class Upload {
       if (!parent.isDirectory()) throw new WharfError("WHARF_NOT_A_DIRECTORY", "not a folder");
       const existing = await stat(target).catch(() => undefined);
       if (existing?.isDirectory()) throw new WharfError("WHARF_IS_A_DIRECTORY", "is a folder");
+      const keep = header.append ? (existing?.size ?? 0) : header.offset;
+      if (keep > (existing?.size ?? 0)) throw new WharfError("WHARF_INVALID_ARGUMENT", "the resume offset is beyond the end of the file");
       const file = await open(tempPath, "wx", 0o640);
-      return new Upload(store, header, location, tempPath, file);
+      const upload = new Upload(store, header, location, tempPath, file);
+      try {
+        // Resume and append start from the current version's first bytes, copied (and hashed) into the new one.
+        if (keep > 0) for await (const chunk of createReadStream(target, { start: 0, end: keep - 1 })) await upload.append(chunk as Buffer);
+      } catch (error) {
+        await upload.abort();
+        throw error;
+      }
+      return upload;
     } catch (error) {
       throw fromFsError(error);
     }

@@ -42,7 +42,15 @@ after(async () => {
 });
 
 const loc = (path: string, root = "alice") => ({ root, path });
-const header = (path: string, root = "alice") => ({ location: loc(path, root), uploadId: `up-${++uploadSeq}-${Date.now()}`, user: root, sessionId: "s1", portAlias: "test" });
+const header = (path: string, root = "alice", resume: { offset?: number; append?: boolean } = {}) => ({
+  location: loc(path, root),
+  uploadId: `up-${++uploadSeq}-${Date.now()}`,
+  user: root,
+  sessionId: "s1",
+  portAlias: "test",
+  offset: resume.offset ?? 0,
+  append: resume.append ?? false,
+});
 
 async function eventsFor(path: string) {
   const messages = await streamMessages(nc, streams.events.name, subjects.fileStored);
@@ -189,4 +197,25 @@ test("list - a listing cancelled halfway closes its folder handle", async () => 
     }
   }
   await waitFor(async () => ((await openOnFolder()) === 0 ? true : undefined), { what: "storage to close the folder handles" });
+});
+
+test("write - resume keeps the first offset bytes, append keeps all; beyond the end is refused (no holes)", async () => {
+  const original = randomBytes(10_000);
+  await writeFile(join(dataDir, "files/alice/grow.bin"), original);
+  const tail = randomBytes(5_000);
+  const resumed = client.openUpload(header("/grow.bin", "alice", { offset: 4_000 }));
+  await resumed.write(tail);
+  const result = await resumed.finish("close_notify");
+  const expected = Buffer.concat([original.subarray(0, 4_000), tail]);
+  assert.deepEqual(await readFile(join(dataDir, "files/alice/grow.bin")), expected);
+  assert.equal(result.sha256, createHash("sha256").update(expected).digest("hex"));
+  const appended = client.openUpload(header("/grow.bin", "alice", { append: true }));
+  await appended.write(Buffer.from("++"));
+  await appended.finish("close_notify");
+  assert.deepEqual(await readFile(join(dataDir, "files/alice/grow.bin")), Buffer.concat([expected, Buffer.from("++")]));
+  assert.equal(await errorCode(client.openUpload(header("/grow.bin", "alice", { offset: 1_000_000 })).failed), "WHARF_INVALID_ARGUMENT");
+  const fresh = client.openUpload(header("/new-append.bin", "alice", { append: true }));
+  await fresh.write(Buffer.from("first"));
+  await fresh.finish("close_notify");
+  assert.equal(await readFile(join(dataDir, "files/alice/new-append.bin"), "utf8"), "first");
 });

@@ -1,4 +1,5 @@
 import { abor } from "./abor.js";
+import { appe } from "./appe.js";
 import { authTls } from "./auth.js";
 import { cdup } from "./cdup.js";
 import type { Command } from "./command.js";
@@ -43,7 +44,7 @@ export function createCommandTable(): CommandTable {
   const add = (command: Command, ...aliases: string[]) => {
     for (const verb of [command.verb, ...aliases]) table.set(verb, command);
   };
-  for (const command of [abor, authTls, cdup, cwd, dele, eprt, epsv, feat, hash, list, mdtm, mfmt, mkd, mlsd, mlst, nlst, noop, opts, pass, pasv, pbsz, port, prot, pwd, quit, rest, retr, rmd, rnfr, rnto, size, stat, stor, stou, syst, type, user, xsha256]) {
+  for (const command of [abor, appe, authTls, cdup, cwd, dele, eprt, epsv, feat, hash, list, mdtm, mfmt, mkd, mlsd, mlst, nlst, noop, opts, pass, pasv, pbsz, port, prot, pwd, quit, rest, retr, rmd, rnfr, rnto, size, stat, stor, stou, syst, type, user, xsha256]) {
     add(command);
   }
   add(pwd, "XPWD");

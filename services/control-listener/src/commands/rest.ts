@@ -4,7 +4,7 @@ import type { Command } from "./command.js";
 const MAX_OFFSET = BigInt(Number.MAX_SAFE_INTEGER);
 
 /**
- * REST (RFC 3659 §5, stream mode): the byte offset where the next RETR starts.
+ * REST (RFC 3659 §5, stream mode): the byte offset where the next RETR or STOR starts.
  * Only plain decimal digits are a valid marker (501 otherwise); whether the
  * offset fits the file is judged by the transfer command that uses it.
  */

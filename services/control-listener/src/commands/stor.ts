@@ -27,7 +27,12 @@ export function uploadComplete(end: StreamEnd, tls: boolean, policy: "lenient" |
  * folder (553) or a folder name (550) before any data, then streams the bytes
  * into storage and answers 226 only after the commit and its acknowledged event.
  */
-export async function receiveFile(session: FtpSession, location: StorageLocation, preliminary: string): Promise<void> {
+export async function receiveFile(
+  session: FtpSession,
+  location: StorageLocation,
+  preliminary: string,
+  { offset = 0, append = false }: { offset?: number; append?: boolean } = {},
+): Promise<void> {
   // Refuse a missing folder or a folder name before the client sends anything (vsftpd answers 553 here).
   const parent = await session.deps.storage.stat({ ...location, path: posix.dirname(location.path) }).catch((error: unknown) => {
     const code = WharfError.from(error).code;
@@ -37,12 +42,16 @@ export async function receiveFile(session: FtpSession, location: StorageLocation
   if (parent?.type !== storage.EntryType.ENTRY_TYPE_DIRECTORY) return session.reply(553, "Could not create file.");
   const existing = await session.deps.storage.stat(location).catch(() => undefined);
   if (existing?.type === storage.EntryType.ENTRY_TYPE_DIRECTORY) return session.reply(550, "Is a folder.");
+  // REST + STOR resumes from byte `offset` of the current file; beyond its end would leave a hole (RFC 3659 §5; 554 as pyftpdlib).
+  if (offset > (existing?.size ?? 0)) return session.reply(554, "Requested action not taken: invalid REST offset.");
   const upload = session.deps.storage.openUpload({
     location,
     uploadId: randomUUID(),
     user: session.user?.name ?? "",
     sessionId: session.id,
     portAlias: session.portAlias,
+    offset,
+    append,
   });
   const data = await session.openDataConnection(preliminary, "upload");
   if (!data) {
@@ -98,8 +107,6 @@ export const stor: Command = {
   async run(session, argument) {
     if (!argument) return session.reply(501, "STOR needs a file name.");
     if (refuseClearData(session)) return;
-    // Resuming an upload needs kept partial uploads in storage, which are not there yet: refuse rather than leave a hole.
-    if (session.restOffset > 0) return session.reply(554, "Requested action not taken: resuming uploads is not supported.");
-    return receiveFile(session, session.location(argument), "Ok to send data.");
+    return receiveFile(session, session.location(argument), "Ok to send data.", { offset: session.restOffset });
   },
 };

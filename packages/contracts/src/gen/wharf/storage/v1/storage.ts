@@ -85,6 +85,17 @@ export interface WriteHeader {
   user: string;
   sessionId: string;
   portAlias: string;
+  /**
+   * Resume (FTP REST + STOR): the new version is the first `offset` bytes of
+   * the current file followed by the uploaded bytes. Beyond the current size
+   * is refused: a resumed file never has a hole.
+   */
+  offset: number;
+  /**
+   * Append (FTP APPE): the new version is the current file (if any) followed
+   * by the uploaded bytes.
+   */
+  append: boolean;
 }
 
 /** WriteEnd marks a complete upload; without it the upload is aborted. */
@@ -281,7 +292,7 @@ export const Location: MessageFns<Location> = {
 };
 
 function createBaseWriteHeader(): WriteHeader {
-  return { location: undefined, uploadId: "", user: "", sessionId: "", portAlias: "" };
+  return { location: undefined, uploadId: "", user: "", sessionId: "", portAlias: "", offset: 0, append: false };
 }
 
 export const WriteHeader: MessageFns<WriteHeader> = {
@@ -300,6 +311,12 @@ export const WriteHeader: MessageFns<WriteHeader> = {
     }
     if (message.portAlias !== "") {
       writer.uint32(42).string(message.portAlias);
+    }
+    if (message.offset !== 0) {
+      writer.uint32(48).int64(message.offset);
+    }
+    if (message.append !== false) {
+      writer.uint32(56).bool(message.append);
     }
     return writer;
   },
@@ -357,6 +374,22 @@ export const WriteHeader: MessageFns<WriteHeader> = {
             message.portAlias = reader.string();
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.offset = longToNumber(reader.int64());
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.append = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -388,6 +421,8 @@ export const WriteHeader: MessageFns<WriteHeader> = {
         : isSet(object.port_alias)
         ? globalThis.String(object.port_alias)
         : "",
+      offset: isSet(object.offset) ? globalThis.Number(object.offset) : 0,
+      append: isSet(object.append) ? globalThis.Boolean(object.append) : false,
     };
   },
 
@@ -408,6 +443,12 @@ export const WriteHeader: MessageFns<WriteHeader> = {
     if (message.portAlias !== "") {
       obj.portAlias = message.portAlias;
     }
+    if (message.offset !== 0) {
+      obj.offset = Math.round(message.offset);
+    }
+    if (message.append !== false) {
+      obj.append = message.append;
+    }
     return obj;
   },
 
@@ -423,6 +464,8 @@ export const WriteHeader: MessageFns<WriteHeader> = {
     message.user = object.user ?? "";
     message.sessionId = object.sessionId ?? "";
     message.portAlias = object.portAlias ?? "";
+    message.offset = object.offset ?? 0;
+    message.append = object.append ?? false;
     return message;
   },
 };
