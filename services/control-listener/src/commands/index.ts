@@ -27,6 +27,7 @@ import { retr } from "./retr.js";
 import { rmd } from "./rmd.js";
 import { rnfr } from "./rnfr.js";
 import { rnto } from "./rnto.js";
+import { site } from "./site.js";
 import { size } from "./size.js";
 import { stat } from "./stat.js";
 import { stou } from "./stou.js";
@@ -44,7 +45,7 @@ export function createCommandTable(): CommandTable {
   const add = (command: Command, ...aliases: string[]) => {
     for (const verb of [command.verb, ...aliases]) table.set(verb, command);
   };
-  for (const command of [abor, appe, authTls, cdup, cwd, dele, eprt, epsv, feat, hash, list, mdtm, mfmt, mkd, mlsd, mlst, nlst, noop, opts, pass, pasv, pbsz, port, prot, pwd, quit, rest, retr, rmd, rnfr, rnto, size, stat, stor, stou, syst, type, user, xsha256]) {
+  for (const command of [abor, appe, authTls, cdup, cwd, dele, eprt, epsv, feat, hash, list, mdtm, mfmt, mkd, mlsd, mlst, nlst, noop, opts, pass, pasv, pbsz, port, prot, pwd, quit, rest, retr, rmd, rnfr, rnto, site, size, stat, stor, stou, syst, type, user, xsha256]) {
     add(command);
   }
   add(pwd, "XPWD");
