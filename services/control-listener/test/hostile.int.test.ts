@@ -133,3 +133,17 @@ describe("load", () => {
     }
   });
 });
+
+describe("odd but legal commands", () => {
+  test("MODE S, STRU F and ALLO are accepted; other modes 504; REIN, CCC, ACCT are 502 and the control stays encrypted", async () => {
+    const control = await loggedIn();
+    assert.equal((await control.command("MODE S")).code, 200);
+    assert.equal((await control.command("MODE B")).code, 504);
+    assert.equal((await control.command("STRU F")).code, 200);
+    assert.equal((await control.command("STRU R")).code, 504);
+    assert.equal((await control.command("ALLO 1000")).code, 202);
+    for (const verb of ["REIN", "CCC", "ACCT x"]) assert.equal((await control.command(verb)).code, 502, verb);
+    assert.equal((await control.command("NOOP")).code, 200, "still talking TLS after CCC");
+    control.close();
+  });
+});

@@ -13,6 +13,7 @@ import { list, mlsd, mlst, nlst } from "./list.js";
 import { mdtm } from "./mdtm.js";
 import { mfmt } from "./mfmt.js";
 import { mkd } from "./mkd.js";
+import { allo, mode, notOffered, stru } from "./modes.js";
 import { noop } from "./noop.js";
 import { opts } from "./opts.js";
 import { pass } from "./pass.js";
@@ -45,9 +46,10 @@ export function createCommandTable(): CommandTable {
   const add = (command: Command, ...aliases: string[]) => {
     for (const verb of [command.verb, ...aliases]) table.set(verb, command);
   };
-  for (const command of [abor, appe, authTls, cdup, cwd, dele, eprt, epsv, feat, hash, list, mdtm, mfmt, mkd, mlsd, mlst, nlst, noop, opts, pass, pasv, pbsz, port, prot, pwd, quit, rest, retr, rmd, rnfr, rnto, site, size, stat, stor, stou, syst, type, user, xsha256]) {
+  for (const command of [abor, allo, appe, authTls, cdup, cwd, dele, eprt, epsv, feat, hash, list, mdtm, mfmt, mkd, mlsd, mlst, mode, nlst, noop, opts, pass, pasv, pbsz, port, prot, pwd, quit, rest, retr, rmd, rnfr, rnto, site, size, stat, stor, stou, stru, syst, type, user, xsha256]) {
     add(command);
   }
+  for (const command of notOffered) add(command);
   add(pwd, "XPWD");
   add(cwd, "XCWD");
   add(cdup, "XCUP");
