@@ -1,0 +1,108 @@
+/**
+ * npm run bench: Wharf and its peers (vsftpd when installed, ftp-srv 4.6.3) in
+ * one run, same machine, same clients, every server's files on the same
+ * filesystem (a tmpfs when /dev/shm exists). Prints the table and writes it to
+ * docs/benchmarks.md. Sizes shrink with BENCH_LARGE_MB, BENCH_SMALL_FILES,
+ * BENCH_LOGINS and BENCH_SESSIONS for a quick run.
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { makeTestCertificates } from "@wharf/testing";
+import { startFtpSrv, startVsftpd, startWharfTarget, type Target } from "./peers.js";
+import { largeFile, logins, manyDownloads, peakMemory, smallFiles } from "./workloads.js";
+
+const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+const LARGE_MB = env("BENCH_LARGE_MB", 1024);
+const SMALL = env("BENCH_SMALL_FILES", 2000);
+const LOGINS = env("BENCH_LOGINS", 200);
+const SESSIONS = env("BENCH_SESSIONS", 500);
+
+const base = mkdtempSync(join(existsSync("/dev/shm") ? "/dev/shm" : "/tmp", "wharf-bench-"));
+const certs = await makeTestCertificates(join(base, "certs"));
+const tls = { certFile: certs.serverCertFile, keyFile: certs.serverKeyFile };
+const large = join(base, "large.bin");
+execFileSync("sh", ["-c", `head -c ${LARGE_MB * 1024 * 1024} /dev/urandom > ${large}`]);
+
+type Row = Record<string, string>;
+const rows = new Map<string, Row>();
+const record = (workload: string, target: string, value: string) => rows.set(workload, { ...(rows.get(workload) ?? {}), [target]: value });
+
+const starters: Array<[string, () => Promise<Target | undefined>]> = [
+  ["wharf", () => startWharfTarget(base)],
+  ["vsftpd", () => startVsftpd(base, tls)],
+  ["ftp-srv", () => startFtpSrv(base, tls)],
+];
+const names: string[] = [];
+for (const [name, start] of starters) {
+  const target = await start().catch((error: unknown) => {
+    console.error(`${name}: could not start (${error instanceof Error ? error.message : String(error)})`);
+    return undefined;
+  });
+  if (!target) {
+    console.error(`${name}: skipped (not installed or not startable)`);
+    continue;
+  }
+  names.push(name);
+  console.error(`${name}: running the workloads…`);
+  const safely = async (workload: string, work: () => Promise<string>) => {
+    try {
+      record(workload, name, await work());
+    } catch (error) {
+      record(workload, name, `failed: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`);
+    }
+  };
+  await safely(`${LARGE_MB} MiB upload, MB/s (curl)`, async () => {
+    const { upMBps, downMBps } = await largeFile(target, large, LARGE_MB);
+    record(`${LARGE_MB} MiB download, MB/s (curl)`, name, downMBps.toFixed(0));
+    return upMBps.toFixed(0);
+  });
+  await safely(`${SMALL} × 4 KiB STOR, 1 session, files/s`, async () => (await smallFiles(target, SMALL, 1)).toFixed(0));
+  await safely(`${SMALL} × 4 KiB STOR, 8 sessions, files/s`, async () => (await smallFiles(target, SMALL, 8)).toFixed(0));
+  await safely(`TLS logins/s, 1 at a time`, async () => {
+    const { rate, errors } = await logins(target, Math.max(20, LOGINS / 4), 1);
+    return `${rate.toFixed(0)}${errors ? ` (${errors} errors)` : ""}`;
+  });
+  await safely(`TLS logins/s, 32 concurrent`, async () => {
+    const { rate, errors } = await logins(target, LOGINS, 32);
+    return `${rate.toFixed(0)}${errors ? ` (${errors} errors)` : ""}`;
+  });
+  await safely(`${SESSIONS} sessions × 1 MiB RETR: MB/s, errors, peak MiB`, async () => {
+    const { result, peakMiB } = await peakMemory(target, () => manyDownloads(target, SESSIONS));
+    return `${result.MBps.toFixed(0)}, ${result.errors}, ${peakMiB.toFixed(0)}`;
+  });
+  await target.stop();
+}
+
+const header = ["workload", ...names, ...names.filter((n) => n !== "wharf").map((n) => `wharf/${n}`)];
+const ratio = (a?: string, b?: string) => {
+  const x = Number.parseFloat(a ?? "");
+  const y = Number.parseFloat(b ?? "");
+  return Number.isFinite(x) && Number.isFinite(y) && y > 0 ? (x / y).toFixed(2) : "-";
+};
+const lines = [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`];
+for (const [workload, row] of rows) {
+  lines.push(`| ${[workload, ...names.map((n) => row[n] ?? "-"), ...names.filter((n) => n !== "wharf").map((n) => ratio(row.wharf, row[n]))].join(" | ")} |`);
+}
+const machine = `${cpus().length} × ${cpus()[0]?.model ?? "CPU"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, files on ${base.startsWith("/dev/shm") ? "tmpfs" : "disk"}`;
+const table = lines.join("\n");
+console.log(table);
+const doc = fileURLToPath(new URL("../../../docs/benchmarks.md", import.meta.url));
+writeFileSync(
+  doc,
+  [
+    "# Benchmarks",
+    "",
+    "Made by `npm run bench`: Wharf and its peers in one run, on one machine, with the same clients (curl for the large file, basic-ftp",
+    "for the rest, explicit FTPS, TLS 1.3). One run each (run to run noise here is 10-30 %: compare ratios within a run, PEERS.md).",
+    "For the login and session rows, a ratio above 1 favours Wharf; for the memory figure (last number), below 1 does.",
+    "",
+    `Machine: ${machine}. Run: ${new Date().toISOString()}.`,
+    "",
+    table,
+    "",
+  ].join("\n"),
+);
+rmSync(base, { recursive: true, force: true });

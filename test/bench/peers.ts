@@ -1,0 +1,131 @@
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { stopChildProcess } from "@wharf/bus";
+import { getFreePort, waitFor } from "@wharf/testing";
+import { startWharf } from "../e2e/stack.js";
+
+/** An FTPS server under test: where to reach it, and which processes to weigh. */
+export interface Target {
+  name: string;
+  port: number;
+  user: string;
+  password: string;
+  /** The folder the server stores the user's files in. */
+  root: string;
+  pids(): number[];
+  stop(): Promise<void>;
+}
+
+export interface Tls {
+  certFile: string;
+  keyFile: string;
+}
+
+const connects = (port: number) =>
+  waitFor(
+    () =>
+      new Promise<true | undefined>((resolve) => {
+        import("node:net").then(({ connect }) => {
+          const socket = connect({ port, host: "127.0.0.1" }, () => {
+            socket.destroy();
+            resolve(true);
+          });
+          socket.on("error", () => resolve(undefined));
+        });
+      }),
+    { timeoutMs: 30_000, what: `a server on port ${port}` },
+  );
+
+/** Wharf as `npm start` runs it, with its data folder in `base` (a tmpfs when there is one). */
+export async function startWharfTarget(base: string): Promise<Target> {
+  process.env.TMPDIR = base;
+  // Every benchmark client comes from 127.0.0.1: lift the per-address session limit (20 by default).
+  process.env.WHARF_FTP_MAX_SESSIONS_PER_IP = "0";
+  const wharf = await startWharf();
+  const log = wharf.output.join("\n");
+  const pids = [...log.matchAll(/started \S+ \(pid (\d+)\)/g), ...log.matchAll(/^\[nats-server\]\s+\[(\d+)\]/gm)].map((match) => Number(match[1]));
+  return {
+    name: "wharf",
+    port: wharf.ftpPort,
+    user: "demo",
+    password: wharf.password,
+    root: join(wharf.dataDir, "files/demo"),
+    pids: () => [...new Set(pids)],
+    stop: async () => void (await wharf.stop()),
+  };
+}
+
+/**
+ * vsftpd from its Debian package, run by us (not as a system service) as a strict
+ * explicit-FTPS partner: require_ssl_reuse, forced TLS for logins and data (PEERS.md).
+ */
+export async function startVsftpd(base: string, tls: Tls): Promise<Target | undefined> {
+  try {
+    execFileSync("sh", ["-c", "command -v vsftpd"], { stdio: "ignore" });
+  } catch {
+    return undefined;
+  }
+  const user = "wharfbench";
+  const password = "bench-password-1";
+  const root = join(base, "vsftpd-root");
+  const empty = join(base, "vsftpd-empty");
+  mkdirSync(root, { recursive: true });
+  mkdirSync(empty, { recursive: true });
+  // The benchmark user must be able to reach its root through the (private, mkdtemp) base folder.
+  chmodSync(base, 0o711);
+  chmodSync(root, 0o777);
+  try {
+    execFileSync("id", [user], { stdio: "ignore" });
+  } catch {
+    execFileSync("useradd", ["-M", "-d", root, "-s", "/bin/sh", user]);
+  }
+  const hash = execFileSync("openssl", ["passwd", "-6", password]).toString().trim();
+  execFileSync("usermod", ["-p", hash, "-d", root, user]);
+  const port = await getFreePort();
+  const config = join(base, "vsftpd.conf");
+  writeFileSync(
+    config,
+    [
+      "background=NO", "listen=YES", "listen_ipv6=NO", "listen_address=127.0.0.1", `listen_port=${port}`,
+      "isolate=NO", "isolate_network=NO", "seccomp_sandbox=NO", `secure_chroot_dir=${empty}`,
+      "anonymous_enable=NO", "local_enable=YES", "write_enable=YES", `local_root=${root}`, "pam_service_name=vsftpd",
+      "ssl_enable=YES", "force_local_logins_ssl=YES", "force_local_data_ssl=YES", "require_ssl_reuse=YES", "ssl_ciphers=HIGH",
+      `rsa_cert_file=${tls.certFile}`, `rsa_private_key_file=${tls.keyFile}`,
+      "pasv_enable=YES", "pasv_address=127.0.0.1", "pasv_min_port=43000", "pasv_max_port=43999", "max_clients=0", "max_per_ip=0",
+      "",
+    ].join("\n"),
+  );
+  const child = spawn("vsftpd", [config], { stdio: "ignore", detached: true });
+  await connects(port);
+  return processTarget("vsftpd", child, { port, user, password, root });
+}
+
+/** ftp-srv 4.6.3, the npm baseline, with explicit TLS, in a process of its own. */
+export async function startFtpSrv(base: string, tls: Tls): Promise<Target> {
+  const port = await getFreePort();
+  const root = join(base, "ftp-srv-root");
+  mkdirSync(root, { recursive: true });
+  const script = fileURLToPath(new URL("./ftp-srv-server.js", import.meta.url));
+  const child = spawn(process.execPath, [script, String(port), root, tls.certFile, tls.keyFile], { stdio: "ignore" });
+  await connects(port);
+  return processTarget("ftp-srv", child, { port, user: "bench", password: "bench", root });
+}
+
+function processTarget(name: string, child: ChildProcess, where: { port: number; user: string; password: string; root: string }): Target {
+  const descendants = (pid: number): number[] => {
+    try {
+      const children = execFileSync("pgrep", ["-P", String(pid)]).toString().trim().split("\n").filter(Boolean).map(Number);
+      return children.flatMap((childPid) => [childPid, ...descendants(childPid)]);
+    } catch {
+      return [];
+    }
+  };
+  return {
+    name,
+    ...where,
+    pids: () => (child.pid ? [child.pid, ...descendants(child.pid)] : []),
+    stop: () => stopChildProcess(child),
+  };
+}

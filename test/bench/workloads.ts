@@ -1,0 +1,118 @@
+import { execFile } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { PassThrough, Readable } from "node:stream";
+import { promisify } from "node:util";
+import { Client } from "basic-ftp";
+import type { Target } from "./peers.js";
+
+const run = promisify(execFile);
+
+async function login(target: Target): Promise<Client> {
+  const client = new Client(60_000);
+  await client.access({ host: "127.0.0.1", port: target.port, user: target.user, password: target.password, secure: true, secureOptions: { rejectUnauthorized: false } });
+  return client;
+}
+
+const seconds = (started: bigint) => Number(process.hrtime.bigint() - started) / 1e9;
+
+/** One large file up and down with curl (explicit FTPS): MB/s each way. */
+export async function largeFile(target: Target, file: string, megabytes: number) {
+  const url = `ftp://127.0.0.1:${target.port}/large.bin`;
+  const auth = ["--silent", "--show-error", "--ssl-reqd", "--insecure", "-u", `${target.user}:${target.password}`];
+  let started = process.hrtime.bigint();
+  await run("curl", [...auth, "-T", file, url], { maxBuffer: 1024 });
+  const up = megabytes / seconds(started);
+  started = process.hrtime.bigint();
+  await run("curl", [...auth, "-o", "/dev/null", url]);
+  const down = megabytes / seconds(started);
+  return { upMBps: up, downMBps: down };
+}
+
+/** `count` uploads of 4 KiB over `sessions` sessions at once: files per second. */
+export async function smallFiles(target: Target, count: number, sessions: number) {
+  const payload = Buffer.alloc(4096, 7);
+  const clients = await Promise.all(Array.from({ length: sessions }, () => login(target)));
+  const started = process.hrtime.bigint();
+  await Promise.all(
+    clients.map(async (client, index) => {
+      for (let i = index; i < count; i += sessions) await client.uploadFrom(Readable.from([payload]), `small-${sessions}-${i}.bin`);
+    }),
+  );
+  const rate = count / seconds(started);
+  for (const client of clients) client.close();
+  return rate;
+}
+
+/** `count` TLS logins (connect, AUTH TLS, USER, PASS, QUIT), `concurrency` at a time: logins per second and errors. */
+export async function logins(target: Target, count: number, concurrency: number) {
+  let next = 0;
+  let errors = 0;
+  const started = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) {
+        next++;
+        try {
+          const client = await login(target);
+          client.close();
+        } catch {
+          errors++;
+        }
+      }
+    }),
+  );
+  return { rate: count / seconds(started), errors };
+}
+
+/** Peak resident memory (MiB) of the target's processes, sampled while `work` runs. */
+export async function peakMemory<T>(target: Target, work: () => Promise<T>): Promise<{ result: T; peakMiB: number }> {
+  const rss = () =>
+    target.pids().reduce((sum, pid) => {
+      try {
+        const line = readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith("VmRSS:"));
+        return sum + Number(line?.split(/\s+/)[1] ?? 0);
+      } catch {
+        return sum;
+      }
+    }, 0) / 1024;
+  let peak = rss();
+  const timer = setInterval(() => {
+    peak = Math.max(peak, rss());
+  }, 100);
+  try {
+    return { result: await work(), peakMiB: Math.max(peak, rss()) };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** `sessions` sessions at once, each downloading a 1 MiB file: aggregate MB/s and errors. */
+export async function manyDownloads(target: Target, sessions: number) {
+  writeFileSync(join(target.root, "one-mib.bin"), Buffer.alloc(1024 * 1024, 9));
+  let errors = 0;
+  let bytes = 0;
+  const started = process.hrtime.bigint();
+  // Ramp the logins 32 at a time (vsftpd's listen backlog is 32, PEERS.md), then download all at once.
+  const clients: Client[] = [];
+  for (let i = 0; i < sessions; i += 32) {
+    clients.push(...(await Promise.all(Array.from({ length: Math.min(32, sessions - i) }, () => login(target).catch(() => undefined)))).filter((c): c is Client => c !== undefined));
+  }
+  errors += sessions - clients.length;
+  await Promise.all(
+    clients.map(async (client) => {
+      const sink = new PassThrough();
+      sink.on("data", (chunk: Buffer) => {
+        bytes += chunk.length;
+      });
+      try {
+        await client.downloadTo(sink, "one-mib.bin");
+      } catch {
+        errors++;
+      } finally {
+        client.close();
+      }
+    }),
+  );
+  return { MBps: bytes / 1024 / 1024 / seconds(started), errors };
+}
