@@ -17,19 +17,10 @@ Prints one line: the server's reply to the transfer (or "closed").
 """
 import ftplib
 import socket
-import ssl
 import struct
 import sys
 
-
-class ResumingFTP_TLS(ftplib.FTP_TLS):
-    """ftplib.FTP_TLS whose data connections resume the control session."""
-
-    def ntransfercmd(self, cmd, rest=None):
-        conn, size = ftplib.FTP.ntransfercmd(self, cmd, rest)
-        if self._prot_p:
-            conn = self.context.wrap_socket(conn, server_hostname=self.host, session=self.sock.session)
-        return conn, size
+from resuming_ftp import connect_tls
 
 
 def reset(conn) -> None:
@@ -41,14 +32,7 @@ def main() -> None:
     host, port, user, password, command, path, nbytes, ending = sys.argv[1:9]
     close_control = "--close-control" in sys.argv[9:]
     nbytes = int(nbytes)
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    ftp = ResumingFTP_TLS(context=context, timeout=30)
-    ftp.connect(host, int(port))
-    ftp.auth()
-    ftp.login(user, password)
-    ftp.prot_p()
+    ftp = connect_tls(host, int(port), user, password)
     ftp.voidcmd("TYPE I")
     conn = ftp.transfercmd(f"{command} {path}")
     if command == "RETR":

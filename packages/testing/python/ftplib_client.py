@@ -23,27 +23,11 @@ import ssl
 import struct
 import sys
 
-
-class ResumingFTP_TLS(ftplib.FTP_TLS):
-    """ftplib.FTP_TLS whose data connections resume the control session (PROTOCOL.md §6)."""
-
-    def ntransfercmd(self, cmd, rest=None):
-        conn, size = ftplib.FTP.ntransfercmd(self, cmd, rest)
-        if self._prot_p:
-            conn = self.context.wrap_socket(conn, server_hostname=self.host, session=self.sock.session)
-        return conn, size
+from resuming_ftp import ResumingFTP_TLS, connect_tls
 
 
 def connect(host: str, port: int, user: str, password: str, kind=ResumingFTP_TLS) -> ftplib.FTP_TLS:
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    ftp = kind(context=context, timeout=30)
-    ftp.connect(host, port)
-    ftp.auth()
-    ftp.login(user, password)
-    ftp.prot_p()
-    return ftp
+    return connect_tls(host, port, user, password, kind)
 
 
 def roundtrip(host, port, user, password, local, remote, out) -> dict:

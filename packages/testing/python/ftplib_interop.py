@@ -9,29 +9,15 @@ DELE DIR/b.bin. Prints the NLST as JSON.
 import ftplib
 import io
 import json
-import ssl
 import sys
 
-
-class ResumingFTP_TLS(ftplib.FTP_TLS):
-    def ntransfercmd(self, cmd, rest=None):
-        conn, size = ftplib.FTP.ntransfercmd(self, cmd, rest)
-        if self._prot_p:
-            conn = self.context.wrap_socket(conn, server_hostname=self.host, session=self.sock.session)
-        return conn, size
+from resuming_ftp import connect_tls
 
 
 def main() -> None:
     host, port, user, password, mode, folder, a_file, c_file, c_offset, out_file = sys.argv[1:11]
     if mode == "explicit":
-        context = ssl.create_default_context()
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-        ftp = ResumingFTP_TLS(context=context, timeout=30)
-        ftp.connect(host, int(port))
-        ftp.auth()
-        ftp.login(user, password)
-        ftp.prot_p()
+        ftp = connect_tls(host, int(port), user, password)
     else:
         ftp = ftplib.FTP(timeout=30)
         ftp.connect(host, int(port))

@@ -2,11 +2,10 @@ import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { readFile, stat, utimes, writeFile } from "node:fs/promises";
-import { connect } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { dataTls, passivePort, RawFtpControl } from "@wharf/testing";
-import { type ListenerStack, PASSWORD, startListenerStack, USER } from "./harness.js";
+import { dataTls, } from "@wharf/testing";
+import { type ListenerStack, startListenerStack, USER, logIn, openDataSocket } from "./harness.js";
 
 let stack: ListenerStack;
 before(async () => {
@@ -15,18 +14,8 @@ before(async () => {
 after(() => stack.stop());
 
 const stored = (path: string) => join(stack.dataDir, "storage/files", USER, path);
-const loggedIn = async () => {
-  const control = await RawFtpControl.connect(stack.port);
-  await control.read();
-  await control.login(USER, PASSWORD);
-  return control;
-};
-async function dataConnection(control: RawFtpControl) {
-  const port = passivePort(await control.command("EPSV"));
-  const raw = connect({ port, host: "127.0.0.1" });
-  await once(raw, "connect");
-  return raw;
-}
+const loggedIn = () => logIn(stack);
+const dataConnection = openDataSocket;
 
 describe("RNFR / RNTO", () => {
   test("renames, and only when RNTO comes right after RNFR", async () => {

@@ -6,7 +6,9 @@ import { connectBus, ensureStream, type NatsConnection } from "@wharf/bus";
 import { createStorageClient, streams, subjects } from "@wharf/contracts";
 import { createFileStore, createStorageMetrics, type StorageService, startStorageService } from "@wharf/storage";
 import { createLogger, createMetricsRegistry } from "@wharf/telemetry";
-import { makeTestCertificates, startNatsServer, streamMessages, type TestCertificates, type TestNatsServer } from "@wharf/testing";
+import { once } from "node:events";
+import { connect, type Socket } from "node:net";
+import { makeTestCertificates, passivePort, RawFtpControl, startNatsServer, streamMessages, type TestCertificates, type TestNatsServer } from "@wharf/testing";
 import type { Registry } from "prom-client";
 import { createAuthClient } from "../src/auth-client.js";
 import { createCommandTable } from "../src/commands/index.js";
@@ -125,4 +127,20 @@ export async function startListenerStack(overrides: Partial<PortSettings> = {}):
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A control connection to the stack's port, logged in as the test user over TLS with PROT P. */
+export async function logIn(stack: Pick<ListenerStack, "port">): Promise<RawFtpControl> {
+  const control = await RawFtpControl.connect(stack.port);
+  await control.read();
+  await control.login(USER, PASSWORD);
+  return control;
+}
+
+/** Asks for a passive port (EPSV) and connects to it; TLS is up to the caller (dataTls). */
+export async function openDataSocket(control: RawFtpControl): Promise<Socket> {
+  const port = passivePort(await control.command("EPSV"));
+  const raw = connect({ port, host: "127.0.0.1" });
+  await once(raw, "connect");
+  return raw;
 }

@@ -6,7 +6,7 @@ import { connect } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { dataTls, passivePort, RawFtpControl, waitFor } from "@wharf/testing";
-import { type ListenerStack, PASSWORD, startListenerStack, USER } from "./harness.js";
+import { type ListenerStack, startListenerStack, USER, logIn } from "./harness.js";
 
 let stack: ListenerStack;
 before(async () => {
@@ -14,12 +14,7 @@ before(async () => {
 });
 after(() => stack.stop());
 
-const loggedIn = async () => {
-  const control = await RawFtpControl.connect(stack.port);
-  await control.read();
-  await control.login(USER, PASSWORD);
-  return control;
-};
+const loggedIn = () => logIn(stack);
 
 describe("timeouts", () => {
   test("T39: the login timeout is absolute: a byte now and then does not keep a session that never logs in", async () => {

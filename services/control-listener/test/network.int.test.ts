@@ -3,7 +3,7 @@ import { once } from "node:events";
 import { createServer } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { RawFtpControl, waitFor } from "@wharf/testing";
-import { type ListenerStack, PASSWORD, startListenerStack, USER } from "./harness.js";
+import { type ListenerStack, startListenerStack, logIn } from "./harness.js";
 
 let stack: ListenerStack;
 before(async () => {
@@ -11,12 +11,7 @@ before(async () => {
 });
 after(() => stack.stop());
 
-const loggedIn = async () => {
-  const control = await RawFtpControl.connect(stack.port);
-  await control.read();
-  await control.login(USER, PASSWORD);
-  return control;
-};
+const loggedIn = () => logIn(stack);
 
 describe("active mode (PORT/EPRT) is not offered: no bounce", () => {
   test("PORT and EPRT to a third address are refused and nothing connects there", async () => {

@@ -6,7 +6,7 @@ import { connect } from "node:net";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { dataTls, passivePort, RawFtpControl, runPython, waitFor } from "@wharf/testing";
-import { type ListenerStack, PASSWORD, startListenerStack, USER } from "./harness.js";
+import { type ListenerStack, PASSWORD, startListenerStack, USER, logIn } from "./harness.js";
 
 let stack: ListenerStack;
 before(async () => {
@@ -19,12 +19,7 @@ const uploads = async (outcome: string) =>
   (await stack.registry.getSingleMetric("wharf_ftp_transfers_total")?.get())?.values
     .filter((value) => value.labels.direction === "upload" && value.labels.outcome === outcome)
     .reduce((sum, value) => sum + value.value, 0) ?? 0;
-const loggedIn = async () => {
-  const control = await RawFtpControl.connect(stack.port);
-  await control.read();
-  await control.login(USER, PASSWORD);
-  return control;
-};
+const loggedIn = () => logIn(stack);
 
 test("pipelining - a hundred commands in one go are all answered, in order", async () => {
   const control = await RawFtpControl.connect(stack.port);

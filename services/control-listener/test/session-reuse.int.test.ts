@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { readFile } from "node:fs/promises";
-import { connect, type Socket } from "node:net";
+import type { Socket } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { type TLSSocket, connect as tlsConnect } from "node:tls";
-import { dataTls, passivePort, RawFtpControl } from "@wharf/testing";
-import { type ListenerStack, PASSWORD, startListenerStack, USER } from "./harness.js";
+import { dataTls, RawFtpControl } from "@wharf/testing";
+import { type ListenerStack, PASSWORD, startListenerStack, USER, openDataSocket } from "./harness.js";
 
 const loggedIn = async (stack: ListenerStack) => {
   const control = await RawFtpControl.connect(stack.port);
@@ -15,12 +15,7 @@ const loggedIn = async (stack: ListenerStack) => {
   return control;
 };
 
-async function openData(control: RawFtpControl): Promise<Socket> {
-  const port = passivePort(await control.command("EPSV"));
-  const raw = connect({ port, host: "127.0.0.1" });
-  await once(raw, "connect");
-  return raw;
-}
+const openData = openDataSocket;
 
 /** Connects data TLS and collects the sessions (tickets) the server hands out on it. */
 async function tlsWithTickets(raw: Socket, control: RawFtpControl, options: { fresh?: boolean; session?: Buffer }) {

@@ -7,8 +7,8 @@ import { join } from "node:path";
 import { PassThrough, Readable } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import { Client } from "basic-ftp";
-import { dataTls, passivePort, RawFtpControl, runPython, waitFor } from "@wharf/testing";
-import { type ListenerStack, PASSWORD, startListenerStack, USER } from "./harness.js";
+import { dataTls, passivePort, type RawFtpControl, runPython, waitFor } from "@wharf/testing";
+import { type ListenerStack, PASSWORD, startListenerStack, USER, logIn } from "./harness.js";
 
 let stack: ListenerStack;
 let ftp: Client;
@@ -34,12 +34,7 @@ async function download(path: string): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-const loggedIn = async () => {
-  const control = await RawFtpControl.connect(stack.port);
-  await control.read();
-  await control.login(USER, PASSWORD);
-  return control;
-};
+const loggedIn = () => logIn(stack);
 
 /** Opens the passive data connection of `control` and wraps it in TLS once the server has said 150. */
 async function dataConnection(control: RawFtpControl): Promise<{ raw: Socket; port: number }> {
