@@ -47,6 +47,14 @@ for (const [name, start] of starters) {
   }
   names.push(name);
   console.error(`${name}: running the workloads…`);
+  try {
+    await runWorkloads(name, target);
+  } finally {
+    await target.stop();
+  }
+}
+
+async function runWorkloads(name: string, target: Target): Promise<void> {
   const safely = async (workload: string, work: () => Promise<string>) => {
     try {
       record(workload, name, await work());
@@ -73,7 +81,6 @@ for (const [name, start] of starters) {
     const { result, peakMiB } = await peakMemory(target, () => manyDownloads(target, SESSIONS));
     return `${result.MBps.toFixed(0)}, ${result.errors}, ${peakMiB.toFixed(0)}`;
   });
-  await target.stop();
 }
 
 const header = ["workload", ...names, ...names.filter((n) => n !== "wharf").map((n) => `wharf/${n}`)];
