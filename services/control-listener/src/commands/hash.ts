@@ -1,12 +1,11 @@
-import { storage } from "@wharf/contracts";
+import { fileAt } from "./file-at.js";
 import type { FtpSession } from "../session.js";
 import type { Command } from "./command.js";
 
+/** The file's checksum, or undefined after a 550 for a folder. */
 async function checksumOf(session: FtpSession, argument: string) {
-  const location = session.location(argument);
-  const entry = await session.deps.storage.stat(location);
-  if (entry.type !== storage.EntryType.ENTRY_TYPE_FILE) return undefined;
-  return session.deps.storage.checksum(location);
+  const file = await fileAt(session, argument, "Not a file.");
+  return file && session.deps.storage.checksum(file.location);
 }
 
 /**
@@ -19,8 +18,7 @@ export const hash: Command = {
   async run(session, argument) {
     if (!argument) return session.reply(501, "HASH needs a file name.");
     const sum = await checksumOf(session, argument);
-    if (!sum) return session.reply(550, "Not a file.");
-    session.reply(213, `SHA-256 0-${sum.size} ${sum.sha256} ${argument}`);
+    if (sum) session.reply(213, `SHA-256 0-${sum.size} ${sum.sha256} ${argument}`);
   },
 };
 
@@ -31,7 +29,6 @@ export const xsha256: Command = {
   async run(session, argument) {
     if (!argument) return session.reply(501, "XSHA256 needs a file name.");
     const sum = await checksumOf(session, argument);
-    if (!sum) return session.reply(550, "Not a file.");
-    session.reply(213, sum.sha256);
+    if (sum) session.reply(213, sum.sha256);
   },
 };

@@ -1,4 +1,4 @@
-import { storage } from "@wharf/contracts";
+import { fileAt } from "./file-at.js";
 import type { Command } from "./command.js";
 
 /** The RFC 3659 time-val: YYYYMMDDHHMMSS in UTC. */
@@ -12,8 +12,7 @@ export const mdtm: Command = {
   syntax: "MDTM <sp> path",
   async run(session, argument) {
     if (!argument) return session.reply(501, "MDTM needs a file name.");
-    const entry = await session.deps.storage.stat(session.location(argument));
-    if (entry.type !== storage.EntryType.ENTRY_TYPE_FILE) return session.reply(550, "Could not get file modification time.");
-    session.reply(213, timeVal(entry.mtimeMs));
+    const file = await fileAt(session, argument, "Could not get file modification time.");
+    if (file) session.reply(213, timeVal(file.entry.mtimeMs));
   },
 };

@@ -1,4 +1,4 @@
-import { storage } from "@wharf/contracts";
+import { fileAt } from "./file-at.js";
 import type { Command } from "./command.js";
 import { timeVal } from "./mdtm.js";
 
@@ -24,10 +24,9 @@ export const mfmt: Command = {
     const ms = space > 0 ? parseTimeVal(argument.slice(0, space)) : undefined;
     const path = space > 0 ? argument.slice(space + 1) : "";
     if (ms === undefined || !path) return session.reply(501, "MFMT needs YYYYMMDDHHMMSS and a file name.");
-    const location = session.location(path);
-    const entry = await session.deps.storage.stat(location);
-    if (entry.type !== storage.EntryType.ENTRY_TYPE_FILE) return session.reply(550, "Not a file.");
-    await session.deps.storage.setModifiedTime(location, ms);
+    const file = await fileAt(session, path, "Not a file.");
+    if (!file) return;
+    await session.deps.storage.setModifiedTime(file.location, ms);
     session.reply(213, `Modify=${timeVal(ms)}; ${path}`);
   },
 };

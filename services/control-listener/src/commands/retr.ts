@@ -1,4 +1,4 @@
-import { storage } from "@wharf/contracts";
+import { fileAt } from "./file-at.js";
 import { toNetworkAscii } from "../ascii.js";
 import { sendToClient, refuseClearData } from "../transfer.js";
 import type { Command } from "./command.js";
@@ -10,9 +10,9 @@ export const retr: Command = {
   async run(session, argument) {
     if (!argument) return session.reply(501, "RETR needs a file name.");
     if (refuseClearData(session)) return;
-    const location = session.location(argument);
-    const entry = await session.deps.storage.stat(location);
-    if (entry.type !== storage.EntryType.ENTRY_TYPE_FILE) return session.reply(550, "Failed to open file.");
+    const file = await fileAt(session, argument, "Failed to open file.");
+    if (!file) return;
+    const { location, entry } = file;
     const offset = session.restOffset;
     // A REST beyond the end is refused on the transfer command (RFC 3659 §5.3; pyftpdlib and pure-ftpd answer 554).
     if (offset > entry.size) return session.reply(554, "Requested action not taken: invalid REST offset.");

@@ -1,0 +1,14 @@
+import { storage, type StorageLocation } from "@wharf/contracts";
+import type { FtpSession } from "../session.js";
+
+/**
+ * Stats the file an argument names. A folder gets 550 with the command's own
+ * text and undefined back; a missing entry throws (550 through the reply codes).
+ */
+export async function fileAt(session: FtpSession, argument: string, refusal: string): Promise<{ location: StorageLocation; entry: storage.Entry } | undefined> {
+  const location = session.location(argument);
+  const entry = await session.deps.storage.stat(location);
+  if (entry.type === storage.EntryType.ENTRY_TYPE_FILE) return { location, entry };
+  session.reply(550, refusal);
+  return undefined;
+}
