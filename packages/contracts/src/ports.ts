@@ -52,6 +52,8 @@ export const PortConfig = z
     secureClientsOnly: z.boolean().optional(),
     requireProtectedData: z.boolean().optional(),
     requireTlsSessionReuse: z.boolean().default(true),
+    /** PORT/EPRT: off by default; when on, the server connects only to the client's own address and ports >= 1024. */
+    activeMode: z.boolean().default(false),
     uploadEndPolicy: z.enum(["lenient", "strict"]).default("lenient"),
     tls: z
       .object({

@@ -3,6 +3,8 @@
 usage:
   ftplib_client.py roundtrip HOST PORT USER PASSWORD LOCAL REMOTE OUT
       AUTH TLS, PROT P, STOR LOCAL as REMOTE, NLST, RETR REMOTE into OUT
+  ftplib_client.py active-roundtrip HOST PORT USER PASSWORD LOCAL REMOTE OUT
+      the same in active mode (PORT; the server connects to the client)
   ftplib_client.py cut HOST PORT USER PASSWORD LOCAL REMOTE NBYTES
       STOR REMOTE, send the first NBYTES of LOCAL, then reset the data connection
   ftplib_client.py login HOST PORT USER PASSWORD
@@ -30,8 +32,9 @@ def connect(host: str, port: int, user: str, password: str, kind=ResumingFTP_TLS
     return connect_tls(host, port, user, password, kind)
 
 
-def roundtrip(host, port, user, password, local, remote, out) -> dict:
+def roundtrip(host, port, user, password, local, remote, out, passive=True) -> dict:
     ftp = connect(host, int(port), user, password)
+    ftp.set_pasv(passive)
     with open(local, "rb") as source:
         stored = ftp.storbinary(f"STOR {remote}", source)
     names = ftp.nlst()
@@ -58,6 +61,10 @@ def cut(host, port, user, password, local, remote, nbytes) -> dict:
     return {"reply": reply, "nlst": names}
 
 
+def active_roundtrip(host, port, user, password, local, remote, out) -> dict:
+    return roundtrip(host, port, user, password, local, remote, out, passive=False)
+
+
 def login(host, port, user, password) -> dict:
     try:
         ftp = connect(host, int(port), user, password)
@@ -81,7 +88,7 @@ def stock(host, port, user, password, local, remote) -> dict:
 
 def main() -> None:
     command, *args = sys.argv[1:]
-    handlers = {"roundtrip": roundtrip, "cut": cut, "login": login, "stock": stock}
+    handlers = {"roundtrip": roundtrip, "active-roundtrip": active_roundtrip, "cut": cut, "login": login, "stock": stock}
     print(json.dumps(handlers[command](*args)), flush=True)
 
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { parseEprt, parsePort } from "./active-address.js";
+import { parseEprt, parsePort, sameAddress } from "./active-address.js";
 
 test("PORT - six numbers 0-255 make an address and a port", () => {
   assert.deepEqual(parsePort("127,0,0,2,19,137"), { ok: true, host: "127.0.0.2", port: 19 * 256 + 137 });
@@ -22,4 +22,14 @@ test("EPRT - families 1 and 2 with any delimiter; unknown family 522, bad syntax
   for (const bad of ["||||", "|1|127.0.0.2|65536|", "|1|127.0.0.2|0|", "|1|300.0.0.1|21|", "|1|127.0.0.1|21", "1|127.0.0.1|21|", ""]) {
     assert.equal(code(bad), 501, bad);
   }
+});
+
+test("active mode - the named address must be the control peer's, however IPv6 or IPv4-mapped it is spelled", () => {
+  assert.equal(sameAddress("127.0.0.1", "127.0.0.1"), true);
+  assert.equal(sameAddress("127.0.0.2", "127.0.0.1"), false);
+  assert.equal(sameAddress("::ffff:127.0.0.1", "127.0.0.1"), true);
+  assert.equal(sameAddress("::1", "0:0:0:0:0:0:0:1"), true);
+  assert.equal(sameAddress("2001:DB8::0001", "2001:db8:0:0:0:0:0:1"), true);
+  assert.equal(sameAddress("2001:db8::2", "2001:db8::1"), false);
+  assert.equal(sameAddress("::", "::1"), false);
 });

@@ -1,3 +1,5 @@
+import { plainAddress } from "./passive-listener.js";
+
 /** Where a client asked the server to connect for active mode (PORT/EPRT). */
 export type ActiveTarget = { ok: true; host: string; port: number } | { ok: false; code: 501 | 522; text: string };
 
@@ -31,4 +33,19 @@ export function parseEprt(argument: string): ActiveTarget {
   if (family === "2" && !/^[0-9A-Fa-f:.]+$/.test(host)) return bad("EPRT has a bad IPv6 address.");
   if (!/^\d{1,5}$/.test(portText) || Number(portText) < 1 || Number(portText) > 65_535) return bad("EPRT has a bad port.");
   return { ok: true, host, port: Number(portText) };
+}
+
+/** Compares two textual addresses, IPv4-mapped IPv6 and IPv6 spelling (case, zero runs) included. */
+export function sameAddress(named: string, peer: string): boolean {
+  return canonical(named) === canonical(peer);
+}
+
+function canonical(address: string): string {
+  const plain = plainAddress(address.toLowerCase()) ?? "";
+  if (!plain.includes(":")) return plain;
+  const [head = "", tail] = plain.split("::");
+  const headGroups = head ? head.split(":") : [];
+  const tailGroups = tail ? tail.split(":") : [];
+  const zeros = tail === undefined ? [] : Array<string>(8 - headGroups.length - tailGroups.length).fill("0");
+  return [...headGroups, ...zeros, ...tailGroups].map((group) => group.replace(/^0+(?=.)/, "")).join(":");
 }

@@ -33,6 +33,9 @@ export const ListenerConfig = z
     // Require every TLS data connection to resume its control connection's TLS session (vsftpd's require_ssl_reuse);
     // "false" relaxes it for clients that cannot (stock Python ftplib), and each relaxed connection is counted and logged.
     WHARF_FTP_REQUIRE_TLS_SESSION_REUSE: booleanFlag.default(true),
+    // Active mode (PORT/EPRT). Off by default: the server would connect out to an address a client names (the FTP
+    // bounce attack). When on, only to the control connection's peer address and to ports >= 1024.
+    WHARF_FTP_ACTIVE_MODE: booleanFlag.default(false),
     // How an upload over TLS must end: "strict" needs the TLS close_notify; "lenient" also takes a bare FIN after the data.
     WHARF_FTP_UPLOAD_END_POLICY: z.enum(["lenient", "strict"]).default("lenient"),
     // A session must log in within this time (absolute, not reset by traffic).
@@ -92,6 +95,7 @@ export const ListenerConfig = z
       requireProtectedData: env.WHARF_FTP_REQUIRE_PROTECTED_DATA ?? env.WHARF_FTP_TLS_MODE !== "none",
       uploadEndPolicy: env.WHARF_FTP_UPLOAD_END_POLICY,
       requireTlsSessionReuse: env.WHARF_FTP_REQUIRE_TLS_SESSION_REUSE,
+      activeMode: env.WHARF_FTP_ACTIVE_MODE,
       loginTimeoutMs: env.WHARF_FTP_LOGIN_TIMEOUT_MS,
       idleTimeoutMs: env.WHARF_FTP_IDLE_TIMEOUT_MS,
       dataTimeoutMs: env.WHARF_FTP_DATA_TIMEOUT_MS,

@@ -18,6 +18,16 @@ export function plainAddress(address: string | undefined): string | undefined {
 
 const BIND_TRIES = 50;
 
+/** Where the next transfer's data connection comes from: a passive port, or an active connect to the client. */
+export interface DataEndpoint {
+  /** The data connection, once the client connected (passive) or the server reached the client (active). */
+  accept(timeoutMs: number): Promise<Socket>;
+  /** Stops waiting for new connections; a connection already taken is left to its transfer. */
+  close(): void;
+  /** Releases everything, drops an unused connection and fails a pending accept(). */
+  discard(): void;
+}
+
 /**
  * A passive data port for one transfer. The port is drawn at random from the
  * range (RFC 2577 §8: no predictable ports). A connection from another address
@@ -25,7 +35,7 @@ const BIND_TRIES = 50;
  * waiting for the real client (pure-ftpd's behaviour), so a port-stealer cannot
  * break the victim's session.
  */
-export class PassiveListener {
+export class PassiveListener implements DataEndpoint {
   readonly port: number;
   private socket: Socket | undefined;
   private waiter: ((socket: Socket) => void) | undefined;

@@ -21,6 +21,7 @@ export function portSettingsOf(config: PortConfig): PortSettings {
     secureClientsOnly: config.secureClientsOnly ?? secure,
     requireProtectedData: config.requireProtectedData ?? secure,
     requireTlsSessionReuse: config.requireTlsSessionReuse,
+    activeMode: config.activeMode,
     uploadEndPolicy: config.uploadEndPolicy,
     ipAccess: config.ipAccess,
     ...config.limits,

@@ -12,7 +12,7 @@ import { type ParsedCommand, parseCommand } from "./command-parser.js";
 import type { PortSettings } from "./config.js";
 import { type DataConnection, prepareDataConnection, refuseUnresumed } from "./data-channel.js";
 import type { ListenerMetrics } from "./metrics.js";
-import { type PassiveListener, plainAddress } from "./passive-listener.js";
+import { type DataEndpoint, plainAddress } from "./passive-listener.js";
 import { formatReply } from "./reply.js";
 import { replyFor } from "./reply-codes.js";
 import type { PortTls, SessionTls } from "./tls-contexts.js";
@@ -60,7 +60,7 @@ export class FtpSession {
   cwd = "/";
   type: "A" | "I" = "A";
   renameFrom: string | undefined;
-  passive: PassiveListener | undefined;
+  dataEndpoint: DataEndpoint | undefined;
   epsvAll = false;
   /** The offset the next RETR starts at (REST); any other command resets it. */
   restOffset = 0;
@@ -75,7 +75,7 @@ export class FtpSession {
   private tooLongLines = 0;
   private awaitingTls = false;
   private readingPaused = false;
-  private acceptingPassive: PassiveListener | undefined;
+  private acceptingData: DataEndpoint | undefined;
   private controlEndedAt: Promise<void>;
   private markControlEnded!: () => void;
   private loginTimer: NodeJS.Timeout | undefined;
@@ -203,7 +203,7 @@ export class FtpSession {
     this.type = "A";
     this.renameFrom = undefined;
     this.restOffset = 0;
-    this.resetPassive();
+    this.resetDataEndpoint();
   }
 
   /** Wraps the control connection in TLS; `onSecure` runs once the handshake is done. */
@@ -246,39 +246,39 @@ export class FtpSession {
     return { root: this.user.home, path: resolveVirtualPath(this.cwd, argument) };
   }
 
-  /** Drops the passive port, if any. */
-  resetPassive(): void {
-    this.passive?.discard();
-    this.passive = undefined;
+  /** Drops the passive port or the active target, if any. */
+  resetDataEndpoint(): void {
+    this.dataEndpoint?.discard();
+    this.dataEndpoint = undefined;
   }
 
   /**
    * Takes the data connection for a transfer: waits for the client's connection
-   * to the passive port, sends the 1xx, then (PROT P) waits for its TLS
+   * to the passive port (or, in active mode, connects to the client), sends the 1xx, then (PROT P) waits for its TLS
    * handshake. The 150 goes out before the handshake is awaited, because some
    * clients (ftplib, lftp) start TLS only after the 150 while others (curl,
    * basic-ftp) start it at once. Replies 425/522 itself and returns undefined
    * when there is no usable connection.
    */
   async openDataConnection(preliminary: string, direction: "upload" | "download" = "download"): Promise<DataConnection | undefined> {
-    const passive = this.passive;
-    this.passive = undefined;
-    if (!passive) {
-      this.reply(425, "Use PASV or EPSV first.");
+    const endpoint = this.dataEndpoint;
+    this.dataEndpoint = undefined;
+    if (!endpoint) {
+      this.reply(425, this.settings.activeMode ? "Use PORT, EPRT, PASV or EPSV first." : "Use PASV or EPSV first.");
       return undefined;
     }
     let raw: Socket;
-    this.acceptingPassive = passive;
+    this.acceptingData = endpoint;
     try {
-      raw = await passive.accept(this.settings.dataTimeoutMs);
+      raw = await endpoint.accept(this.settings.dataTimeoutMs);
     } catch {
-      passive.discard();
+      endpoint.discard();
       this.reply(425, "Can't open data connection.");
       return undefined;
     } finally {
-      this.acceptingPassive = undefined;
+      this.acceptingData = undefined;
     }
-    passive.close();
+    endpoint.close();
     if (this.ended) {
       raw.destroy();
       return undefined;
@@ -327,13 +327,13 @@ export class FtpSession {
   }
 
   private transferInProgress(): boolean {
-    return this.dataSockets.size > 0 || this.acceptingPassive !== undefined;
+    return this.dataSockets.size > 0 || this.acceptingData !== undefined;
   }
 
   /** Cuts the running transfer: its data connection goes, and the transfer command answers 426. */
   private abortTransfer(): void {
     this.log.info("transfer aborted by ABOR");
-    this.acceptingPassive?.discard();
+    this.acceptingData?.discard();
     for (const data of this.dataSockets) data.destroy();
   }
 
@@ -446,10 +446,10 @@ export class FtpSession {
     this.ended = true;
     this.markClosed();
     this.markControlEnded();
-    this.acceptingPassive?.discard();
+    this.acceptingData?.discard();
     clearTimeout(this.loginTimer);
     clearTimeout(this.idleTimer);
-    this.resetPassive();
+    this.resetDataEndpoint();
     for (const data of this.dataSockets) data.destroy();
     this.deps.metrics.sessionsActive.dec({ port: this.portAlias });
     this.log.info("session closed");

@@ -81,6 +81,7 @@ export async function startListenerStack(overrides: Partial<PortSettings> = {}):
     requireProtectedData: true,
     uploadEndPolicy: "lenient",
     requireTlsSessionReuse: true,
+    activeMode: false,
     loginTimeoutMs: 10_000,
     idleTimeoutMs: 60_000,
     dataTimeoutMs: 5_000,

@@ -5,7 +5,7 @@ import type { Command } from "./command.js";
 
 /** Opens a fresh passive port for the next transfer (dropping any earlier one). */
 export async function openPassive(session: FtpSession): Promise<PassiveListener> {
-  session.resetPassive();
+  session.resetDataEndpoint();
   const listener = await PassiveListener.open({
     host: session.localAddress,
     range: session.settings.passivePorts,
@@ -15,7 +15,7 @@ export async function openPassive(session: FtpSession): Promise<PassiveListener>
       session.log.warn({ peer }, "dropped a data connection from a foreign address");
     },
   });
-  session.passive = listener;
+  session.dataEndpoint = listener;
   return listener;
 }
 
