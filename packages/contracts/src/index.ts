@@ -7,3 +7,4 @@ export * as storage from "./gen/wharf/storage/v1/storage.js";
 export * from "./grpc-metadata.js";
 export * from "./ports.js";
 export * from "./storage-client.js";
+export * from "./storage-wire.js";

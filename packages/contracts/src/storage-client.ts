@@ -1,11 +1,11 @@
 import { once } from "node:events";
 import { type ClientReadableStream, credentials, Metadata } from "@grpc/grpc-js";
 import { context, propagation } from "@opentelemetry/api";
-import { StorageServiceClient } from "./gen/wharf/storage/v1/storage.js";
 import type * as storage from "./gen/wharf/storage/v1/storage.js";
 import { WharfError } from "./errors.js";
 import { fromGrpcError } from "./grpc-errors.js";
 import { metadataCarrier } from "./grpc-metadata.js";
+import { StorageWireClient } from "./storage-wire.js";
 
 export interface StorageLocation {
   root: string;
@@ -44,7 +44,7 @@ export interface StorageClient {
 }
 
 export function createStorageClient(address: string, { unaryDeadlineMs = 10_000, commitTimeoutMs = 120_000 } = {}): StorageClient {
-  const client = new StorageServiceClient(address, credentials.createInsecure(), {
+  const client = new StorageWireClient(address, credentials.createInsecure(), {
     "grpc.max_receive_message_length": 8 * 1024 * 1024,
     // HTTP/2's default 64 KiB receive window throttles a streamed download; 16 MiB let it run about 1.5× faster here.
     "grpc-node.flow_control_window": 16 * 1024 * 1024,

@@ -1,6 +1,8 @@
+import type { EventEmitter } from "node:events";
+import type { ServerHttp2Session } from "node:http2";
 import { Server, ServerCredentials } from "@grpc/grpc-js";
 import type { NatsConnection } from "@wharf/bus";
-import { storage } from "@wharf/contracts";
+import { type storage, storageWireService } from "@wharf/contracts";
 import type { Logger } from "@wharf/telemetry";
 import type { FileStore } from "./file-store.js";
 import { createChecksumHandler } from "./handlers/checksum.js";
@@ -46,11 +48,12 @@ export async function startStorageService(address: string, deps: StorageServiceD
     setModifiedTime: createSetModifiedTimeHandler(deps),
     checksum: createChecksumHandler(deps),
   };
-  server.addService(storage.StorageServiceService, implementation);
+  server.addService(storageWireService, implementation);
   // Service-to-service traffic is plaintext on a trusted network for now; mTLS comes with the inside-security work.
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(address, ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
   );
+  widenReceiveWindows(server);
   const host = address.slice(0, address.lastIndexOf(":"));
   return {
     address: `${host}:${port}`,
@@ -66,4 +69,28 @@ export async function startStorageService(address: string, deps: StorageServiceD
         });
       }),
   };
+}
+
+/** Per-stream and per-connection HTTP/2 receive window for uploads (Node's default is 64 KiB). */
+const RECEIVE_WINDOW_BYTES = 16 * 1024 * 1024;
+/** Largest HTTP/2 frame a client may send (the default 16 KiB splits each 16 KiB chunk message in two, which grpc-js then concatenates). */
+const MAX_FRAME_BYTES = 1024 * 1024;
+
+/**
+ * Raises the HTTP/2 receive windows of every connection to this server. With
+ * Node's 64 KiB default, an upload stream can have only 64 KiB in flight, so its
+ * speed is capped at 64 KiB per round trip (about 60-130 MB/s here). grpc-js
+ * has a client option for this but no server one, so the windows are set on
+ * each session as it opens, through the server's http2 servers (grpc-js 1.14
+ * keeps them in `http2Servers`; the storage tests fail if that changes).
+ */
+function widenReceiveWindows(server: Server): void {
+  const http2Servers = (server as unknown as { http2Servers?: Map<EventEmitter, unknown> }).http2Servers;
+  if (!(http2Servers instanceof Map) || http2Servers.size === 0) throw new Error("grpc-js no longer exposes its http2 servers; update widenReceiveWindows");
+  for (const http2Server of http2Servers.keys()) {
+    http2Server.on("session", (session: ServerHttp2Session) => {
+      session.settings({ initialWindowSize: RECEIVE_WINDOW_BYTES, maxFrameSize: MAX_FRAME_BYTES });
+      session.setLocalWindowSize(RECEIVE_WINDOW_BYTES);
+    });
+  }
 }

@@ -48,12 +48,18 @@ export function createWriteHandler({
     const cancel = () => stopUpload(new WharfError("WHARF_TRANSFER_ABORTED", "upload cancelled by the client"));
     if (call.cancelled) cancel();
     else call.once("cancelled", cancel);
-    let idleTimer: NodeJS.Timeout | undefined;
+    // One timer for the whole upload, re-armed only when it fires early: re-arming it on every
+    // message cost a timer allocation per 16 KiB chunk.
+    let lastMessageAt = Date.now();
     const touch = () => {
-      clearTimeout(idleTimer);
-      idleTimer = setTimeout(() => stopUpload(new WharfError("WHARF_TRANSFER_ABORTED", "upload idle for too long")), uploadIdleTimeoutMs);
+      lastMessageAt = Date.now();
     };
-    touch();
+    const checkIdle = () => {
+      const idleMs = Date.now() - lastMessageAt;
+      if (idleMs >= uploadIdleTimeoutMs) stopUpload(new WharfError("WHARF_TRANSFER_ABORTED", "upload idle for too long"));
+      else idleTimer = setTimeout(checkIdle, uploadIdleTimeoutMs - idleMs);
+    };
+    let idleTimer = setTimeout(checkIdle, uploadIdleTimeoutMs);
     void (async () => {
       let endMarker: storage.WriteEnd | undefined;
       const parts = (call as AsyncIterable<storage.WriteRequest>)[Symbol.asyncIterator]();
