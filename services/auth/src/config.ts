@@ -1,4 +1,4 @@
-import { commonEnv, commonSettings, tcpPort } from "@wharf/config";
+import { commonEnv, commonSettings, durationMs, tcpPort } from "@wharf/config";
 import { z } from "zod";
 
 export const AuthConfig = z
@@ -10,10 +10,15 @@ export const AuthConfig = z
     WHARF_ARGON2_MEMORY_KIB: z.coerce.number().int().min(8_192).max(4_194_304).default(19_456),
     WHARF_ARGON2_PASSES: z.coerce.number().int().min(1).max(64).default(2),
     WHARF_ARGON2_PARALLELISM: z.coerce.number().int().min(1).max(64).default(1),
+    // How long a password argon2id verified is remembered (as a keyed HMAC, in memory), so repeated logins skip
+    // argon2id (SFTPGo's password_caching); 0 turns it off. A password change or a wrong password always re-checks.
+    WHARF_AUTH_PASSWORD_CACHE_TTL_MS: durationMs.default(900_000),
+    WHARF_AUTH_PASSWORD_CACHE_MAX_USERS: z.coerce.number().int().min(1).default(10_000),
   })
   .transform((env) => ({
     ...commonSettings(env),
     metricsPort: env.WHARF_AUTH_METRICS_PORT,
+    passwordCache: { ttlMs: env.WHARF_AUTH_PASSWORD_CACHE_TTL_MS, maxEntries: env.WHARF_AUTH_PASSWORD_CACHE_MAX_USERS },
     argon2: { memoryKiB: env.WHARF_ARGON2_MEMORY_KIB, passes: env.WHARF_ARGON2_PASSES, parallelism: env.WHARF_ARGON2_PARALLELISM },
   }));
 export type AuthConfig = z.output<typeof AuthConfig>;

@@ -14,7 +14,7 @@ const readiness = createReadiness();
 const health = await startHealthServer({ port: config.metricsPort, registry, isReady: readiness.isReady });
 const nc = await connectBus({ url: config.natsUrl, name: "wharf-auth" }, log);
 const store = await createUserStore(nc);
-const service = await createAuthService({ nc, store, log, registry, argon2: config.argon2 });
+const service = await createAuthService({ nc, store, log, registry, argon2: config.argon2, passwordCache: config.passwordCache });
 
 readiness.set(true);
 onShutdown({ log, graceMs: config.shutdownGraceMs, stopWhenStdinCloses: config.stopWithStdin }, [

@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import { createLoginHandler } from "./handlers/login.js";
 import { type Argon2Params, hashPassword } from "./password-hash.js";
 import type { UserStore } from "./user-store.js";
+import { createVerifiedPasswords } from "./verified-passwords.js";
 
 export interface AuthServiceDeps {
   nc: NatsConnection;
@@ -13,6 +14,8 @@ export interface AuthServiceDeps {
   log: Logger;
   registry: Registry;
   argon2: Argon2Params;
+  /** How long a verified password is remembered (0: never), and for how many users at most. */
+  passwordCache?: { ttlMs: number; maxEntries: number };
 }
 
 export interface AuthService {
@@ -21,19 +24,26 @@ export interface AuthService {
 }
 
 /** Wires auth's handlers to their subjects, in the auth queue group. */
-export async function createAuthService({ nc, store, log, registry, argon2 }: AuthServiceDeps): Promise<AuthService> {
+export async function createAuthService({ nc, store, log, registry, argon2, passwordCache = { ttlMs: 900_000, maxEntries: 10_000 } }: AuthServiceDeps): Promise<AuthService> {
   const logins = new Counter({
     name: "wharf_auth_logins_total",
     help: "Login checks answered by auth, by result (ok, refused).",
     labelNames: ["result"] as const,
     registers: [registry],
   });
+  const cacheLookups = new Counter({
+    name: "wharf_auth_password_cache_total",
+    help: "Password checks of known users, by whether a recent verification answered them (hit) or argon2id ran (miss).",
+    labelNames: ["result"] as const,
+    registers: [registry],
+  });
+  const verified = createVerifiedPasswords({ ...passwordCache, onLookup: (result) => cacheLookups.inc({ result }) });
   const decoyHash = await hashPassword(randomBytes(24).toString("base64"), argon2);
   const endpoints: ServedEndpoint[] = [
     serveRequests(nc, {
       subject: subjects.authLogin,
       queue: queueGroups.auth,
-      handler: createLoginHandler({ store, log: log.child({ component: "login" }), logins, decoyHash }),
+      handler: createLoginHandler({ store, log: log.child({ component: "login" }), logins, decoyHash, verified }),
       log,
     }),
   ];

@@ -64,3 +64,14 @@ test("login - counts results by label", async () => {
   assert.match(metrics, /wharf_auth_logins_total\{result="ok",service="auth"\} [1-9]/);
   assert.match(metrics, /wharf_auth_logins_total\{result="refused",service="auth"\} [1-9]/);
 });
+
+test("login - a repeated good login is answered from the verified-password cache; a password change ends it", async () => {
+  await login("alice", "right");
+  await login("alice", "right");
+  const metrics = await registry.getSingleMetricAsString("wharf_auth_password_cache_total");
+  assert.match(metrics, /result="hit"[^\n]* [1-9]/);
+  const store = await createUserStore(nc);
+  await store.put({ name: "alice", passwordHash: await hashPassword("changed", argon2), enabled: true, home: "alice" });
+  assert.deepEqual(await refusal("alice", "right"), { code: "WHARF_AUTH_INVALID_CREDENTIALS", message: "login incorrect" });
+  assert.equal((await login("alice", "changed")).ok, true);
+});

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { type Dirent, type Stats, createReadStream, type ReadStream } from "node:fs";
-import { link, lstat, mkdir, open, opendir, rename, rm, rmdir, stat, unlink, utimes } from "node:fs/promises";
+import { link, lstat, mkdir, open, opendir, realpath, rename, rm, rmdir, stat, unlink, utimes } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { storage, WharfError } from "@wharf/contracts";
 import { fromFsError } from "./fs-errors.js";
@@ -34,11 +34,12 @@ export interface FileStore {
   /** Where an upload's bytes go until it is committed. */
   uploadTempPath(uploadId: string): string;
   /**
-   * Atomically puts a synced temp file in place and syncs the folder. The
+   * Atomically puts a synced temp file in place (at `destination`, a disk path
+   * from resolve()) and syncs the folder. The
    * previous version is kept aside until the commit is confirmed, so a commit
    * whose event cannot be published is rolled back to exactly the old state.
    */
-  commitUpload(tempPath: string, target: Location): Promise<PendingCommit>;
+  commitUpload(tempPath: string, destination: string): Promise<PendingCommit>;
 }
 
 /** A commit that is visible but not final: confirm() drops the kept previous version, rollback() restores it. */
@@ -55,17 +56,22 @@ export async function createFileStore(dataDir: string): Promise<FileStore> {
   const uploadsDir = join(dataDir, "uploads");
   await mkdir(filesDir, { recursive: true });
   await mkdir(uploadsDir, { recursive: true });
-  const knownRoots = new Set<string>();
+  // Each root's real path, found once: resolving it again for every call was a
+  // thread-pool round trip per operation. (Roots are made here, never replaced.)
+  const realRoots = new Map<string, string>();
   const locks = createKeyedLock();
 
   const resolve = async ({ root, path }: Location) => {
     const rootDir = rootFolder(filesDir, root);
-    if (!knownRoots.has(rootDir)) {
+    let realRoot = realRoots.get(rootDir);
+    if (realRoot === undefined) {
       await mkdir(rootDir, { recursive: true });
-      knownRoots.add(rootDir);
+      const found = await realpath(rootDir);
+      realRoots.set(rootDir, found);
+      realRoot = found;
     }
     const target = diskPath(rootDir, path);
-    await assertInsideRoot(rootDir, target);
+    await assertInsideRoot(rootDir, target, realRoot);
     return target;
   };
 
@@ -174,11 +180,10 @@ export async function createFileStore(dataDir: string): Promise<FileStore> {
       return join(uploadsDir, `${uploadId}.part`);
     },
 
-    commitUpload: (tempPath, target) =>
+    commitUpload: (tempPath, destination) =>
       guard(async () => {
-        const destination = await resolve(target);
-        const parent = await stat(dirname(destination));
-        if (!parent.isDirectory()) throw new WharfError("WHARF_NOT_A_DIRECTORY", "not a folder");
+        // The destination was resolved and its folder checked when the upload opened; a folder
+        // removed since makes the rename fail (ENOENT), which is reported, not papered over.
         const existing = await lstat(destination).catch(() => undefined);
         if (existing?.isDirectory()) throw new WharfError("WHARF_IS_A_DIRECTORY", "is a folder");
         // One commit per destination at a time in this process: a rollback must restore the

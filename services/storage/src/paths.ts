@@ -42,10 +42,11 @@ export function diskPath(rootDir: string, virtualPath: string): string {
 /**
  * Refuses a disk path whose existing part resolves (through symlinks) outside
  * the root folder. Missing trailing components are fine: they are about to be
- * created inside whatever their existing parent resolves to.
+ * created inside whatever their existing parent resolves to. `knownRealRoot`
+ * is the root's own real path when the caller already has it.
  */
-export async function assertInsideRoot(rootDir: string, target: string): Promise<void> {
-  const realRoot = await realpath(rootDir);
+export async function assertInsideRoot(rootDir: string, target: string, knownRealRoot?: string): Promise<void> {
+  const realRoot = knownRealRoot ?? (await realpath(rootDir));
   let probe = target;
   for (;;) {
     try {

@@ -35,6 +35,8 @@ export class Upload {
     location: Location,
     private readonly tempPath: string,
     private readonly file: FileHandle,
+    /** The resolved disk path the upload goes to. */
+    private readonly target: string,
   ) {
     this.header = header;
     this.location = location;
@@ -54,7 +56,7 @@ export class Upload {
       const keep = header.append ? (existing?.size ?? 0) : header.offset;
       if (keep > (existing?.size ?? 0)) throw new WharfError("WHARF_INVALID_ARGUMENT", "the resume offset is beyond the end of the file");
       const file = await open(tempPath, "wx", 0o640);
-      const upload = new Upload(store, header, location, tempPath, file);
+      const upload = new Upload(store, header, location, tempPath, file, target);
       try {
         // Resume and append start from the current version's first bytes, copied (and hashed) into the new one.
         if (keep > 0) for await (const chunk of createReadStream(target, { start: 0, end: keep - 1 })) await upload.append(chunk as Buffer);
@@ -119,7 +121,7 @@ export class Upload {
       const { size } = await this.file.stat();
       await this.file.close();
       if (size !== this.size) throw new WharfError("WHARF_INTERNAL", "stored size differs from received size");
-      const pending = await this.store.commitUpload(this.tempPath, this.location);
+      const pending = await this.store.commitUpload(this.tempPath, this.target);
       return { size: this.size, sha256: this.hash.digest("hex"), pending };
     } catch (error) {
       await this.file.close().catch(() => undefined);
