@@ -1,5 +1,5 @@
 import { once } from "node:events";
-import { type ClientReadableStream, credentials, Metadata } from "@grpc/grpc-js";
+import { type ClientReadableStream, credentials, Metadata, type ServiceError } from "@grpc/grpc-js";
 import { context, propagation } from "@opentelemetry/api";
 import type * as storage from "./gen/wharf/storage/v1/storage.js";
 import { WharfError } from "./errors.js";
@@ -22,6 +22,11 @@ export interface UploadStream {
   cancel(): void;
   /** Rejects as soon as storage refuses the upload (e.g. a bad path), even mid-stream. */
   readonly failed: Promise<never>;
+  /**
+   * Resolves once storage accepted the header (the folder exists, the name is
+   * not a folder, a resume offset is in range); rejects with storage's reason.
+   */
+  readonly ready: Promise<void>;
 }
 
 /**
@@ -107,12 +112,31 @@ export function createStorageClient(address: string, { unaryDeadlineMs = 10_000,
       const result = new Promise<storage.WriteResponse>((resolve, reject) => {
         settle = { resolve, reject };
       });
-      const stream = client.write(metadata(), (error, response) => (error ? settle.reject(fromGrpcError(error)) : settle.resolve(response)));
+      let accepted!: { resolve: () => void; reject: (e: unknown) => void };
+      const ready = new Promise<void>((resolve, reject) => {
+        accepted = { resolve, reject };
+      });
+      const stream = client.write(metadata());
+      // Storage answers `ready` after the header, then the commit; an error status ends both.
+      stream.on("data", (message: storage.WriteResponse) => (message.ready ? accepted.resolve() : settle.resolve(message)));
+      stream.on("error", (error: ServiceError) => {
+        const failure = fromGrpcError(error);
+        accepted.reject(failure);
+        settle.reject(failure);
+      });
+      // A call that ended well but never answered (no error event comes then): say so rather than hang.
+      stream.on("status", () => {
+        const failure = new WharfError("WHARF_UNAVAILABLE", "storage ended the upload without an answer");
+        accepted.reject(failure);
+        settle.reject(failure);
+      });
       const failed = result.then(() => new Promise<never>(() => undefined));
       failed.catch(() => undefined);
       result.catch(() => undefined);
+      ready.catch(() => undefined);
       stream.write({ header });
       return {
+        ready,
         failed,
         write: async (chunk) => {
           if (!stream.write({ chunk: Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength) })) {

@@ -92,9 +92,21 @@ test("write - a stream without its end marker leaves no file, no temp and no eve
   assert.deepEqual(await eventsFor("/keep.txt"), []);
 });
 
-test("write - into a missing folder is refused before any data", async () => {
+test("write - into a missing folder, onto a folder or past the end of a file is refused before any data", async () => {
   const upload = client.openUpload(header("/missing/x.txt"));
+  assert.equal(await errorCode(upload.ready), "WHARF_NOT_FOUND");
   assert.equal(await errorCode(upload.failed), "WHARF_NOT_FOUND");
+  await mkdir(join(dataDir, "files/alice/a-folder"), { recursive: true });
+  assert.equal(await errorCode(client.openUpload(header("/a-folder")).ready), "WHARF_IS_A_DIRECTORY");
+  await writeFile(join(dataDir, "files/alice/short.txt"), "12345");
+  assert.equal(await errorCode(client.openUpload(header("/short.txt", "alice", { offset: 6 })).ready), "WHARF_INVALID_ARGUMENT");
+});
+
+test("write - storage says ready once the header is accepted, before any byte is sent", async () => {
+  const upload = client.openUpload(header("/ready.txt"));
+  assert.equal(await errorCode(upload.ready), "resolved");
+  await upload.write(Buffer.from("after ready"));
+  assert.equal((await upload.finish("close_notify")).size, 11);
 });
 
 test("read - streams from an offset; beyond the end is refused", async () => {

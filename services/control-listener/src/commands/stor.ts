@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { posix } from "node:path";
-import { storage, type StorageLocation, WharfError } from "@wharf/contracts";
+import { type StorageLocation, WharfError } from "@wharf/contracts";
 import type { StreamEnd } from "../upload-tls.js";
 import { createAsciiDecoder } from "../ascii.js";
 import { receiveUpload, refuseClearData } from "../transfer.js";
@@ -24,7 +23,7 @@ export function uploadComplete(end: StreamEnd, tls: boolean, policy: "lenient" |
 
 /**
  * Receives one file from the data connection into `location`: refuses a missing
- * folder (553) or a folder name (550) before any data, then streams the bytes
+ * folder (553), a folder name (550) or a bad resume offset (554) before any data, then streams the bytes
  * into storage and answers 226 only after the commit and its acknowledged event.
  */
 export async function receiveFile(
@@ -33,17 +32,6 @@ export async function receiveFile(
   preliminary: string,
   { offset = 0, append = false }: { offset?: number; append?: boolean } = {},
 ): Promise<void> {
-  // Refuse a missing folder or a folder name before the client sends anything (vsftpd answers 553 here).
-  const parent = await session.deps.storage.stat({ ...location, path: posix.dirname(location.path) }).catch((error: unknown) => {
-    const code = WharfError.from(error).code;
-    if (code === "WHARF_NOT_FOUND" || code === "WHARF_NOT_A_DIRECTORY") return undefined;
-    throw error;
-  });
-  if (parent?.type !== storage.EntryType.ENTRY_TYPE_DIRECTORY) return session.reply(553, "Could not create file.");
-  const existing = await session.deps.storage.stat(location).catch(() => undefined);
-  if (existing?.type === storage.EntryType.ENTRY_TYPE_DIRECTORY) return session.reply(550, "Is a folder.");
-  // REST + STOR resumes from byte `offset` of the current file; beyond its end would leave a hole (RFC 3659 §5; 554 as pyftpdlib).
-  if (offset > (existing?.size ?? 0)) return session.reply(554, "Requested action not taken: invalid REST offset.");
   const upload = session.deps.storage.openUpload({
     location,
     uploadId: randomUUID(),
@@ -53,6 +41,20 @@ export async function receiveFile(
     offset,
     append,
   });
+  // Storage checks the target before the client may send anything (one round trip): a missing
+  // folder is 553 (as vsftpd), a folder name 550, and REST beyond the end of the file 554, because
+  // resuming there would leave a hole (RFC 3659 §5; pyftpdlib's code).
+  const refusal = await upload.ready.then(
+    () => undefined,
+    (error: unknown) => WharfError.from(error),
+  );
+  if (refusal) {
+    upload.cancel();
+    if (refusal.code === "WHARF_NOT_FOUND" || refusal.code === "WHARF_NOT_A_DIRECTORY") return session.reply(553, "Could not create file.");
+    if (refusal.code === "WHARF_IS_A_DIRECTORY") return session.reply(550, "Is a folder.");
+    if (refusal.code === "WHARF_INVALID_ARGUMENT") return session.reply(554, "Requested action not taken: invalid REST offset.");
+    throw refusal;
+  }
   const data = await session.openDataConnection(preliminary, "upload");
   if (!data) {
     upload.cancel();

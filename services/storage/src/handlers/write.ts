@@ -1,4 +1,4 @@
-import type { handleClientStreamingCall } from "@grpc/grpc-js";
+import type { handleBidiStreamingCall } from "@grpc/grpc-js";
 import { context } from "@opentelemetry/api";
 import { publishEvent } from "@wharf/bus";
 import type { NatsConnection } from "@wharf/bus";
@@ -19,8 +19,9 @@ export interface WriteDeps {
 }
 
 /**
- * Write: header, chunks, end marker. The answer comes only after the commit
- * and the acknowledged file.stored event, so the listener's 226 means the file
+ * Write: header, chunks, end marker. A `ready` answer follows the accepted
+ * header; the final answer comes only after the commit and the acknowledged
+ * file.stored event, so the listener's 226 means the file
  * is durable and announced. A stream that stops early (no end marker, a
  * cancelled call) is aborted: the temp file is removed and nothing is published.
  *
@@ -34,8 +35,8 @@ export function createWriteHandler({
   log,
   metrics,
   uploadIdleTimeoutMs,
-}: WriteDeps): handleClientStreamingCall<storage.WriteRequest, storage.WriteResponse> {
-  return (call, callback) => {
+}: WriteDeps): handleBidiStreamingCall<storage.WriteRequest, storage.WriteResponse> {
+  return (call) => {
     let upload: Upload | undefined;
     // The upload stops early when the call is cancelled, or when no message comes for the idle time:
     // a cancelled call does not reliably end the message iterator (nor emit 'cancelled' if it was
@@ -72,6 +73,8 @@ export function createWriteHandler({
         if (part.header) {
           if (upload) throw new WharfError("WHARF_INVALID_ARGUMENT", "a second upload header");
           upload = await Upload.open(store, part.header);
+          // The caller waits for this before it lets its client send (FTP's 150).
+          call.write({ ready: true, size: 0, sha256: "", uploadId: "" });
         } else if (!upload) {
           throw new WharfError("WHARF_INVALID_ARGUMENT", "an upload starts with its header");
         } else if (part.chunk) {
@@ -115,6 +118,7 @@ export function createWriteHandler({
         size: committed.size,
         sha256: committed.sha256,
         uploadId: header.uploadId,
+        ready: false,
       };
     })()
       .finally(() => clearTimeout(idleTimer))
@@ -132,7 +136,8 @@ export function createWriteHandler({
             },
             "upload committed",
           );
-          callback(null, response);
+          call.write(response);
+          call.end();
         },
         async (error: unknown) => {
           await upload?.abort();
@@ -147,8 +152,7 @@ export function createWriteHandler({
             "upload not committed",
           );
           logUnexpected(log, error);
-          if (!call.cancelled) callback(toGrpcStatus(error));
-          call.destroy();
+          if (!call.cancelled) call.emit("error", toGrpcStatus(error));
         },
       );
   };

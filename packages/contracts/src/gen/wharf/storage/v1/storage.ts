@@ -10,11 +10,11 @@ import {
   type CallOptions,
   type ChannelCredentials,
   Client,
+  type ClientDuplexStream,
   type ClientOptions,
   type ClientReadableStream,
   type ClientUnaryCall,
-  type ClientWritableStream,
-  type handleClientStreamingCall,
+  type handleBidiStreamingCall,
   type handleServerStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
@@ -110,11 +110,14 @@ export interface WriteRequest {
   end?: WriteEnd | undefined;
 }
 
+/** The first WriteResponse has only `ready`; the last one describes the commit. */
 export interface WriteResponse {
   size: number;
   /** Lowercase hex SHA-256 of the stored bytes. */
   sha256: string;
   uploadId: string;
+  /** The header was accepted; chunks may follow. */
+  ready: boolean;
 }
 
 export interface ReadRequest {
@@ -647,7 +650,7 @@ export const WriteRequest: MessageFns<WriteRequest> = {
 };
 
 function createBaseWriteResponse(): WriteResponse {
-  return { size: 0, sha256: "", uploadId: "" };
+  return { size: 0, sha256: "", uploadId: "", ready: false };
 }
 
 export const WriteResponse: MessageFns<WriteResponse> = {
@@ -660,6 +663,9 @@ export const WriteResponse: MessageFns<WriteResponse> = {
     }
     if (message.uploadId !== "") {
       writer.uint32(26).string(message.uploadId);
+    }
+    if (message.ready !== false) {
+      writer.uint32(32).bool(message.ready);
     }
     return writer;
   },
@@ -701,6 +707,14 @@ export const WriteResponse: MessageFns<WriteResponse> = {
             message.uploadId = reader.string();
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.ready = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -722,6 +736,7 @@ export const WriteResponse: MessageFns<WriteResponse> = {
         : isSet(object.upload_id)
         ? globalThis.String(object.upload_id)
         : "",
+      ready: isSet(object.ready) ? globalThis.Boolean(object.ready) : false,
     };
   },
 
@@ -736,6 +751,9 @@ export const WriteResponse: MessageFns<WriteResponse> = {
     if (message.uploadId !== "") {
       obj.uploadId = message.uploadId;
     }
+    if (message.ready !== false) {
+      obj.ready = message.ready;
+    }
     return obj;
   },
 
@@ -747,6 +765,7 @@ export const WriteResponse: MessageFns<WriteResponse> = {
     message.size = object.size ?? 0;
     message.sha256 = object.sha256 ?? "";
     message.uploadId = object.uploadId ?? "";
+    message.ready = object.ready ?? false;
     return message;
   },
 };
@@ -2110,6 +2129,9 @@ export type StorageServiceService = typeof StorageServiceService;
 export const StorageServiceService = {
   /**
    * Write uploads one file: a header, then data chunks, then an end marker.
+   * Storage answers twice: `ready` once the header is accepted (the folder
+   * exists, the name is not a folder, a resume offset is in range), so the
+   * caller can tell its client to send before any byte moves; then the commit.
    * The file becomes visible only after the end marker arrived, the bytes were
    * synced and renamed into place, and the file.stored event was acknowledged.
    * A stream that ends without the end marker is an aborted upload.
@@ -2117,7 +2139,7 @@ export const StorageServiceService = {
   write: {
     path: "/wharf.storage.v1.StorageService/Write" as const,
     requestStream: true as const,
-    responseStream: false as const,
+    responseStream: true as const,
     requestSerialize: (value: WriteRequest): Buffer => Buffer.from(WriteRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): WriteRequest => WriteRequest.decode(value),
     responseSerialize: (value: WriteResponse): Buffer => Buffer.from(WriteResponse.encode(value).finish()),
@@ -2220,11 +2242,14 @@ export const StorageServiceService = {
 export interface StorageServiceServer extends UntypedServiceImplementation {
   /**
    * Write uploads one file: a header, then data chunks, then an end marker.
+   * Storage answers twice: `ready` once the header is accepted (the folder
+   * exists, the name is not a folder, a resume offset is in range), so the
+   * caller can tell its client to send before any byte moves; then the commit.
    * The file becomes visible only after the end marker arrived, the bytes were
    * synced and renamed into place, and the file.stored event was acknowledged.
    * A stream that ends without the end marker is an aborted upload.
    */
-  write: handleClientStreamingCall<WriteRequest, WriteResponse>;
+  write: handleBidiStreamingCall<WriteRequest, WriteResponse>;
   /** Read streams a file's bytes from an offset. */
   read: handleServerStreamingCall<ReadRequest, ReadResponse>;
   /** Stat describes one file or folder. */
@@ -2248,24 +2273,16 @@ export interface StorageServiceServer extends UntypedServiceImplementation {
 export interface StorageServiceClient extends Client {
   /**
    * Write uploads one file: a header, then data chunks, then an end marker.
+   * Storage answers twice: `ready` once the header is accepted (the folder
+   * exists, the name is not a folder, a resume offset is in range), so the
+   * caller can tell its client to send before any byte moves; then the commit.
    * The file becomes visible only after the end marker arrived, the bytes were
    * synced and renamed into place, and the file.stored event was acknowledged.
    * A stream that ends without the end marker is an aborted upload.
    */
-  write(callback: (error: ServiceError | null, response: WriteResponse) => void): ClientWritableStream<WriteRequest>;
-  write(
-    metadata: Metadata,
-    callback: (error: ServiceError | null, response: WriteResponse) => void,
-  ): ClientWritableStream<WriteRequest>;
-  write(
-    options: Partial<CallOptions>,
-    callback: (error: ServiceError | null, response: WriteResponse) => void,
-  ): ClientWritableStream<WriteRequest>;
-  write(
-    metadata: Metadata,
-    options: Partial<CallOptions>,
-    callback: (error: ServiceError | null, response: WriteResponse) => void,
-  ): ClientWritableStream<WriteRequest>;
+  write(): ClientDuplexStream<WriteRequest, WriteResponse>;
+  write(options: Partial<CallOptions>): ClientDuplexStream<WriteRequest, WriteResponse>;
+  write(metadata: Metadata, options?: Partial<CallOptions>): ClientDuplexStream<WriteRequest, WriteResponse>;
   /** Read streams a file's bytes from an offset. */
   read(request: ReadRequest, options?: Partial<CallOptions>): ClientReadableStream<ReadResponse>;
   read(request: ReadRequest, metadata?: Metadata, options?: Partial<CallOptions>): ClientReadableStream<ReadResponse>;
