@@ -88,3 +88,23 @@ test("wharf start - if the launcher is killed outright, its services exit too", 
     await rm(wharf.dataDir, { recursive: true, force: true });
   }
 });
+
+test("wharf start - with WHARF_STOP_WITH_STDIN, the launcher stops everything when its supervisor goes (stdin closes)", async () => {
+  const wharf = await startWharf();
+  const log = wharf.output.join("\n");
+  const natsPid = Number(/^\[nats-server\]\s+\[(\d+)\]/m.exec(log)?.[1]);
+  const pids = [...log.matchAll(/started (\S+) \(pid (\d+)\)/g)].map((match) => Number(match[2]));
+  const launcherPid = wharf.process.pid ?? 0;
+  try {
+    assert.ok(natsPid > 0 && pids.length === 4 && launcherPid > 0);
+    // What a supervisor's death looks like from here: the pipe it held closes.
+    wharf.process.stdin?.end();
+    for (const pid of [launcherPid, ...pids, natsPid]) {
+      await waitFor(() => (alive(pid) ? undefined : true), { timeoutMs: 20_000, what: `pid ${pid} to exit` });
+    }
+    assert.match(wharf.output.join("\n"), /supervisor gone/);
+  } finally {
+    for (const pid of [launcherPid, ...pids, natsPid]) if (pid > 0 && alive(pid)) process.kill(pid, "SIGKILL");
+    await rm(wharf.dataDir, { recursive: true, force: true });
+  }
+});

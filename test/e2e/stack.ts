@@ -49,7 +49,8 @@ export async function startWharf(): Promise<RunningWharf> {
   delete env.WHARF_NATS_URL;
   delete env.WHARF_TLS_CERT_FILE;
   delete env.WHARF_TLS_KEY_FILE;
-  const child = spawn(process.execPath, [launcher, "start"], { env, stdio: ["ignore", "pipe", "pipe"] });
+  // stdin is a pipe the launcher watches: if this test process dies, even by SIGKILL, Wharf stops too.
+  const child = spawn(process.execPath, [launcher, "start"], { env: { ...env, WHARF_STOP_WITH_STDIN: "true" }, stdio: ["pipe", "pipe", "pipe"] });
   const output: string[] = [];
   createInterface({ input: child.stderr }).on("line", (line) => output.push(line));
   const lines = createInterface({ input: child.stdout });

@@ -154,7 +154,14 @@ export async function start(env: NodeJS.ProcessEnv = process.env): Promise<numbe
     for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => resolveReason(signal));
     for (const service of services) void service.exited.then((how) => resolveReason(`${service.name} exited (${how})`));
     if (nats) void new Promise((r) => nats?.process.once("exit", r)).then(() => resolveReason("nats-server exited"));
+    // Started by a supervisor that holds our stdin (a test, a process manager): when it dies, so do we.
+    if (process.env.WHARF_STOP_WITH_STDIN === "true") {
+      process.stdin.once("close", () => resolveReason("supervisor gone (stdin closed)"));
+      process.stdin.resume();
+    }
   });
+  // A watched stdin would keep this process alive after everything stopped.
+  process.stdin.destroy();
   const clean = reason === "SIGINT" || reason === "SIGTERM";
   say(`${clean ? "stopping" : `${reason}; stopping everything`}…`);
   await stopAll();
