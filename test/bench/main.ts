@@ -19,6 +19,20 @@ const LARGE_MB = env("BENCH_LARGE_MB", 1024);
 const SMALL = env("BENCH_SMALL_FILES", 2000);
 const LOGINS = env("BENCH_LOGINS", 200);
 const SESSIONS = env("BENCH_SESSIONS", 500);
+// Each figure but the many-sessions one is the median of this many runs (the peers' reference figures are medians of 3).
+const REPEAT = env("BENCH_REPEAT", 3);
+
+async function repeat<T>(work: () => Promise<T>): Promise<T[]> {
+  const results: T[] = [];
+  for (let run = 0; run < REPEAT; run++) results.push(await work());
+  return results;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
 
 const base = mkdtempSync(join(existsSync("/dev/shm") ? "/dev/shm" : "/tmp", "wharf-bench-"));
 const certs = await makeTestCertificates(join(base, "certs"));
@@ -63,20 +77,19 @@ async function runWorkloads(name: string, target: Target): Promise<void> {
     }
   };
   await safely(`${LARGE_MB} MiB upload, MB/s (curl)`, async () => {
-    const { upMBps, downMBps } = await largeFile(target, large, LARGE_MB);
-    record(`${LARGE_MB} MiB download, MB/s (curl)`, name, downMBps.toFixed(0));
-    return upMBps.toFixed(0);
+    const runs = await repeat(() => largeFile(target, large, LARGE_MB));
+    record(`${LARGE_MB} MiB download, MB/s (curl)`, name, median(runs.map((run) => run.downMBps)).toFixed(0));
+    return median(runs.map((run) => run.upMBps)).toFixed(0);
   });
-  await safely(`${SMALL} × 4 KiB STOR, 1 session, files/s`, async () => (await smallFiles(target, SMALL, 1)).toFixed(0));
-  await safely(`${SMALL} × 4 KiB STOR, 8 sessions, files/s`, async () => (await smallFiles(target, SMALL, 8)).toFixed(0));
-  await safely(`TLS logins/s, 1 at a time`, async () => {
-    const { rate, errors } = await logins(target, Math.max(20, LOGINS / 4), 1);
-    return `${rate.toFixed(0)}${errors ? ` (${errors} errors)` : ""}`;
-  });
-  await safely(`TLS logins/s, 32 concurrent`, async () => {
-    const { rate, errors } = await logins(target, LOGINS, 32);
-    return `${rate.toFixed(0)}${errors ? ` (${errors} errors)` : ""}`;
-  });
+  await safely(`${SMALL} × 4 KiB STOR, 1 session, files/s`, async () => median(await repeat(() => smallFiles(target, SMALL, 1))).toFixed(0));
+  await safely(`${SMALL} × 4 KiB STOR, 8 sessions, files/s`, async () => median(await repeat(() => smallFiles(target, SMALL, 8))).toFixed(0));
+  const loginRow = async (count: number, concurrency: number) => {
+    const runs = await repeat(() => logins(target, count, concurrency));
+    const errors = runs.reduce((sum, run) => sum + run.errors, 0);
+    return `${median(runs.map((run) => run.rate)).toFixed(0)}${errors ? ` (${errors} errors)` : ""}`;
+  };
+  await safely(`TLS logins/s, 1 at a time`, () => loginRow(Math.max(20, LOGINS / 4), 1));
+  await safely(`TLS logins/s, 32 concurrent`, () => loginRow(LOGINS, 32));
   await safely(`${SESSIONS} sessions × 1 MiB RETR: MB/s, errors, peak MiB`, async () => {
     const { result, peakMiB } = await peakMemory(target, () => manyDownloads(target, SESSIONS));
     return `${result.MBps.toFixed(0)}, ${result.errors}, ${peakMiB.toFixed(0)}`;
@@ -103,7 +116,8 @@ writeFileSync(
     "# Benchmarks",
     "",
     "Made by `npm run bench`: Wharf and its peers in one run, on one machine, with the same clients (curl for the large file, basic-ftp",
-    "for the rest, explicit FTPS, TLS 1.3). One run each (run to run noise here is 10-30 %: compare ratios within a run, PEERS.md).",
+    `for the rest, explicit FTPS, TLS 1.3). Each figure is the median of ${REPEAT} runs, except the many-sessions row (one run); run to run`,
+    "noise here is 10-30 %, so compare ratios within a run (PEERS.md).",
     "For the login and session rows, a ratio above 1 favours Wharf; for the memory figure (last number), below 1 does.",
     "",
     `Machine: ${machine}. Run: ${new Date().toISOString()}.`,
