@@ -43,9 +43,12 @@ export function prepareDataConnection(raw: Socket, { secureContext, sessions, di
   if (!secureContext) raw.resume();
   const connection: DataConnection = { socket, tls: secureContext !== undefined, streamEnd: upload ? upload.streamEnd : plainEnd };
 
+  // Watched from the start: an early client (curl, basic-ftp) may finish its handshake before ready() is called.
+  const handshaken = secureContext ? handshake(socket as TLSSocket, timeoutMs) : Promise.resolve(undefined);
+
   /** Resolves once the connection is usable: the reason it is not, and whether TLS resumed the control session. */
   const ready = async (): Promise<{ failure?: string; resumed: boolean }> => {
-    const failure = secureContext ? await handshake(socket as TLSSocket, timeoutMs) : undefined;
+    const failure = await handshaken;
     if (failure) {
       socket.destroy();
       return { failure, resumed: false };

@@ -38,6 +38,14 @@ const MAX_PIPELINED_COMMANDS = 1_024;
 const tracer = trace.getTracer("wharf-control-listener");
 const TRANSFER_VERBS: ReadonlySet<string> = new Set(["RETR", "STOR", "STOU", "APPE", "LIST", "NLST", "MLSD"]);
 
+/** A check a transfer command runs while the data connection is being made (see openDataConnection). */
+export interface DataPrecheck {
+  /** Settles with the reason the transfer may not go ahead, or undefined when it may; never rejects. */
+  refusal: Promise<WharfError | undefined>;
+  /** Answers the refusal on the control connection. */
+  refuse(refusal: WharfError): void;
+}
+
 /**
  * One FTP control connection, run as an actor: lines are framed from the
  * socket into a mailbox and handled one at a time, in order. The session owns
@@ -259,21 +267,41 @@ export class FtpSession {
    * clients (ftplib, lftp) start TLS only after the 150 while others (curl,
    * basic-ftp) start it at once. Replies 425/522 itself and returns undefined
    * when there is no usable connection.
+   *
+   * `precheck` is the caller's own check already running (storage accepting
+   * an upload). It overlaps the client's connect and early TLS handshake, and
+   * is awaited before the 150; when it refuses, `refuse` answers instead of
+   * the 150 (or of a 425: a refusal always wins, as if it had come first).
    */
-  async openDataConnection(preliminary: string, direction: "upload" | "download" = "download"): Promise<DataConnection | undefined> {
+  async openDataConnection(preliminary: string, direction: "upload" | "download" = "download", precheck?: DataPrecheck): Promise<DataConnection | undefined> {
+    /** True (and answered) when the precheck refused. */
+    const refused = async () => {
+      const refusal = await precheck?.refusal;
+      if (refusal) precheck?.refuse(refusal);
+      return refusal !== undefined;
+    };
     const endpoint = this.dataEndpoint;
     this.dataEndpoint = undefined;
     if (!endpoint) {
-      this.reply(425, this.settings.activeMode ? "Use PORT, EPRT, PASV or EPSV first." : "Use PASV or EPSV first.");
+      if (!(await refused())) this.reply(425, this.settings.activeMode ? "Use PORT, EPRT, PASV or EPSV first." : "Use PASV or EPSV first.");
       return undefined;
     }
+    const refusedEarly = precheck
+      ? precheck.refusal.then((refusal) => (refusal ? "refused" : new Promise<never>(() => undefined)))
+      : new Promise<never>(() => undefined);
     let raw: Socket;
     this.acceptingData = endpoint;
     try {
-      raw = await endpoint.accept(this.settings.dataTimeoutMs);
+      const first = await Promise.race([endpoint.accept(this.settings.dataTimeoutMs), refusedEarly]);
+      if (first === "refused") {
+        endpoint.discard();
+        await refused();
+        return undefined;
+      }
+      raw = first;
     } catch {
       endpoint.discard();
-      this.reply(425, "Can't open data connection.");
+      if (!(await refused())) this.reply(425, "Can't open data connection.");
       return undefined;
     } finally {
       this.acceptingData = undefined;
@@ -291,6 +319,10 @@ export class FtpSession {
       log: this.log,
     });
     this.track(connection.socket);
+    if (await refused()) {
+      connection.socket.destroy();
+      return undefined;
+    }
     this.reply(150, preliminary);
     const { failure, resumed } = await ready();
     if (failure) {

@@ -148,6 +148,22 @@ describe("transfers", () => {
     }
   });
 
+  test("a refused STOR is answered 553 even after the client connected and began TLS early; the session goes on", async () => {
+    const control = await logIn(stack);
+    try {
+      const raw = await openDataSocket(control);
+      // basic-ftp and curl start the data TLS handshake at once, before any 150.
+      const early = dataTls(raw, control).catch(() => undefined);
+      assert.equal((await control.command("STOR /no/such/folder/x.bin")).code, 553);
+      await early;
+      assert.equal((await control.command("NOOP")).code, 200);
+      // Without any data connection, the refusal comes first too (not 425).
+      assert.equal((await control.command("STOR /no/such/folder/x.bin")).code, 553);
+    } finally {
+      control.close();
+    }
+  });
+
   test("T65: 0 B, 1 B, 64 KiB ± 1 and 10 MiB files go up and come back byte for byte; each upload makes one event", async () => {
     const control = await logIn(stack);
     try {

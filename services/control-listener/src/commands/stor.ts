@@ -41,21 +41,21 @@ export async function receiveFile(
     offset,
     append,
   });
-  // Storage checks the target before the client may send anything (one round trip): a missing
-  // folder is 553 (as vsftpd), a folder name 550, and REST beyond the end of the file 554, because
-  // resuming there would leave a hole (RFC 3659 §5; pyftpdlib's code).
-  const refusal = await upload.ready.then(
-    () => undefined,
-    (error: unknown) => WharfError.from(error),
-  );
-  if (refusal) {
-    upload.cancel();
-    if (refusal.code === "WHARF_NOT_FOUND" || refusal.code === "WHARF_NOT_A_DIRECTORY") return session.reply(553, "Could not create file.");
-    if (refusal.code === "WHARF_IS_A_DIRECTORY") return session.reply(550, "Is a folder.");
-    if (refusal.code === "WHARF_INVALID_ARGUMENT") return session.reply(554, "Requested action not taken: invalid REST offset.");
-    throw refusal;
-  }
-  const data = await session.openDataConnection(preliminary, "upload");
+  // Storage checks the target before the client may send anything (one round trip, overlapping the
+  // client's connect and TLS handshake): a missing folder is 553 (as vsftpd), a folder name 550, and
+  // REST beyond the end of the file 554, because resuming there would leave a hole (RFC 3659 §5; pyftpdlib's code).
+  const data = await session.openDataConnection(preliminary, "upload", {
+    refusal: upload.ready.then(
+      () => undefined,
+      (error: unknown) => WharfError.from(error),
+    ),
+    refuse: (refusal) => {
+      if (refusal.code === "WHARF_NOT_FOUND" || refusal.code === "WHARF_NOT_A_DIRECTORY") session.reply(553, "Could not create file.");
+      else if (refusal.code === "WHARF_IS_A_DIRECTORY") session.reply(550, "Is a folder.");
+      else if (refusal.code === "WHARF_INVALID_ARGUMENT") session.reply(554, "Requested action not taken: invalid REST offset.");
+      else session.replyError(refusal);
+    },
+  });
   if (!data) {
     upload.cancel();
     return;
