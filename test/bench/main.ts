@@ -3,7 +3,8 @@
  * one run, same machine, same clients, every server's files on the same
  * filesystem (a tmpfs when /dev/shm exists). Prints the table and writes it to
  * docs/benchmarks.md. Sizes shrink with BENCH_LARGE_MB, BENCH_SMALL_FILES,
- * BENCH_LOGINS and BENCH_SESSIONS for a quick run.
+ * BENCH_LOGINS and BENCH_SESSIONS for a quick run; BENCH_REPEAT sets the runs
+ * per figure (median) and BENCH_MAX_SECONDS bounds each small-file and login run.
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -21,6 +22,8 @@ const LOGINS = env("BENCH_LOGINS", 200);
 const SESSIONS = env("BENCH_SESSIONS", 500);
 // Each figure but the many-sessions one is the median of this many runs (the peers' reference figures are medians of 3).
 const REPEAT = env("BENCH_REPEAT", 3);
+// Every load loop is bounded in time too: no new upload or login starts after this many seconds of a run.
+const MAX_SECONDS = env("BENCH_MAX_SECONDS", 60);
 
 async function repeat<T>(work: () => Promise<T>): Promise<T[]> {
   const results: T[] = [];
@@ -81,10 +84,10 @@ async function runWorkloads(name: string, target: Target): Promise<void> {
     record(`${LARGE_MB} MiB download, MB/s (curl)`, name, median(runs.map((run) => run.downMBps)).toFixed(0));
     return median(runs.map((run) => run.upMBps)).toFixed(0);
   });
-  await safely(`${SMALL} × 4 KiB STOR, 1 session, files/s`, async () => median(await repeat(() => smallFiles(target, SMALL, 1))).toFixed(0));
-  await safely(`${SMALL} × 4 KiB STOR, 8 sessions, files/s`, async () => median(await repeat(() => smallFiles(target, SMALL, 8))).toFixed(0));
+  await safely(`${SMALL} × 4 KiB STOR, 1 session, files/s`, async () => median(await repeat(() => smallFiles(target, SMALL, 1, MAX_SECONDS))).toFixed(0));
+  await safely(`${SMALL} × 4 KiB STOR, 8 sessions, files/s`, async () => median(await repeat(() => smallFiles(target, SMALL, 8, MAX_SECONDS))).toFixed(0));
   const loginRow = async (count: number, concurrency: number) => {
-    const runs = await repeat(() => logins(target, count, concurrency));
+    const runs = await repeat(() => logins(target, count, concurrency, MAX_SECONDS));
     const errors = runs.reduce((sum, run) => sum + run.errors, 0);
     return `${median(runs.map((run) => run.rate)).toFixed(0)}${errors ? ` (${errors} errors)` : ""}`;
   };

@@ -19,7 +19,8 @@ const seconds = (started: bigint) => Number(process.hrtime.bigint() - started) /
 /** One large file up and down with curl (explicit FTPS): MB/s each way. */
 export async function largeFile(target: Target, file: string, megabytes: number) {
   const url = `ftp://127.0.0.1:${target.port}/large.bin`;
-  const auth = ["--silent", "--show-error", "--ssl-reqd", "--insecure", "-u", `${target.user}:${target.password}`];
+  // Bounded like every load loop: a transfer that takes over 10 minutes fails the row.
+  const auth = ["--silent", "--show-error", "--max-time", "600", "--ssl-reqd", "--insecure", "-u", `${target.user}:${target.password}`];
   let started = process.hrtime.bigint();
   await run("curl", [...auth, "-T", file, url], { maxBuffer: 1024 });
   const up = megabytes / seconds(started);
@@ -29,40 +30,52 @@ export async function largeFile(target: Target, file: string, megabytes: number)
   return { upMBps: up, downMBps: down };
 }
 
-/** `count` uploads of 4 KiB over `sessions` sessions at once: files per second. */
-export async function smallFiles(target: Target, count: number, sessions: number) {
+/**
+ * `count` uploads of 4 KiB over `sessions` sessions at once: files per second.
+ * No new upload starts after `maxSeconds` (a slow server is measured on what it did by then).
+ */
+export async function smallFiles(target: Target, count: number, sessions: number, maxSeconds: number) {
   const payload = Buffer.alloc(4096, 7);
   const clients = await Promise.all(Array.from({ length: sessions }, () => login(target)));
   const started = process.hrtime.bigint();
+  let done = 0;
   await Promise.all(
     clients.map(async (client, index) => {
-      for (let i = index; i < count; i += sessions) await client.uploadFrom(Readable.from([payload]), `small-${sessions}-${i}.bin`);
+      for (let i = index; i < count && seconds(started) < maxSeconds; i += sessions) {
+        await client.uploadFrom(Readable.from([payload]), `small-${sessions}-${i}.bin`);
+        done++;
+      }
     }),
   );
-  const rate = count / seconds(started);
+  const rate = done / seconds(started);
   for (const client of clients) client.close();
   return rate;
 }
 
-/** `count` TLS logins (connect, AUTH TLS, USER, PASS, QUIT), `concurrency` at a time: logins per second and errors. */
-export async function logins(target: Target, count: number, concurrency: number) {
+/**
+ * `count` TLS logins (connect, AUTH TLS, USER, PASS, QUIT), `concurrency` at a
+ * time: logins per second and errors. No new login starts after `maxSeconds`.
+ */
+export async function logins(target: Target, count: number, concurrency: number, maxSeconds: number) {
   let next = 0;
   let errors = 0;
+  let done = 0;
   const started = process.hrtime.bigint();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (next < count) {
+      while (next < count && seconds(started) < maxSeconds) {
         next++;
         try {
           const client = await login(target);
           client.close();
+          done++;
         } catch {
           errors++;
         }
       }
     }),
   );
-  return { rate: count / seconds(started), errors };
+  return { rate: done / seconds(started), errors };
 }
 
 /** Peak resident memory (MiB) of the target's processes, sampled while `work` runs. */
