@@ -94,7 +94,7 @@ async function runWorkloads(name: string, target: Target): Promise<void> {
   await safely(`TLS logins/s, 1 at a time`, () => loginRow(Math.max(20, LOGINS / 4), 1));
   await safely(`TLS logins/s, 32 concurrent`, () => loginRow(LOGINS, 32));
   await safely(`${SESSIONS} sessions × 1 MiB RETR: MB/s, errors, peak MiB`, async () => {
-    const { result, peakMiB } = await peakMemory(target, () => manyDownloads(target, SESSIONS));
+    const { result, peakMiB } = await peakMemory(target, () => manyDownloads(target, SESSIONS, 2 * MAX_SECONDS));
     return `${result.MBps.toFixed(0)}, ${result.errors}, ${peakMiB.toFixed(0)}`;
   });
 }

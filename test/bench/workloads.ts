@@ -100,8 +100,13 @@ export async function peakMemory<T>(target: Target, work: () => Promise<T>): Pro
   }
 }
 
-/** `sessions` sessions at once, each downloading a 1 MiB file: aggregate MB/s and errors. */
-export async function manyDownloads(target: Target, sessions: number) {
+/**
+ * `sessions` sessions at once, each downloading a 1 MiB file: aggregate MB/s and
+ * errors. A download not done after `maxSeconds` is closed and counted as an
+ * error (basic-ftp's own timeout does not fire while it waits for a 226 that a
+ * server holds back until the client's TLS shutdown, as vsftpd does).
+ */
+export async function manyDownloads(target: Target, sessions: number, maxSeconds: number) {
   writeFileSync(join(target.root, "one-mib.bin"), Buffer.alloc(1024 * 1024, 9));
   let errors = 0;
   let bytes = 0;
@@ -112,6 +117,9 @@ export async function manyDownloads(target: Target, sessions: number) {
     clients.push(...(await Promise.all(Array.from({ length: Math.min(32, sessions - i) }, () => login(target).catch(() => undefined)))).filter((c): c is Client => c !== undefined));
   }
   errors += sessions - clients.length;
+  const deadline = setTimeout(() => {
+    for (const client of clients) client.close();
+  }, maxSeconds * 1000);
   await Promise.all(
     clients.map(async (client) => {
       const sink = new PassThrough();
@@ -127,5 +135,6 @@ export async function manyDownloads(target: Target, sessions: number) {
       }
     }),
   );
+  clearTimeout(deadline);
   return { MBps: bytes / 1024 / 1024 / seconds(started), errors };
 }
