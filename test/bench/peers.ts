@@ -43,7 +43,8 @@ export async function startWharfTarget(base: string): Promise<Target> {
   process.env.TMPDIR = base;
   // Every benchmark client comes from 127.0.0.1: lift the per-address session limit (20 by default).
   process.env.WHARF_FTP_MAX_SESSIONS_PER_IP = "0";
-  const wharf = await startWharf();
+  // As many passive ports as vsftpd gets (43000-43999): the many-sessions row has up to 500 transfers at once.
+  const wharf = await startWharf({ passivePortCount: 1_000 });
   const log = wharf.output.join("\n");
   const pids = [...log.matchAll(/started \S+ \(pid (\d+)\)/g), ...log.matchAll(/^\[nats-server\]\s+\[(\d+)\]/gm)].map((match) => Number(match[1]));
   return {

@@ -111,23 +111,41 @@ export async function manyDownloads(target: Target, sessions: number, maxSeconds
   let errors = 0;
   let bytes = 0;
   const started = process.hrtime.bigint();
-  // Ramp the logins 32 at a time (vsftpd's listen backlog is 32, PEERS.md), then download all at once.
-  const clients: Client[] = [];
-  for (let i = 0; i < sessions; i += 32) {
-    clients.push(...(await Promise.all(Array.from({ length: Math.min(32, sessions - i) }, () => login(target).catch(() => undefined)))).filter((c): c is Client => c !== undefined));
-  }
-  errors += sessions - clients.length;
+  // One deadline for the whole row, logins included: basic-ftp's own timeout did not end a login that
+  // vsftpd never answered, and the row then ran for over 10 minutes.
+  // (Closing a basic-ftp client does not end a pending login either, so every wait is raced against the deadline.)
+  const clients = Array.from({ length: sessions }, () => new Client(60_000));
+  let expire!: () => void;
+  const expired = new Promise<undefined>((resolve) => {
+    expire = () => resolve(undefined);
+  });
+  let overdue = false;
   const deadline = setTimeout(() => {
+    overdue = true;
+    expire();
     for (const client of clients) client.close();
   }, maxSeconds * 1000);
+  const access = (client: Client) =>
+    Promise.race([
+      client
+        .access({ host: "127.0.0.1", port: target.port, user: target.user, password: target.password, secure: true, secureOptions: { rejectUnauthorized: false } })
+        .then(() => client),
+      expired,
+    ]).catch(() => undefined);
+  // Ramp the logins 32 at a time (vsftpd's listen backlog is 32, PEERS.md), then download all at once.
+  const ready: Client[] = [];
+  for (let i = 0; i < sessions && !overdue; i += 32) {
+    ready.push(...(await Promise.all(clients.slice(i, i + 32).map(access))).filter((c): c is Client => c !== undefined));
+  }
+  errors += sessions - ready.length;
   await Promise.all(
-    clients.map(async (client) => {
+    ready.map(async (client) => {
       const sink = new PassThrough();
       sink.on("data", (chunk: Buffer) => {
         bytes += chunk.length;
       });
       try {
-        await client.downloadTo(sink, "one-mib.bin");
+        if ((await Promise.race([client.downloadTo(sink, "one-mib.bin").then(() => true), expired])) !== true) errors++;
       } catch {
         errors++;
       } finally {
@@ -136,5 +154,6 @@ export async function manyDownloads(target: Target, sessions: number, maxSeconds
     }),
   );
   clearTimeout(deadline);
+  for (const client of clients) client.close();
   return { MBps: bytes / 1024 / 1024 / seconds(started), errors };
 }

@@ -27,7 +27,7 @@ const launcher = fileURLToPath(new URL("../../../packages/cli/dist/src/main.js",
  * nats-server), on free ports and a fresh data folder, and waits for its
  * "ready" line.
  */
-export async function startWharf(): Promise<RunningWharf> {
+export async function startWharf({ passivePortCount = 100 }: { passivePortCount?: number } = {}): Promise<RunningWharf> {
   const dataDir = await mkdtemp(join(tmpdir(), "wharf-e2e-"));
   const [natsPort, ftpPort, grpcPort, listener, auth, storage, outbound] = await Promise.all(Array.from({ length: 7 }, () => getFreePort()));
   const passiveLow = 20_000 + randomInt(200) * 100;
@@ -37,7 +37,7 @@ export async function startWharf(): Promise<RunningWharf> {
     WHARF_NATS_PORT: String(natsPort),
     WHARF_FTP_HOST: "127.0.0.1",
     WHARF_FTP_PORT: String(ftpPort),
-    WHARF_FTP_PASSIVE_PORTS: `${passiveLow}-${passiveLow + 99}`,
+    WHARF_FTP_PASSIVE_PORTS: `${passiveLow}-${passiveLow + passivePortCount - 1}`,
     WHARF_STORAGE_GRPC_ADDRESS: `127.0.0.1:${grpcPort}`,
     WHARF_STORAGE_ADDRESS: `127.0.0.1:${grpcPort}`,
     WHARF_LISTENER_METRICS_PORT: String(listener),

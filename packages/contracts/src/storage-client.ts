@@ -136,6 +136,15 @@ export function createStorageClient(address: string, { unaryDeadlineMs = 10_000,
       failed.catch(() => undefined);
       result.catch(() => undefined);
       ready.catch(() => undefined);
+      // Accepting a header is quick; a storage that does not answer within the unary deadline is treated as down.
+      const readyTimer = setTimeout(() => {
+        accepted.reject(new WharfError("WHARF_DEADLINE_EXCEEDED", "storage did not accept the upload in time"));
+        stream.cancel();
+      }, unaryDeadlineMs);
+      void ready.then(
+        () => clearTimeout(readyTimer),
+        () => clearTimeout(readyTimer),
+      );
       stream.write({ header });
       return {
         ready,

@@ -70,6 +70,12 @@ test("login - a repeated good login is answered from the verified-password cache
   await login("alice", "right");
   const metrics = await registry.getSingleMetricAsString("wharf_auth_password_cache_total");
   assert.match(metrics, /result="hit"[^\n]* [1-9]/);
+  // A disabled user is never answered from the cache, even with the right password.
+  const cached = async () => (await registry.getSingleMetricAsString("wharf_auth_password_cache_total")).match(/ (\d+)$/gm)?.join() ?? "";
+  const before = await cached();
+  await refusal("carol", "right");
+  await refusal("carol", "right");
+  assert.equal(await cached(), before);
   const store = await createUserStore(nc);
   await store.put({ name: "alice", passwordHash: await hashPassword("changed", argon2), enabled: true, home: "alice" });
   assert.deepEqual(await refusal("alice", "right"), { code: "WHARF_AUTH_INVALID_CREDENTIALS", message: "login incorrect" });

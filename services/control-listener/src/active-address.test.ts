@@ -33,3 +33,9 @@ test("active mode - the named address must be the control peer's, however IPv6 o
   assert.equal(sameAddress("2001:db8::2", "2001:db8::1"), false);
   assert.equal(sameAddress("::", "::1"), false);
 });
+
+test("active mode - malformed IPv6 text never throws and never equals a real address", () => {
+  assert.equal(sameAddress("1::2::3", "1::2"), false);
+  assert.equal(sameAddress("1:2:3:4:5:6:7:8:9", "1:2:3:4:5:6:7:8"), false);
+  assert.equal(sameAddress("1:2:3:4:5:6:7::8:9", "::1"), false);
+});

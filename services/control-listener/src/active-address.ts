@@ -43,9 +43,12 @@ export function sameAddress(named: string, peer: string): boolean {
 function canonical(address: string): string {
   const plain = plainAddress(address.toLowerCase()) ?? "";
   if (!plain.includes(":")) return plain;
-  const [head = "", tail] = plain.split("::");
+  const halves = plain.split("::");
+  // More than one "::" or more than eight groups is no IPv6 address: compare it as text (it then matches nothing real).
+  if (halves.length > 2 || plain.split(":").length > 9) return plain;
+  const [head = "", tail] = halves;
   const headGroups = head ? head.split(":") : [];
   const tailGroups = tail ? tail.split(":") : [];
-  const zeros = tail === undefined ? [] : Array<string>(8 - headGroups.length - tailGroups.length).fill("0");
+  const zeros = tail === undefined ? [] : Array<string>(Math.max(0, 8 - headGroups.length - tailGroups.length)).fill("0");
   return [...headGroups, ...zeros, ...tailGroups].map((group) => group.replace(/^0+(?=.)/, "")).join(":");
 }

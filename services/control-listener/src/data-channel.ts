@@ -39,16 +39,19 @@ export function prepareDataConnection(raw: Socket, { secureContext, sessions, di
   const upload = secureContext && direction === "upload" ? wrapUploadTls(raw, secureContext, sessions) : undefined;
   const socket = upload?.socket ?? (secureContext ? new TLSSocket(raw, { isServer: true, secureContext, server: sessions as unknown as Server }) : raw);
   socket.on("error", () => undefined);
-  // The passive server accepts paused; a TLS wrap starts reading by itself.
-  if (!secureContext) raw.resume();
   const connection: DataConnection = { socket, tls: secureContext !== undefined, streamEnd: upload ? upload.streamEnd : plainEnd };
 
   // Watched from the start: an early client (curl, basic-ftp) may finish its handshake before ready() is called.
-  const handshaken = secureContext ? handshake(socket as TLSSocket, timeoutMs) : Promise.resolve(undefined);
+  const handshaken = secureContext ? handshake(socket as TLSSocket) : Promise.resolve(undefined);
 
-  /** Resolves once the connection is usable: the reason it is not, and whether TLS resumed the control session. */
+  /**
+   * Resolves once the connection is usable: the reason it is not, and whether TLS resumed the control
+   * session. The handshake gets `timeoutMs` from this call (after the 150), not from the connect.
+   */
   const ready = async (): Promise<{ failure?: string; resumed: boolean }> => {
-    const failure = await handshaken;
+    let timer: NodeJS.Timeout | undefined;
+    const failure = await Promise.race([handshaken, new Promise<string>((resolve) => (timer = setTimeout(() => resolve("timeout"), timeoutMs)))]);
+    clearTimeout(timer);
     if (failure) {
       socket.destroy();
       return { failure, resumed: false };
@@ -58,6 +61,10 @@ export function prepareDataConnection(raw: Socket, { secureContext, sessions, di
       log.info({ timeoutMs }, "data connection stalled; closing it");
       socket.destroy(new Error("data connection stalled"));
     });
+    // The passive server accepts paused (a TLS wrap reads by itself). A plain upload is read by its
+    // consumer's iterator, which starts the socket; making it flow before that (as this once did, at
+    // accept) drops whatever the client sent meanwhile. A plain download only watches for the client's close.
+    if (!secureContext && direction === "download") raw.resume();
     return { resumed: secureContext ? (socket as TLSSocket).isSessionReused() : false };
   };
   return { connection, ready };
@@ -75,13 +82,9 @@ export function refuseUnresumed(socket: Socket): void {
   setTimeout(() => socket.destroy(), 2_000).unref();
 }
 
-function handshake(socket: TLSSocket, timeoutMs: number): Promise<string | undefined> {
+function handshake(socket: TLSSocket): Promise<string | undefined> {
   return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve("timeout"), timeoutMs);
-    const done = (why: string | undefined) => () => {
-      clearTimeout(timer);
-      resolve(why);
-    };
+    const done = (why: string | undefined) => () => resolve(why);
     socket.once("secure", done(undefined));
     // A client that sends its Finished and close_notify at once (an empty upload) can make
     // Node end the socket before it emits 'secure'; a negotiated protocol at 'end' proves the handshake.

@@ -14,17 +14,20 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { connect as tlsConnect } from "node:tls";
 import { dataTls, RawFtpControl } from "@wharf/testing";
-import { type ListenerStack, logIn, openDataSocket, startListenerStack, USER } from "./harness.js";
+import { type ListenerStack, logIn, openDataSocket, PASSWORD, startListenerStack, USER } from "./harness.js";
 
 let stack: ListenerStack;
 let implicit: ListenerStack;
+let plain: ListenerStack;
 before(async () => {
   stack = await startListenerStack({ maxSessionsPerIp: 1_000 });
   implicit = await startListenerStack({ tlsMode: "implicit", loginTimeoutMs: 1_000 });
+  plain = await startListenerStack({ tlsMode: "none", secureClientsOnly: false, requireProtectedData: false });
 });
 after(async () => {
   await stack.stop();
   await implicit.stop();
+  await plain.stop();
 });
 
 const userFile = (name: string) => join(stack.dataDir, "storage/files", USER, name);
@@ -159,6 +162,24 @@ describe("transfers", () => {
       assert.equal((await control.command("NOOP")).code, 200);
       // Without any data connection, the refusal comes first too (not 425).
       assert.equal((await control.command("STOR /no/such/folder/x.bin")).code, 553);
+    } finally {
+      control.close();
+    }
+  });
+
+  test("a plain client that sends its whole file before the 150 loses nothing", async () => {
+    const content = randomBytes(200 * 1024);
+    const control = await RawFtpControl.connect(plain.port);
+    try {
+      assert.equal((await control.read()).code, 220);
+      for (const [line, code] of [[`USER ${USER}`, 331], [`PASS ${PASSWORD}`, 230], ["TYPE I", 200]] as const) assert.equal((await control.command(line)).code, code);
+      const raw = await openDataSocket(control);
+      // The bytes and the FIN are on their way before STOR is even sent.
+      raw.end(content);
+      control.send("STOR early.bin\r\n");
+      assert.equal((await control.read()).code, 150);
+      assert.equal((await control.read()).code, 226);
+      assert.equal(sha256(await readFile(join(plain.dataDir, "storage/files", USER, "early.bin"))), sha256(content));
     } finally {
       control.close();
     }

@@ -71,8 +71,14 @@ export async function startStorageService(address: string, deps: StorageServiceD
   };
 }
 
-/** Per-stream and per-connection HTTP/2 receive window for uploads (Node's default is 64 KiB). */
-const RECEIVE_WINDOW_BYTES = 16 * 1024 * 1024;
+/**
+ * Per-stream HTTP/2 receive window for uploads (Node's default is 64 KiB). It is
+ * also what one upload can make storage hold when the disk is slower than the
+ * client: 2 MiB × 500 uploads is 1 GiB at most.
+ */
+const RECEIVE_WINDOW_BYTES = 2 * 1024 * 1024;
+/** For all streams of a connection together (each listener has one connection to storage). */
+const CONNECTION_WINDOW_BYTES = 32 * 1024 * 1024;
 /** Largest HTTP/2 frame a client may send (the default 16 KiB splits each 16 KiB chunk message in two, which grpc-js then concatenates). */
 const MAX_FRAME_BYTES = 1024 * 1024;
 
@@ -89,8 +95,12 @@ function widenReceiveWindows(server: Server): void {
   if (!(http2Servers instanceof Map) || http2Servers.size === 0) throw new Error("grpc-js no longer exposes its http2 servers; update widenReceiveWindows");
   for (const http2Server of http2Servers.keys()) {
     http2Server.on("session", (session: ServerHttp2Session) => {
-      session.settings({ initialWindowSize: RECEIVE_WINDOW_BYTES, maxFrameSize: MAX_FRAME_BYTES });
-      session.setLocalWindowSize(RECEIVE_WINDOW_BYTES);
+      try {
+        session.settings({ initialWindowSize: RECEIVE_WINDOW_BYTES, maxFrameSize: MAX_FRAME_BYTES });
+        session.setLocalWindowSize(CONNECTION_WINDOW_BYTES);
+      } catch {
+        // The session closed before it could be tuned: nothing to tune.
+      }
     });
   }
 }

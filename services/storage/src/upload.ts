@@ -7,8 +7,10 @@ import { type storage, WharfError } from "@wharf/contracts";
 import { discardTemp, type FileStore, type Location, type PendingCommit } from "./file-store.js";
 import { fromFsError } from "./fs-errors.js";
 
-/** Bytes gathered before one writev to the temp file. */
+/** Bytes gathered before one writev to the temp file... */
 const WRITE_BATCH_BYTES = 1024 * 1024;
+/** ...or this many chunks, so a client sending tiny segments cannot pile up objects. */
+const WRITE_BATCH_BUFFERS = 1024;
 
 export interface CommittedUpload {
   size: number;
@@ -37,6 +39,8 @@ export class Upload {
     private readonly file: FileHandle,
     /** The resolved disk path the upload goes to. */
     private readonly target: string,
+    /** How many bytes of the current version the new one starts with (resume, append). */
+    private readonly keep: number,
   ) {
     this.header = header;
     this.location = location;
@@ -56,18 +60,26 @@ export class Upload {
       const keep = header.append ? (existing?.size ?? 0) : header.offset;
       if (keep > (existing?.size ?? 0)) throw new WharfError("WHARF_INVALID_ARGUMENT", "the resume offset is beyond the end of the file");
       const file = await open(tempPath, "wx", 0o640);
-      const upload = new Upload(store, header, location, tempPath, file, target);
-      try {
-        // Resume and append start from the current version's first bytes, copied (and hashed) into the new one.
-        if (keep > 0) for await (const chunk of createReadStream(target, { start: 0, end: keep - 1 })) await upload.append(chunk as Buffer);
-      } catch (error) {
-        await upload.abort();
-        throw error;
-      }
-      return upload;
+      return new Upload(store, header, location, tempPath, file, target, keep);
     } catch (error) {
       throw fromFsError(error);
     }
+  }
+
+  /**
+   * Resume and append start from the current version's first bytes, copied
+   * (and hashed) into the new one. Called after the caller was told the upload
+   * is accepted, so a long copy does not hold up its answer; a file that
+   * shrank meanwhile fails the upload rather than leave a hole.
+   */
+  async copyKeptPart(): Promise<void> {
+    if (this.keep === 0) return;
+    try {
+      for await (const chunk of createReadStream(this.target, { start: 0, end: this.keep - 1 })) await this.append(chunk as Buffer);
+    } catch (error) {
+      throw fromFsError(error);
+    }
+    if (this.size !== this.keep) throw new WharfError("WHARF_INVALID_ARGUMENT", "the file changed while the upload resumed; resume again");
   }
 
   get bytes(): number {
@@ -85,7 +97,7 @@ export class Upload {
     this.size += chunk.byteLength;
     this.pending.push(chunk);
     this.pendingBytes += chunk.byteLength;
-    if (this.pendingBytes >= WRITE_BATCH_BYTES) await this.flush();
+    if (this.pendingBytes >= WRITE_BATCH_BYTES || this.pending.length >= WRITE_BATCH_BUFFERS) await this.flush();
   }
 
   /** Writes the batched bytes; a short write (a full disk, a file-size limit) writes the rest, or fails. */

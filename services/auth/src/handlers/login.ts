@@ -25,7 +25,8 @@ export function createLoginHandler({ store, log, logins, decoyHash, verified }: 
   return async (body: Uint8Array): Promise<Uint8Array> => {
     const request = auth.LoginRequest.decode(body);
     const user = await store.get(request.username);
-    const matches = user ? await verified.verify(user.name, user.passwordHash, request.password) : await verifyPassword(request.password, decoyHash);
+    // Only enabled users are answered from the cache: a disabled one always pays argon2id, like an unknown one.
+    const matches = user?.enabled ? await verified.verify(user.name, user.passwordHash, request.password) : await verifyPassword(request.password, user?.passwordHash ?? decoyHash);
     const context = { user: request.username, remote: request.remoteAddress, sessionId: request.sessionId, port: request.portAlias };
     if (!user?.enabled || !matches) {
       logins.inc({ result: "refused" });

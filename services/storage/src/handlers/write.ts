@@ -75,6 +75,7 @@ export function createWriteHandler({
           upload = await Upload.open(store, part.header);
           // The caller waits for this before it lets its client send (FTP's 150).
           call.write({ ready: true, size: 0, sha256: "", uploadId: "" });
+          await upload.copyKeptPart();
         } else if (!upload) {
           throw new WharfError("WHARF_INVALID_ARGUMENT", "an upload starts with its header");
         } else if (part.chunk) {

@@ -1,0 +1,29 @@
+import assert from "node:assert/strict";
+import { once } from "node:events";
+import { createServer, type Socket } from "node:net";
+import { test } from "node:test";
+import { WharfError } from "./errors.js";
+import { createStorageClient } from "./storage-client.js";
+
+test("storage client - an upload that storage never accepts fails after the unary deadline instead of hanging", async () => {
+  // A peer that takes the TCP connection and never says a word of HTTP/2.
+  const sockets: Socket[] = [];
+  const silent = createServer((socket) => sockets.push(socket));
+  silent.listen(0, "127.0.0.1");
+  await once(silent, "listening");
+  const { port } = silent.address() as { port: number };
+  const client = createStorageClient(`127.0.0.1:${port}`, { unaryDeadlineMs: 300 });
+  try {
+    const upload = client.openUpload({ location: { root: "alice", path: "/x" }, uploadId: "u1", user: "alice", sessionId: "s", portAlias: "p", offset: 0, append: false });
+    const error = await upload.ready.then(
+      () => assert.fail("ready should not resolve"),
+      (e: unknown) => e,
+    );
+    assert.ok(error instanceof WharfError);
+    assert.equal(error.code, "WHARF_DEADLINE_EXCEEDED");
+  } finally {
+    client.close();
+    for (const socket of sockets) socket.destroy();
+    silent.close();
+  }
+});
