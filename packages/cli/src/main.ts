@@ -2,6 +2,7 @@
 import { applyCommand } from "./ports/apply.js";
 import { portsCommand } from "./ports/ports.js";
 import { start } from "./start/launcher.js";
+import { usersCommand } from "./users/users.js";
 
 const USAGE = `usage: wharf <command>
 
@@ -10,6 +11,7 @@ commands:
   apply -f FILE       validate a YAML configuration (ports) and apply it; listeners pick it up within seconds
   ports ls            the configured ports
   ports status        what each listener made of each port
+  users ls|add|set|rm the users partners log in as (wharf users, for the options)
   help                show this text
 
 The commands that talk to a running Wharf use WHARF_NATS_URL or NATS_URL (default nats://127.0.0.1:14222).
@@ -29,6 +31,9 @@ switch (command) {
   }
   case "ports":
     process.exitCode = await portsCommand(rest[0], process.env, out, err);
+    break;
+  case "users":
+    process.exitCode = await usersCommand(rest, process.env, { out, err, stdin: process.stdin });
     break;
   case "help":
   case "--help":

@@ -1,0 +1,107 @@
+/**
+ * `wharf users`, run as an operator runs it, against a real nats-server with
+ * JetStream: users land in the wharf_users bucket with argon2id hashes only,
+ * and bad input gets a message and a non-zero exit, never a stack trace.
+ */
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { after, before, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { createUserStore, verifyPassword } from "@wharf/auth";
+import { connectBus, type NatsConnection } from "@wharf/bus";
+import { createLogger } from "@wharf/telemetry";
+import { startNatsServer, type TestNatsServer } from "@wharf/testing";
+
+const cli = fileURLToPath(new URL("../../../packages/cli/dist/src/main.js", import.meta.url));
+let nats: TestNatsServer;
+let nc: NatsConnection;
+
+before(async () => {
+  nats = await startNatsServer();
+  nc = await connectBus({ url: nats.url, name: "users-test" }, createLogger({ service: "users-test", level: "silent" }));
+});
+after(async () => {
+  await nc.close();
+  await nats.stop();
+});
+
+/** Runs `wharf users …` with `input` on its standard input: exit code and output. */
+function wharfUsers(args: string[], input = ""): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    // Cheap argon2id for the test; the cost parameters are the operator's to set.
+    const env = { ...process.env, WHARF_NATS_URL: nats.url, WHARF_ARGON2_MEMORY_KIB: "8192", WHARF_ARGON2_PASSES: "1" };
+    const child = execFile(process.execPath, [cli, "users", ...args], { env, timeout: 30_000 }, (error, stdout, stderr) =>
+      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+    child.stdin?.end(input);
+  });
+}
+
+test("wharf users add, ls, set and rm manage users that auth verifies with argon2id", async () => {
+  const added = await wharfUsers(["add", "acme", "--home", "acme-files", "--password-stdin"], "s3cret-password\n");
+  assert.equal(added.code, 0, added.stderr);
+  assert.match(added.stdout, /user acme: added/);
+  assert.doesNotMatch(added.stdout + added.stderr, /s3cret-password|\$argon2id/);
+
+  const store = await createUserStore(nc);
+  const record = await store.get("acme");
+  assert.ok(record);
+  assert.equal(record.home, "acme-files");
+  assert.match(record.passwordHash, /^\$argon2id\$v=19\$m=8192,t=1,p=1\$/);
+  assert.equal(await verifyPassword("s3cret-password", record.passwordHash), true);
+
+  // Without --password-stdin, a random password is made and shown once.
+  const generated = await wharfUsers(["add", "globex"]);
+  assert.equal(generated.code, 0, generated.stderr);
+  const password = /^password: (\S+)/m.exec(generated.stdout)?.[1];
+  assert.ok(password);
+  assert.equal(await verifyPassword(password, (await store.get("globex"))?.passwordHash ?? ""), true);
+
+  const listed = await wharfUsers(["ls"]);
+  assert.equal(listed.code, 0);
+  assert.deepEqual(listed.stdout.trim().split("\n"), ["NAME\tENABLED\tHOME", "acme\ttrue\tacme-files", "globex\ttrue\tglobex"]);
+
+  const disabled = await wharfUsers(["set", "acme", "--disable"]);
+  assert.equal(disabled.code, 0, disabled.stderr);
+  assert.equal((await store.get("acme"))?.enabled, false);
+  assert.equal((await store.get("acme"))?.passwordHash, record.passwordHash, "set without --password-stdin keeps the password");
+
+  const changed = await wharfUsers(["set", "acme", "--enable", "--password-stdin"], "another-password\n");
+  assert.equal(changed.code, 0, changed.stderr);
+  const after = await store.get("acme");
+  assert.equal(after?.enabled, true);
+  assert.equal(await verifyPassword("another-password", after?.passwordHash ?? ""), true);
+  assert.equal(await verifyPassword("s3cret-password", after?.passwordHash ?? ""), false);
+
+  const removed = await wharfUsers(["rm", "globex"]);
+  assert.equal(removed.code, 0);
+  assert.equal(await store.get("globex"), undefined);
+});
+
+test("wharf users refuses bad input with a message a person can act on, and changes nothing", async () => {
+  const cases: Array<[string[], string, number, RegExp]> = [
+    [["add", "anonymous"], "", 2, /cannot be a user name/],
+    [["add", "bad name!"], "", 2, /cannot be a user name/],
+    [["add", "initech", "--home", "../etc"], "", 2, /--home needs a folder name/],
+    [["add", "initech", "--colour"], "", 2, /unknown option "--colour"/],
+    [["add", "initech", "--password-stdin"], "short\n", 1, /at least 8 characters/],
+    [["set", "nobody-here"], "", 1, /no user "nobody-here"/],
+    [["rm", "nobody-here"], "", 1, /no user "nobody-here"/],
+    [["frobnicate"], "", 2, /usage:/],
+    [["add"], "", 2, /needs a user name/],
+  ];
+  for (const [args, input, code, message] of cases) {
+    const result = await wharfUsers(args, input);
+    assert.equal(result.code, code, `wharf users ${args.join(" ")}`);
+    assert.match(result.stderr, message, `wharf users ${args.join(" ")}`);
+    assert.doesNotMatch(result.stderr, /\n\s+at /, "no stack trace");
+  }
+  const store = await createUserStore(nc);
+  assert.equal(await store.get("initech"), undefined);
+
+  await wharfUsers(["add", "hooli", "--password-stdin"], "first-password\n");
+  const again = await wharfUsers(["add", "hooli", "--password-stdin"], "second-password\n");
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /exists; change it with "wharf users set hooli/);
+  assert.equal(await verifyPassword("first-password", (await store.get("hooli"))?.passwordHash ?? ""), true);
+});
