@@ -8,6 +8,10 @@ export const subjects = {
   authLogin: "wharf.auth.v1.login",
   /** JetStream event: storage committed a file (JSON FileStoredEvent). */
   fileStored: "wharf.evt.v1.file.stored",
+  /** JetStream event: auth accepted a login (JSON LoginEvent). */
+  loginSucceeded: "wharf.evt.v1.login.succeeded",
+  /** JetStream event: auth refused a login, with the reason (JSON LoginEvent). */
+  loginFailed: "wharf.evt.v1.login.failed",
 } as const;
 
 /** Queue groups, so that several instances of a service share the work. */
@@ -37,6 +41,8 @@ export const consumers = {
 /** The `type` field of event bodies (ADR-32 style). */
 export const eventTypes = {
   fileStored: "wharf.evt.v1.file_stored",
+  loginSucceeded: "wharf.evt.v1.login_succeeded",
+  loginFailed: "wharf.evt.v1.login_failed",
 } as const;
 
 export type Subject = (typeof subjects)[keyof typeof subjects];

@@ -1,4 +1,5 @@
-import { connectBus } from "@wharf/bus";
+import { connectBus, ensureStream } from "@wharf/bus";
+import { streams } from "@wharf/contracts";
 import { loadConfig } from "@wharf/config";
 import { createReadiness, onShutdown } from "@wharf/lifecycle";
 import { createLogger, createMetricsRegistry, startHealthServer, startTracing } from "@wharf/telemetry";
@@ -13,6 +14,8 @@ const registry = createMetricsRegistry("auth");
 const readiness = createReadiness();
 const health = await startHealthServer({ port: config.metricsPort, registry, isReady: readiness.isReady });
 const nc = await connectBus({ url: config.natsUrl, name: "wharf-auth" }, log);
+// Login events go to the event stream; auth may start before storage, which also makes sure of it.
+await ensureStream(nc, streams.events);
 const store = await createUserStore(nc);
 const service = await createAuthService({ nc, store, log, registry, argon2: config.argon2, passwordCache: config.passwordCache });
 

@@ -1,7 +1,7 @@
 import { type NatsConnection, type ServedEndpoint, serveRequests } from "@wharf/bus";
 import { queueGroups, subjects } from "@wharf/contracts";
 import type { Logger } from "@wharf/telemetry";
-import { Counter, type Registry } from "prom-client";
+import { Counter, Histogram, type Registry } from "prom-client";
 import { randomBytes } from "node:crypto";
 import { createLoginHandler } from "./handlers/login.js";
 import { type Argon2Params, hashPassword } from "./password-hash.js";
@@ -27,8 +27,15 @@ export interface AuthService {
 export async function createAuthService({ nc, store, log, registry, argon2, passwordCache = { ttlMs: 900_000, maxEntries: 10_000 } }: AuthServiceDeps): Promise<AuthService> {
   const logins = new Counter({
     name: "wharf_auth_logins_total",
-    help: "Login checks answered by auth, by result (ok, refused).",
+    help: "Login checks answered by auth, by method (password) and result (ok, refused).",
+    labelNames: ["method", "result"] as const,
+    registers: [registry],
+  });
+  const latency = new Histogram({
+    name: "wharf_auth_login_duration_seconds",
+    help: "Time auth took to answer a login (argon2id or the verified-password cache), by result.",
     labelNames: ["result"] as const,
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
     registers: [registry],
   });
   const cacheLookups = new Counter({
@@ -43,7 +50,7 @@ export async function createAuthService({ nc, store, log, registry, argon2, pass
     serveRequests(nc, {
       subject: subjects.authLogin,
       queue: queueGroups.auth,
-      handler: createLoginHandler({ store, log: log.child({ component: "login" }), logins, decoyHash, verified }),
+      handler: createLoginHandler({ store, log: log.child({ component: "login" }), nc, logins, latency, decoyHash, verified }),
       log,
     }),
   ];

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { connectBus, type NatsConnection, request } from "@wharf/bus";
-import { auth, subjects, WharfError } from "@wharf/contracts";
+import { connectBus, ensureStream, type NatsConnection, request } from "@wharf/bus";
+import { auth, LoginEvent, streams, subjects, WharfError } from "@wharf/contracts";
 import { createLogger, createMetricsRegistry } from "@wharf/telemetry";
-import { startNatsServer, type TestNatsServer } from "@wharf/testing";
+import { startNatsServer, streamMessages, type TestNatsServer, waitFor } from "@wharf/testing";
 import { hashPassword } from "../src/password-hash.js";
 import { type AuthService, createAuthService } from "../src/service.js";
 import { createUserStore } from "../src/user-store.js";
@@ -18,6 +18,7 @@ const registry = createMetricsRegistry("auth");
 before(async () => {
   server = await startNatsServer();
   nc = await connectBus({ url: server.url, name: "auth-test" }, log);
+  await ensureStream(nc, streams.events);
   const store = await createUserStore(nc);
   await store.put({ name: "alice", passwordHash: await hashPassword("right", argon2), enabled: true, home: "alice" });
   await store.put({ name: "carol", passwordHash: await hashPassword("right", argon2), enabled: false, home: "carol" });
@@ -61,8 +62,9 @@ test("login - wrong password, unknown user, disabled user and anonymous look the
 
 test("login - counts results by label", async () => {
   const metrics = await registry.getSingleMetricAsString("wharf_auth_logins_total");
-  assert.match(metrics, /wharf_auth_logins_total\{result="ok",service="auth"\} [1-9]/);
-  assert.match(metrics, /wharf_auth_logins_total\{result="refused",service="auth"\} [1-9]/);
+  assert.match(metrics, /wharf_auth_logins_total\{method="password",result="ok",service="auth"\} [1-9]/);
+  assert.match(metrics, /wharf_auth_logins_total\{method="password",result="refused",service="auth"\} [1-9]/);
+  assert.match(await registry.getSingleMetricAsString("wharf_auth_login_duration_seconds"), /_count\{service="auth",result="refused"\} [1-9]/);
 });
 
 test("login - a repeated good login is answered from the verified-password cache; a password change ends it", async () => {
@@ -80,4 +82,30 @@ test("login - a repeated good login is answered from the verified-password cache
   await store.put({ name: "alice", passwordHash: await hashPassword("changed", argon2), enabled: true, home: "alice" });
   assert.deepEqual(await refusal("alice", "right"), { code: "WHARF_AUTH_INVALID_CREDENTIALS", message: "login incorrect" });
   assert.equal((await login("alice", "changed")).ok, true);
+});
+
+test("login - every answer is an event on the stream: who, from where, and why a refusal", async () => {
+  const body = (username: string, password: string, sessionId: string) =>
+    auth.LoginRequest.encode({ username, password, remoteAddress: "192.0.2.7", sessionId, portAlias: "edge" }).finish();
+  await request(nc, subjects.authLogin, body("alice", "changed", "ev-ok"), { timeoutMs: 5_000 });
+  await request(nc, subjects.authLogin, body("alice", "nope", "ev-bad"), { timeoutMs: 5_000 }).catch(() => undefined);
+  await request(nc, subjects.authLogin, body("mallory", "x", "ev-unknown"), { timeoutMs: 5_000 }).catch(() => undefined);
+  const events = await waitFor(async () => {
+    const all = [
+      ...(await streamMessages(nc, streams.events.name, subjects.loginSucceeded)),
+      ...(await streamMessages(nc, streams.events.name, subjects.loginFailed)),
+    ].map((message) => LoginEvent.parse(message.body));
+    const ours = all.filter((event) => event.sessionId.startsWith("ev-"));
+    return ours.length === 3 ? ours : undefined;
+  }, { what: "three login events" });
+  const bySession = new Map(events.map((event) => [event.sessionId, event]));
+  assert.equal(bySession.get("ev-ok")?.type, "wharf.evt.v1.login_succeeded");
+  assert.equal(bySession.get("ev-ok")?.reason, undefined);
+  assert.deepEqual(
+    { type: bySession.get("ev-bad")?.type, reason: bySession.get("ev-bad")?.reason, user: bySession.get("ev-bad")?.user },
+    { type: "wharf.evt.v1.login_failed", reason: "wrong password", user: "alice" },
+  );
+  assert.equal(bySession.get("ev-unknown")?.reason, "unknown user");
+  assert.equal(bySession.get("ev-unknown")?.remoteAddress, "192.0.2.7");
+  assert.equal(bySession.get("ev-unknown")?.portAlias, "edge");
 });
