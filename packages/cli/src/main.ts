@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { applyCommand } from "./ports/apply.js";
 import { portsCommand } from "./ports/ports.js";
+import { bansCommand } from "./bans/bans.js";
 import { start } from "./start/launcher.js";
 import { usersCommand } from "./users/users.js";
 
@@ -12,6 +13,8 @@ commands:
   ports ls            the configured ports
   ports status        what each listener made of each port
   users ls|add|set|rm the users partners log in as (wharf users, for the options)
+  bans ls             addresses the brute-force defender banned
+  bans rm ADDRESS     lift a ban
   help                show this text
 
 The commands that talk to a running Wharf use WHARF_NATS_URL or NATS_URL (default nats://127.0.0.1:14222).
@@ -34,6 +37,9 @@ switch (command) {
     break;
   case "users":
     process.exitCode = await usersCommand(rest, process.env, { out, err, stdin: process.stdin });
+    break;
+  case "bans":
+    process.exitCode = await bansCommand(rest, process.env, out, err);
     break;
   case "help":
   case "--help":

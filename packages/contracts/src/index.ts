@@ -7,5 +7,6 @@ export * as auth from "./gen/wharf/auth/v1/auth.js";
 export * as storage from "./gen/wharf/storage/v1/storage.js";
 export * from "./grpc-metadata.js";
 export * from "./ports.js";
+export * from "./bans.js";
 export * from "./storage-client.js";
 export * from "./storage-wire.js";

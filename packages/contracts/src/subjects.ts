@@ -31,6 +31,8 @@ export const buckets = {
   ports: "wharf_ports",
   /** What each listener made of each port, key <alias>.<listener-id>. */
   portStatus: "wharf_port_status",
+  /** Source addresses the brute-force defender banned, one key per address (BanRecord JSON). */
+  bans: "wharf_bans",
 } as const;
 
 /** Durable consumers, named <owner>-<event>. */

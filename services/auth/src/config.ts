@@ -14,10 +14,21 @@ export const AuthConfig = z
     // argon2id (SFTPGo's password_caching); 0 turns it off. A password change or a wrong password always re-checks.
     WHARF_AUTH_PASSWORD_CACHE_TTL_MS: durationMs.default(900_000),
     WHARF_AUTH_PASSWORD_CACHE_MAX_USERS: z.coerce.number().int().min(1).default(10_000),
+    // Brute-force defender: this many failed logins from one address within the window ban it for the ban time,
+    // doubled at each new ban, up to a day (fail2ban's maxretry/findtime/bantime). A threshold of 0 turns it off.
+    WHARF_AUTH_BAN_THRESHOLD: z.coerce.number().int().min(0).default(10),
+    WHARF_AUTH_BAN_WINDOW_MS: durationMs.default(600_000),
+    WHARF_AUTH_BAN_MS: durationMs.default(900_000),
   })
   .transform((env) => ({
     ...commonSettings(env),
     metricsPort: env.WHARF_AUTH_METRICS_PORT,
+    defender: {
+      threshold: env.WHARF_AUTH_BAN_THRESHOLD,
+      windowMs: env.WHARF_AUTH_BAN_WINDOW_MS,
+      banMs: env.WHARF_AUTH_BAN_MS,
+      maxBanMs: 86_400_000,
+    },
     passwordCache: { ttlMs: env.WHARF_AUTH_PASSWORD_CACHE_TTL_MS, maxEntries: env.WHARF_AUTH_PASSWORD_CACHE_MAX_USERS },
     argon2: { memoryKiB: env.WHARF_ARGON2_MEMORY_KIB, passes: env.WHARF_ARGON2_PASSES, parallelism: env.WHARF_ARGON2_PARALLELISM },
   }));

@@ -3,3 +3,4 @@ export * from "./user-record.js";
 export * from "./user-store.js";
 export * from "./config.js";
 export * from "./service.js";
+export * from "./defender.js";

@@ -17,7 +17,7 @@ const nc = await connectBus({ url: config.natsUrl, name: "wharf-auth" }, log);
 // Login events go to the event stream; auth may start before storage, which also makes sure of it.
 await ensureStream(nc, streams.events);
 const store = await createUserStore(nc);
-const service = await createAuthService({ nc, store, log, registry, argon2: config.argon2, passwordCache: config.passwordCache });
+const service = await createAuthService({ nc, store, log, registry, argon2: config.argon2, passwordCache: config.passwordCache, defender: config.defender });
 
 readiness.set(true);
 onShutdown({ log, graceMs: config.shutdownGraceMs, stopWhenStdinCloses: config.stopWithStdin }, [

@@ -7,6 +7,7 @@ import { createLoginHandler } from "./handlers/login.js";
 import { type Argon2Params, hashPassword } from "./password-hash.js";
 import type { UserStore } from "./user-store.js";
 import { createVerifiedPasswords } from "./verified-passwords.js";
+import { createDefender, type DefenderSettings } from "./defender.js";
 
 export interface AuthServiceDeps {
   nc: NatsConnection;
@@ -16,6 +17,8 @@ export interface AuthServiceDeps {
   argon2: Argon2Params;
   /** How long a verified password is remembered (0: never), and for how many users at most. */
   passwordCache?: { ttlMs: number; maxEntries: number };
+  /** The brute-force defender; off (threshold 0) unless given. */
+  defender?: DefenderSettings;
 }
 
 export interface AuthService {
@@ -24,7 +27,7 @@ export interface AuthService {
 }
 
 /** Wires auth's handlers to their subjects, in the auth queue group. */
-export async function createAuthService({ nc, store, log, registry, argon2, passwordCache = { ttlMs: 900_000, maxEntries: 10_000 } }: AuthServiceDeps): Promise<AuthService> {
+export async function createAuthService({ nc, store, log, registry, argon2, passwordCache = { ttlMs: 900_000, maxEntries: 10_000 }, defender: defenderSettings }: AuthServiceDeps): Promise<AuthService> {
   const logins = new Counter({
     name: "wharf_auth_logins_total",
     help: "Login checks answered by auth, by method (password) and result (ok, refused).",
@@ -45,12 +48,18 @@ export async function createAuthService({ nc, store, log, registry, argon2, pass
     registers: [registry],
   });
   const verified = createVerifiedPasswords({ ...passwordCache, onLookup: (result) => cacheLookups.inc({ result }) });
+  const bansIssued = new Counter({
+    name: "wharf_auth_bans_total",
+    help: "Source addresses banned by the brute-force defender.",
+    registers: [registry],
+  });
+  const defender = await createDefender(nc, defenderSettings ?? { threshold: 0, windowMs: 0, banMs: 0, maxBanMs: 0 });
   const decoyHash = await hashPassword(randomBytes(24).toString("base64"), argon2);
   const endpoints: ServedEndpoint[] = [
     serveRequests(nc, {
       subject: subjects.authLogin,
       queue: queueGroups.auth,
-      handler: createLoginHandler({ store, log: log.child({ component: "login" }), nc, logins, latency, decoyHash, verified }),
+      handler: createLoginHandler({ store, log: log.child({ component: "login" }), nc, logins, latency, decoyHash, verified, defender, bansIssued }),
       log,
     }),
   ];

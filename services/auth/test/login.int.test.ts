@@ -7,6 +7,7 @@ import { startNatsServer, streamMessages, type TestNatsServer, waitFor } from "@
 import { hashPassword } from "../src/password-hash.js";
 import { type AuthService, createAuthService } from "../src/service.js";
 import { createUserStore } from "../src/user-store.js";
+import { createDefender } from "../src/defender.js";
 
 const argon2 = { memoryKiB: 8_192, passes: 1, parallelism: 1 };
 const log = createLogger({ service: "auth-test", level: "silent" });
@@ -108,4 +109,26 @@ test("login - every answer is an event on the stream: who, from where, and why a
   assert.equal(bySession.get("ev-unknown")?.reason, "unknown user");
   assert.equal(bySession.get("ev-unknown")?.remoteAddress, "192.0.2.7");
   assert.equal(bySession.get("ev-unknown")?.portAlias, "edge");
+});
+
+test("defender - bans after the threshold within the window, each ban twice as long up to the cap; old failures expire", async () => {
+  let clock = 1_000_000;
+  const defender = await createDefender(nc, { threshold: 2, windowMs: 1_000, banMs: 100, maxBanMs: 250 }, () => clock);
+  const address = "198.51.100.9";
+  assert.equal(await defender.recordFailure(address), undefined);
+  assert.equal(await defender.recordFailure(address), clock + 100);
+  assert.equal(await defender.isBanned(address), true);
+  clock += 101;
+  assert.equal(await defender.isBanned(address), false);
+  await defender.recordFailure(address);
+  assert.equal(await defender.recordFailure(address), clock + 200, "the second ban lasts twice as long");
+  await defender.recordFailure(address);
+  assert.equal(await defender.recordFailure(address), clock + 250, "capped");
+  // A failure, then a long quiet: the window starts again, so one more failure is not a ban.
+  await defender.recordFailure(address);
+  clock += 1_001;
+  assert.equal(await defender.recordFailure(address), undefined);
+  assert.equal(await defender.isBanned("2001:db8::1"), false, "an IPv6 address is a valid key too");
+  await defender.recordFailure("2001:db8::1");
+  assert.equal(await defender.recordFailure("2001:db8::1"), clock + 100);
 });

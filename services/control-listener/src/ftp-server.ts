@@ -27,17 +27,19 @@ export async function startFtpServer({ host, port }: { host: string; port: numbe
     const fromAddress = perAddress.get(address) ?? 0;
     const refusal = !mayConnect(address)
       ? "ip_access"
-      : maxSessions > 0 && sessions.size >= maxSessions
-        ? "total"
-        : maxSessionsPerIp > 0 && fromAddress >= maxSessionsPerIp
-          ? "per_ip"
-          : undefined;
+      : deps.isBanned?.(address)
+        ? "banned"
+        : maxSessions > 0 && sessions.size >= maxSessions
+          ? "total"
+          : maxSessionsPerIp > 0 && fromAddress >= maxSessionsPerIp
+            ? "per_ip"
+            : undefined;
     if (refusal) {
       // vsftpd's max_clients / max_per_ip and tcp_wrappers: 421 and close. An implicit-FTPS client expects TLS
       // first, so it only sees the close; an address refused by the access lists learns nothing either.
       deps.metrics.sessionsRefused.inc({ port: alias, reason: refusal });
       deps.log.warn({ remote: address, reason: refusal }, "connection refused");
-      if (tlsMode === "implicit" || refusal === "ip_access") socket.destroy();
+      if (tlsMode === "implicit" || refusal === "ip_access" || refusal === "banned") socket.destroy();
       else socket.end(`421 Too many connections${refusal === "per_ip" ? " from your address" : ""}; try again later.\r\n`);
       return;
     }

@@ -7,6 +7,7 @@ import { createLogger, createMetricsRegistry, startHealthServer, startTracing } 
 import { createAuthClient } from "./auth-client.js";
 import { createCommandTable } from "./commands/index.js";
 import { ListenerConfig } from "./config.js";
+import { watchBans } from "./ban-watch.js";
 import { startFtpServer } from "./ftp-server.js";
 import { createListenerMetrics } from "./metrics.js";
 import { createPortManager } from "./port-manager.js";
@@ -22,7 +23,9 @@ const health = await startHealthServer({ port: config.metricsPort, registry, isR
 const tls = loadPortTls(config.port);
 const nc = await connectBus({ url: config.natsUrl, name: "wharf-control-listener" }, log);
 const storage = createStorageClient(config.storageAddress);
+const bans = await watchBans(nc);
 const shared = {
+  isBanned: bans.isBanned,
   auth: createAuthClient(nc, { timeoutMs: config.authTimeoutMs }),
   storage,
   commands: createCommandTable(),
@@ -40,6 +43,7 @@ onShutdown({ log, graceMs: config.shutdownGraceMs, stopWhenStdinCloses: config.s
   ["readiness", () => readiness.set(false)],
   ["ftp-accept", () => ftp.stopAccepting()],
   ["port-watch", () => watcher.stop()],
+  ["ban-watch", () => bans.stop()],
   ["ftp-sessions", () => Promise.all([ftp.closeSessions(), ports.closeAll()])],
   ["storage", () => storage.close()],
   ["nats", () => nc.drain()],

@@ -21,7 +21,7 @@ export function createListenerMetrics(registry: Registry): ListenerMetrics {
     sessionsOpened: new Counter({ name: "wharf_ftp_sessions_opened_total", help: "FTP sessions accepted.", labelNames: ["port"] as const, registers }),
     sessionsRefused: new Counter({
       name: "wharf_ftp_sessions_refused_total",
-      help: "Connections refused before a session started (reason: ip_access, total, per_ip).",
+      help: "Connections refused before a session started (reason: ip_access, banned, total, per_ip).",
       labelNames: ["port", "reason"] as const,
       registers,
     }),

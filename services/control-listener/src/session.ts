@@ -28,6 +28,8 @@ export interface SessionDeps {
   commands: CommandTable;
   metrics: ListenerMetrics;
   log: Logger;
+  /** Addresses the brute-force defender banned: refused at connect. */
+  isBanned?: (address: string) => boolean;
 }
 
 const TLS_HANDSHAKE_TIMEOUT_MS = 30_000;

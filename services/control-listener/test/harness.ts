@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type AuthService, createAuthService, createUserStore, hashPassword } from "@wharf/auth";
+import { type AuthService, createAuthService, createUserStore, type DefenderSettings, hashPassword } from "@wharf/auth";
 import { connectBus, ensureStream, type NatsConnection } from "@wharf/bus";
 import { createStorageClient, streams, subjects } from "@wharf/contracts";
 import { createFileStore, createStorageMetrics, type StorageService, startStorageService } from "@wharf/storage";
@@ -13,6 +13,7 @@ import type { Registry } from "prom-client";
 import { createAuthClient } from "../src/auth-client.js";
 import { createCommandTable } from "../src/commands/index.js";
 import type { PortSettings } from "../src/config.js";
+import { type BanWatch, watchBans } from "../src/ban-watch.js";
 import { type FtpServer, startFtpServer } from "../src/ftp-server.js";
 import { createListenerMetrics } from "../src/metrics.js";
 import type { SessionDeps } from "../src/session.js";
@@ -24,6 +25,7 @@ export const PASSWORD = "correct horse battery staple";
 export interface ListenerStack {
   port: number;
   nc: NatsConnection;
+  natsUrl: string;
   dataDir: string;
   registry: Registry;
   ftp: FtpServer;
@@ -44,7 +46,7 @@ export interface ListenerStack {
  * wires: a real nats-server with JetStream, auth on NATS, storage on gRPC, TLS
  * with a throw-away CA. One user, alice.
  */
-export async function startListenerStack(overrides: Partial<PortSettings> = {}): Promise<ListenerStack> {
+export async function startListenerStack(overrides: Partial<PortSettings> = {}, { defender }: { defender?: DefenderSettings } = {}): Promise<ListenerStack> {
   const log = createLogger({ service: "listener-test", level: process.env.WHARF_TEST_LOG_LEVEL ?? "silent" });
   const nats: TestNatsServer = await startNatsServer();
   const nc = await connectBus({ url: nats.url, name: "listener-test" }, log);
@@ -59,7 +61,9 @@ export async function startListenerStack(overrides: Partial<PortSettings> = {}):
   const argon2 = { memoryKiB: 8_192, passes: 1, parallelism: 1 };
   const users = await createUserStore(nc);
   await users.put({ name: USER, passwordHash: await hashPassword(PASSWORD, argon2), enabled: true, home: USER });
-  const auth: AuthService = await createAuthService({ nc, store: users, log, registry: createMetricsRegistry("auth"), argon2 });
+  // The brute-force defender is off unless a test turns it on: other tests fail logins on purpose.
+  const auth: AuthService = await createAuthService({ nc, store: users, log, registry: createMetricsRegistry("auth"), argon2, ...(defender ? { defender } : {}) });
+  const bans: BanWatch | undefined = defender ? await watchBans(nc) : undefined;
 
   let authRequests = 0;
   const spy = nc.subscribe(subjects.authLogin, { callback: () => void authRequests++ });
@@ -101,12 +105,14 @@ export async function startListenerStack(overrides: Partial<PortSettings> = {}):
     commands: createCommandTable(),
     metrics: createListenerMetrics(registry),
     log,
+    ...(bans ? { isBanned: bans.isBanned } : {}),
   };
   const ftp = await startFtpServer(settings, { ...shared, settings, tls: loadPortTls(settings) });
 
   return {
     port: ftp.port,
     nc,
+    natsUrl: nats.url,
     dataDir,
     registry,
     ftp,
@@ -121,6 +127,7 @@ export async function startListenerStack(overrides: Partial<PortSettings> = {}):
       await ftp.closeSessions();
       storageClient.close();
       spy.unsubscribe();
+      bans?.stop();
       await auth.stop();
       await storage.stop(1_000);
       await nc.close();

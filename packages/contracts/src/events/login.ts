@@ -16,7 +16,7 @@ export const LoginEvent = z.object({
   /** How the client proved who it is. */
   method: z.enum(["password"]),
   /** Why a login was refused; absent on success. */
-  reason: z.enum(["unknown user", "disabled", "wrong password"]).optional(),
+  reason: z.enum(["unknown user", "disabled", "wrong password", "banned address"]).optional(),
   /** ISO 8601 time of the answer. */
   at: z.string(),
 });

@@ -7,6 +7,7 @@ import type { Counter, Histogram } from "prom-client";
 import { verifyPassword } from "../password-hash.js";
 import type { UserStore } from "../user-store.js";
 import type { VerifiedPasswords } from "../verified-passwords.js";
+import type { Defender } from "../defender.js";
 
 export interface LoginDeps {
   store: UserStore;
@@ -20,6 +21,9 @@ export interface LoginDeps {
   decoyHash: string;
   /** Recently verified passwords of known users (unknown users always pay the decoy's argon2id). */
   verified: VerifiedPasswords;
+  /** Scores failures per source address and bans repeat offenders. */
+  defender: Defender;
+  bansIssued: Counter;
 }
 
 /**
@@ -28,7 +32,7 @@ export interface LoginDeps {
  * one argon2 verification, so neither the reply nor its timing tells them apart
  * (only a recently verified right password is answered from memory).
  */
-export function createLoginHandler({ store, log, nc, logins, latency, decoyHash, verified }: LoginDeps) {
+export function createLoginHandler({ store, log, nc, logins, latency, decoyHash, verified, defender, bansIssued }: LoginDeps) {
   /**
    * The event goes out without holding up the answer (a stream that is slow or missing must not
    * stop logins); a failure to publish is logged.
@@ -51,18 +55,27 @@ export function createLoginHandler({ store, log, nc, logins, latency, decoyHash,
   return async (body: Uint8Array): Promise<Uint8Array> => {
     const stopTimer = latency.startTimer();
     const request = auth.LoginRequest.decode(body);
-    const user = await store.get(request.username);
-    // Only enabled users are answered from the cache: a disabled one always pays argon2id, like an unknown one.
-    const matches = user?.enabled ? await verified.verify(user.name, user.passwordHash, request.password) : await verifyPassword(request.password, user?.passwordHash ?? decoyHash);
     const context = { user: request.username, remote: request.remoteAddress, sessionId: request.sessionId, port: request.portAlias };
-    if (!user?.enabled || !matches) {
-      const reason = !user ? "unknown user" : !user.enabled ? "disabled" : "wrong password";
+    const refuse = async (reason: NonNullable<LoginEvent["reason"]>) => {
       logins.inc({ method: "password", result: "refused" });
       stopTimer({ result: "refused" });
       log.info({ ...context, reason }, "login refused");
       announce(request, reason);
-      throw new WharfError("WHARF_AUTH_INVALID_CREDENTIALS", "login incorrect");
-    }
+      if (reason !== "banned address") {
+        const bannedUntil = await defender.recordFailure(request.remoteAddress).catch(() => undefined);
+        if (bannedUntil) {
+          bansIssued.inc();
+          log.warn({ remote: request.remoteAddress, until: new Date(bannedUntil).toISOString() }, "address banned after repeated failed logins");
+        }
+      }
+      return new WharfError("WHARF_AUTH_INVALID_CREDENTIALS", "login incorrect");
+    };
+    // A banned address is refused like any failed login (the listener already closes its new connections).
+    if (await defender.isBanned(request.remoteAddress).catch(() => false)) throw await refuse("banned address");
+    const user = await store.get(request.username);
+    // Only enabled users are answered from the cache: a disabled one always pays argon2id, like an unknown one.
+    const matches = user?.enabled ? await verified.verify(user.name, user.passwordHash, request.password) : await verifyPassword(request.password, user?.passwordHash ?? decoyHash);
+    if (!user?.enabled || !matches) throw await refuse(!user ? "unknown user" : !user.enabled ? "disabled" : "wrong password");
     logins.inc({ method: "password", result: "ok" });
     stopTimer({ result: "ok" });
     log.info(context, "login accepted");
