@@ -12,10 +12,11 @@ export interface DefenderSettings {
 }
 
 export interface Defender {
-  /** Whether the address is banned now. */
-  isBanned(address: string): Promise<boolean>;
+  /** Whether the address is banned now (from memory, kept current by a watch on the bucket). */
+  isBanned(address: string): boolean;
   /** Counts a failed login; resolves with the ban's end when this failure earned one. */
   recordFailure(address: string): Promise<number | undefined>;
+  stop(): void;
 }
 
 /**
@@ -29,6 +30,20 @@ export interface Defender {
 export async function createDefender(nc: NatsConnection, settings: DefenderSettings, now: () => number = Date.now): Promise<Defender> {
   // A day after its last change an entry is dropped (the bucket's age limit), so no ban outlasts a day.
   const kv = await new Kvm(nc).create(buckets.bans, banBucketOptions);
+  // What every instance wrote, followed live, so checking a login costs no round trip.
+  // Each entry keeps its revision: the watch may bring an older write after this instance's newer one.
+  const bannedUntil = new Map<string, { until: number; revision: number }>();
+  const learn = (key: string, until: number, revision: number) => {
+    if ((bannedUntil.get(key)?.revision ?? 0) < revision) bannedUntil.set(key, { until, revision });
+  };
+  const watch = await kv.watch();
+  void (async () => {
+    for await (const entry of watch) {
+      const parsed = entry.operation === "PUT" ? BanRecord.safeParse(entry.json()) : undefined;
+      // A removed entry (wharf bans rm) is learnt as "not banned" at its revision.
+      learn(entry.key, parsed?.success ? parsed.data.bannedUntil : 0, entry.revision);
+    }
+  })();
   const read = async (address: string) => {
     const entry = await kv.get(banKey(address));
     if (entry?.operation !== "PUT") return { record: undefined, revision: entry?.revision ?? 0 };
@@ -36,11 +51,8 @@ export async function createDefender(nc: NatsConnection, settings: DefenderSetti
     return { record: parsed.success ? parsed.data : undefined, revision: entry.revision };
   };
   return {
-    async isBanned(address) {
-      if (settings.threshold === 0) return false;
-      const { record } = await read(address);
-      return (record?.bannedUntil ?? 0) > now();
-    },
+    isBanned: (address) => settings.threshold > 0 && (bannedUntil.get(banKey(address))?.until ?? 0) > now(),
+    stop: () => watch.stop(),
     async recordFailure(address) {
       if (settings.threshold === 0) return undefined;
       for (let attempt = 0; attempt < 5; attempt++) {
@@ -54,19 +66,20 @@ export async function createDefender(nc: NatsConnection, settings: DefenderSetti
           bans: record?.bans ?? 0,
           bannedUntil: record?.bannedUntil ?? 0,
         };
-        let bannedUntil: number | undefined;
+        let banEnds: number | undefined;
         if (next.failures >= settings.threshold) {
-          bannedUntil = at + Math.min(settings.banMs * 2 ** next.bans, settings.maxBanMs);
+          banEnds = at + Math.min(settings.banMs * 2 ** next.bans, settings.maxBanMs);
           next.bans += 1;
-          next.bannedUntil = bannedUntil;
+          next.bannedUntil = banEnds;
           next.failures = 0;
           next.windowStart = at;
         }
         try {
           const body = JSON.stringify(next);
-          if (revision === 0) await kv.create(banKey(address), body);
-          else await kv.update(banKey(address), body, revision);
-          return bannedUntil;
+          const written = revision === 0 ? await kv.create(banKey(address), body) : await kv.update(banKey(address), body, revision);
+          // This instance knows at once; the others when the watch brings it.
+          learn(banKey(address), next.bannedUntil, written);
+          return banEnds;
         } catch {
           // Another instance wrote first: read again and count on top of its write.
         }

@@ -67,6 +67,7 @@ export async function createAuthService({ nc, store, log, registry, argon2, pass
     subjects: () => endpoints.map((endpoint) => endpoint.subject),
     stop: async () => {
       await Promise.all(endpoints.map((endpoint) => endpoint.stop()));
+      defender.stop();
     },
   };
 }

@@ -117,9 +117,9 @@ test("defender - bans after the threshold within the window, each ban twice as l
   const address = "198.51.100.9";
   assert.equal(await defender.recordFailure(address), undefined);
   assert.equal(await defender.recordFailure(address), clock + 100);
-  assert.equal(await defender.isBanned(address), true);
+  assert.equal(defender.isBanned(address), true);
   clock += 101;
-  assert.equal(await defender.isBanned(address), false);
+  assert.equal(defender.isBanned(address), false);
   await defender.recordFailure(address);
   assert.equal(await defender.recordFailure(address), clock + 200, "the second ban lasts twice as long");
   await defender.recordFailure(address);
@@ -128,7 +128,8 @@ test("defender - bans after the threshold within the window, each ban twice as l
   await defender.recordFailure(address);
   clock += 1_001;
   assert.equal(await defender.recordFailure(address), undefined);
-  assert.equal(await defender.isBanned("2001:db8::1"), false, "an IPv6 address is a valid key too");
+  assert.equal(defender.isBanned("2001:db8::1"), false, "an IPv6 address is a valid key too");
   await defender.recordFailure("2001:db8::1");
   assert.equal(await defender.recordFailure("2001:db8::1"), clock + 100);
+  defender.stop();
 });

@@ -71,7 +71,7 @@ export function createLoginHandler({ store, log, nc, logins, latency, decoyHash,
       return new WharfError("WHARF_AUTH_INVALID_CREDENTIALS", "login incorrect");
     };
     // A banned address is refused like any failed login (the listener already closes its new connections).
-    if (await defender.isBanned(request.remoteAddress).catch(() => false)) throw await refuse("banned address");
+    if (defender.isBanned(request.remoteAddress)) throw await refuse("banned address");
     const user = await store.get(request.username);
     // Only enabled users are answered from the cache: a disabled one always pays argon2id, like an unknown one.
     const matches = user?.enabled ? await verified.verify(user.name, user.passwordHash, request.password) : await verifyPassword(request.password, user?.passwordHash ?? decoyHash);
