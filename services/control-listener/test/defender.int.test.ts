@@ -9,6 +9,9 @@ import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { RawFtpControl, waitFor } from "@wharf/testing";
+import { watchBans } from "../src/ban-watch.js";
+import { startFtpServer } from "../src/ftp-server.js";
+import { loadPortTls } from "../src/tls-contexts.js";
 import { type ListenerStack, logIn, PASSWORD, startListenerStack, USER } from "./harness.js";
 
 const run = promisify(execFile);
@@ -22,8 +25,8 @@ after(() => stack.stop());
 const wharf = (...args: string[]) => run(process.execPath, [cli, ...args], { env: { ...process.env, WHARF_NATS_URL: stack.natsUrl } });
 
 /** Whether a new connection from `localAddress` gets the greeting (true) or is closed at once (false). */
-async function greeted(localAddress: string): Promise<boolean> {
-  const control = await RawFtpControl.connect(stack.port, { localAddress });
+async function greeted(localAddress: string, port = stack.port): Promise<boolean> {
+  const control = await RawFtpControl.connect(port, { localAddress });
   const reply = await control.read().catch(() => undefined);
   control.close();
   return reply?.code === 220;
@@ -56,4 +59,29 @@ test("T34: three failed logins ban 127.0.0.1 at connect; 127.0.0.3 is unaffected
   await waitFor(async () => ((await greeted("127.0.0.1")) ? true : undefined), { what: "127.0.0.1 to be let in again" });
   (await logIn(stack)).close();
   await assert.rejects(wharf("bans", "rm", "127.0.0.1"), (error: { code: number; stderr: string }) => error.code === 1 && /no ban/.test(error.stderr));
+});
+
+test("a ban earned on one listener instance holds on another that shares the bus", async () => {
+  // A second listener: its own FTP server and its own watch on the bans bucket, on the same NATS.
+  const settings = { ...stack.settings, port: 0 };
+  const bans = await watchBans(stack.nc);
+  const second = await startFtpServer(settings, { ...stack.shared, isBanned: bans.isBanned, settings, tls: loadPortTls(settings) });
+  try {
+    assert.equal(await greeted("127.0.0.4", second.port), true);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const control = await RawFtpControl.connect(stack.port, { localAddress: "127.0.0.4" });
+      assert.equal((await control.read()).code, 220);
+      await control.startTls();
+      assert.equal((await control.command(`USER ${USER}`)).code, 331);
+      assert.equal((await control.command("PASS wrong-password")).code, 530);
+      control.close();
+    }
+    await waitFor(async () => ((await greeted("127.0.0.4", second.port)) ? undefined : true), { what: "the second listener to refuse 127.0.0.4" });
+    assert.equal(await greeted("127.0.0.4"), false, "and the first one too");
+    assert.equal(await greeted("127.0.0.5", second.port), true);
+  } finally {
+    second.stopAccepting();
+    await second.closeSessions();
+    bans.stop();
+  }
 });

@@ -31,6 +31,8 @@ export interface ListenerStack {
   ftp: FtpServer;
   /** What every port of this listener shares (for a port manager of a test's own). */
   shared: Omit<SessionDeps, "settings" | "tls">;
+  /** The port's settings, for a second listener instance of the same port. */
+  settings: PortSettings;
   certs: TestCertificates;
   /** How many login requests reached the auth subject. */
   authRequests(): number;
@@ -117,6 +119,7 @@ export async function startListenerStack(overrides: Partial<PortSettings> = {}, 
     registry,
     ftp,
     shared,
+    settings,
     certs,
     authRequests: () => authRequests,
     stopStorage: () => storage.stop(0),
