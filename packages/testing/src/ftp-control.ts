@@ -91,6 +91,16 @@ export class RawFtpControl {
     return this.read();
   }
 
+  /**
+   * Sends each line in turn and answers "LINE -> CODE" for each, so a test can
+   * compare a whole exchange with one assert.deepEqual (and see every wrong code at once).
+   */
+  async codes(...lines: string[]): Promise<string[]> {
+    const seen: string[] = [];
+    for (const line of lines) seen.push(`${line} -> ${(await this.command(line)).code}`);
+    return seen;
+  }
+
   /** Sends AUTH TLS, expects 234, and switches this connection to TLS (certificate not verified). */
   async startTls(): Promise<void> {
     const reply = await this.command("AUTH TLS");

@@ -68,9 +68,11 @@ describe("active mode on: no bounce", () => {
 
   test("reserved ports (below 1024) of the client's own address are 504", async () => {
     const control = await logIn(stack);
-    assert.equal((await control.command(`PORT ${portArgument("127.0.0.1", 25)}`)).code, 504);
-    assert.equal((await control.command("EPRT |1|127.0.0.1|1023|")).code, 504);
-    assert.equal((await control.command("PORT 127,0,0,1,0,0")).code, 501);
+    assert.deepEqual(await control.codes(`PORT ${portArgument("127.0.0.1", 25)}`, "EPRT |1|127.0.0.1|1023|", "PORT 127,0,0,1,0,0"), [
+      "PORT 127,0,0,1,0,25 -> 504",
+      "EPRT |1|127.0.0.1|1023| -> 504",
+      "PORT 127,0,0,1,0,0 -> 501",
+    ]);
     control.close();
   });
 

@@ -39,22 +39,26 @@ describe("active mode (PORT/EPRT) is not offered: no bounce", () => {
 
   test("syntax first: bad PORT/EPRT arguments are 501, an unknown family 522", async () => {
     const control = await loggedIn();
-    assert.equal((await control.command("PORT 1,2,3")).code, 501);
-    assert.equal((await control.command("PORT 127,0,0,1,0,25,9")).code, 501);
-    assert.equal((await control.command("EPRT |3|127.0.0.2|5282|")).code, 522);
-    assert.equal((await control.command("EPRT ||||")).code, 501);
-    assert.equal((await control.command("EPRT |1|127.0.0.2|65536|")).code, 501);
+    assert.deepEqual(await control.codes("PORT 1,2,3", "PORT 127,0,0,1,0,25,9", "EPRT |3|127.0.0.2|5282|", "EPRT ||||", "EPRT |1|127.0.0.2|65536|"), [
+      "PORT 1,2,3 -> 501",
+      "PORT 127,0,0,1,0,25,9 -> 501",
+      "EPRT |3|127.0.0.2|5282| -> 522",
+      "EPRT |||| -> 501",
+      "EPRT |1|127.0.0.2|65536| -> 501",
+    ]);
     control.close();
   });
 
   test("EPSV ALL: afterwards PASV, PORT and EPRT are refused; EPSV 2 on IPv4 is 522", async () => {
     const control = await loggedIn();
-    assert.equal((await control.command("EPSV 2")).code, 522);
-    assert.equal((await control.command("EPSV ALL")).code, 200);
-    assert.equal((await control.command("PASV")).code, 501);
-    assert.equal((await control.command("PORT 127,0,0,1,200,1")).code, 501);
-    assert.equal((await control.command("EPRT |1|127.0.0.1|51201|")).code, 501);
-    assert.equal((await control.command("EPSV")).code, 229);
+    assert.deepEqual(await control.codes("EPSV 2", "EPSV ALL", "PASV", "PORT 127,0,0,1,200,1", "EPRT |1|127.0.0.1|51201|", "EPSV"), [
+      "EPSV 2 -> 522",
+      "EPSV ALL -> 200",
+      "PASV -> 501",
+      "PORT 127,0,0,1,200,1 -> 501",
+      "EPRT |1|127.0.0.1|51201| -> 501",
+      "EPSV -> 229",
+    ]);
     control.close();
   });
 });

@@ -97,12 +97,14 @@ describe("TLS negotiation (RFC 4217)", () => {
     assert.equal((await control.command("PROT P")).code, 503);
     assert.equal((await control.command("PBSZ abc")).code, 501);
     assert.equal((await control.command("PBSZ 0")).code, 200);
-    assert.equal((await control.command("PROT S")).code, 536);
-    assert.equal((await control.command("PROT E")).code, 536);
-    assert.equal((await control.command("PROT Q")).code, 504);
-    assert.equal((await control.command("PROT C")).code, 534);
-    assert.equal((await control.command("AUTH TLS")).code, 503);
-    assert.equal((await control.command("NOOP")).code, 200);
+    assert.deepEqual(await control.codes("PROT S", "PROT E", "PROT Q", "PROT C", "AUTH TLS", "NOOP"), [
+      "PROT S -> 536",
+      "PROT E -> 536",
+      "PROT Q -> 504",
+      "PROT C -> 534",
+      "AUTH TLS -> 503",
+      "NOOP -> 200",
+    ]);
     control.close();
   });
 
