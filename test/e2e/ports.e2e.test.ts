@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { rm, writeFile } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { getFreePort, waitFor } from "@wharf/testing";
+import { getFreePort, makeTestCa, waitFor } from "@wharf/testing";
 import { type RunningWharf, startWharf } from "./stack.js";
 
 const run = promisify(execFile);
@@ -75,4 +75,53 @@ test("wharf apply -f with a bad file names every problem and applies nothing", a
   assert.match(result.stderr, /ports\[0\]\.tlsMode: /);
   const listed = await wharfCli("ports", "ls");
   assert.doesNotMatch(listed.stdout, /has space/);
+});
+
+test("wharf apply -f adds a port that requires client certificates and a cert-only user; curl gets in with the certificate alone", async () => {
+  const ca = await makeTestCa(join(wharf.dataDir, "partner-ca"), "Partner CA");
+  const edi = await ca.issue("edi", { subject: "/O=Acme/OU=EDI/CN=acme-edi" });
+  const port = await getFreePort();
+  const file = join(wharf.dataDir, "mtls.yaml");
+  await writeFile(
+    file,
+    [
+      "ports:",
+      "  - alias: partners-mtls",
+      `    port: ${port}`,
+      "    bindAddress: 127.0.0.1",
+      "    passive:",
+      "      ports: 43000-43999",
+      "    tls:",
+      `      certFile: ${join(wharf.dataDir, "tls/server.crt")}`,
+      `      keyFile: ${join(wharf.dataDir, "tls/server.key")}`,
+      "      clientAuth: require",
+      `      caFile: ${ca.certFile}`,
+      "users:",
+      "  - name: acme",
+      "    home: acme",
+      "    certificateLogin: cert-only",
+      "    certificates:",
+      '      - subject: "CN=acme-edi,OU=EDI,O=Acme"',
+      "    permissions:",
+      '      "/": [list, write]',
+      "",
+    ].join("\n"),
+  );
+  const applied = await wharfCli("apply", "-f", file);
+  assert.equal(applied.code, 0, applied.stderr);
+  assert.match(applied.stdout, /user acme: created \(no password: logs in only with a cert-only certificate\)/);
+  const source = join(wharf.dataDir, "edi.txt");
+  await writeFile(source, "an EDI message\n");
+  const curl = (...args: string[]) => run("curl", ["--silent", "--show-error", "--insecure", "--max-time", "10", "--ssl-reqd", "-u", "acme:", ...args]);
+  await waitFor(
+    () => curl("--cert", edi.certFile, "--key", edi.keyFile, "-T", source, `ftp://127.0.0.1:${port}/edi.txt`).then(() => true, () => undefined),
+    { timeoutMs: 10_000, what: "the certificate port to take the upload" },
+  );
+  assert.equal(await readFile(join(wharf.dataDir, "files/acme/edi.txt"), "utf8"), "an EDI message\n");
+  // Without the certificate: 530 (curl's 67); with it, a download the user may not do: 550 (curl's 78).
+  await assert.rejects(curl(`ftp://127.0.0.1:${port}/`), (error: { code?: number }) => error.code === 67);
+  await assert.rejects(curl("--cert", edi.certFile, "--key", edi.keyFile, `ftp://127.0.0.1:${port}/edi.txt`), (error: { code?: number }) => error.code === 78);
+  const again = await wharfCli("apply", "-f", file);
+  assert.match(again.stdout, /user acme: unchanged/);
+  assert.match(again.stdout, /port partners-mtls: unchanged/);
 });

@@ -47,8 +47,8 @@ test("wharf users add, ls, set and rm manage users that auth verifies with argon
   const record = await store.get("acme");
   assert.ok(record);
   assert.equal(record.home, "acme-files");
-  assert.match(record.passwordHash, /^\$argon2id\$v=19\$m=8192,t=1,p=1\$/);
-  assert.equal(await verifyPassword("s3cret-password", record.passwordHash), true);
+  assert.match(record.passwordHash ?? "", /^\$argon2id\$v=19\$m=8192,t=1,p=1\$/);
+  assert.equal(await verifyPassword("s3cret-password", record.passwordHash ?? ""), true);
 
   // Without --password-stdin, a random password is made and shown once.
   const generated = await wharfUsers(["add", "globex"]);
@@ -59,7 +59,11 @@ test("wharf users add, ls, set and rm manage users that auth verifies with argon
 
   const listed = await wharfUsers(["ls"]);
   assert.equal(listed.code, 0);
-  assert.deepEqual(listed.stdout.trim().split("\n"), ["NAME\tENABLED\tHOME", "acme\ttrue\tacme-files", "globex\ttrue\tglobex"]);
+  assert.deepEqual(listed.stdout.trim().split("\n"), [
+    "NAME\tENABLED\tHOME\tPASSWORD\tCERTIFICATES\tTLS\tFROM\tPORTS\tPERMISSIONS",
+    "acme\ttrue\tacme-files\tyes\t-\toptional\tany\tany\t*",
+    "globex\ttrue\tglobex\tyes\t-\toptional\tany\tany\t*",
+  ]);
 
   const disabled = await wharfUsers(["set", "acme", "--disable"]);
   assert.equal(disabled.code, 0, disabled.stderr);
@@ -73,6 +77,31 @@ test("wharf users add, ls, set and rm manage users that auth verifies with argon
   assert.equal(await verifyPassword("another-password", after?.passwordHash ?? ""), true);
   assert.equal(await verifyPassword("s3cret-password", after?.passwordHash ?? ""), false);
 
+  const rules = await wharfUsers([
+    "set", "acme", "--perm", "/=list,read", "--perm", "/inbox/=list,write", "--allow-from", "10.0.0.0/8,192.0.2.7", "--ports", "partners",
+    "--tls-required", "--cert-subject", "CN=acme,O=Acme", "--cert-fingerprint", "ab".repeat(32), "--cert-login", "cert-only", "--upload-limit", "1048576",
+  ]);
+  assert.equal(rules.code, 0, rules.stderr);
+  const ruled = await store.get("acme");
+  assert.deepEqual(
+    { permissions: ruled?.permissions, from: ruled?.allowedAddresses, ports: ruled?.allowedPorts, tls: ruled?.tlsRequired, certificates: ruled?.certificates, login: ruled?.certificateLogin, up: ruled?.uploadBytesPerSecond },
+    {
+      permissions: { "/": ["list", "read"], "/inbox": ["list", "write"] },
+      from: ["10.0.0.0/8", "192.0.2.7"],
+      ports: ["partners"],
+      tls: true,
+      certificates: [{ subject: "CN=acme,O=Acme" }, { fingerprint: "AB".repeat(32) }],
+      login: "cert-only",
+      up: 1_048_576,
+    },
+  );
+  assert.equal(ruled?.passwordHash, after?.passwordHash, "rules leave the password alone");
+  assert.match((await wharfUsers(["ls"])).stdout, /^acme\ttrue\tacme-files\tyes\t2 \(cert-only\)\trequired\t10\.0\.0\.0\/8,192\.0\.2\.7\tpartners\t\/=list,read \/inbox=list,write$/m);
+  const certOnly = await wharfUsers(["set", "acme", "--no-password", "--allow-from", "any", "--ports", "any"]);
+  assert.equal(certOnly.code, 0, certOnly.stderr);
+  assert.equal((await store.get("acme"))?.passwordHash, undefined);
+  assert.deepEqual((await store.get("acme"))?.allowedAddresses, []);
+
   const removed = await wharfUsers(["rm", "globex"]);
   assert.equal(removed.code, 0);
   assert.equal(await store.get("globex"), undefined);
@@ -82,7 +111,15 @@ test("wharf users refuses bad input with a message a person can act on, and chan
   const cases: Array<[string[], string, number, RegExp]> = [
     [["add", "anonymous"], "", 2, /cannot be a user name/],
     [["add", "bad name!"], "", 2, /cannot be a user name/],
-    [["add", "initech", "--home", "../etc"], "", 2, /--home needs a folder name/],
+    [["add", "initech", "--home", "../etc"], "", 1, /home: must be 1-128 of/],
+    [["add", "initech", "--perm", "/in=list,fly"], "", 1, /permissions\.\/in\[1\]: must be one of list, read, write/],
+    [["add", "initech", "--perm", "list"], "", 2, /--perm needs FOLDER=PERMISSIONS/],
+    [["add", "initech", "--allow-from", "10.0.0.0/33"], "", 1, /allowedAddresses\[0\]: must be an address or CIDR/],
+    [["add", "initech", "--cert-fingerprint", "abc"], "", 1, /certificates\[0\]\.fingerprint: must be a SHA-256 fingerprint/],
+    [["add", "initech", "--cert-file", "/nonexistent.pem"], "", 2, /--cert-file \/nonexistent\.pem: not a readable PEM certificate \(ENOENT\)/],
+    [["add", "initech", "--cert-login", "sometimes"], "", 2, /--cert-login must be cert-only or cert\+password/],
+    [["add", "initech", "--upload-limit", "fast"], "", 2, /--upload-limit needs bytes per second/],
+    [["add", "initech", "--home"], "", 2, /--home needs a value/],
     [["add", "initech", "--colour"], "", 2, /unknown option "--colour"/],
     [["add", "initech", "--password-stdin"], "short\n", 1, /at least 8 characters/],
     [["set", "nobody-here"], "", 1, /no user "nobody-here"/],

@@ -10,3 +10,7 @@ export * from "./ports.js";
 export * from "./bans.js";
 export * from "./storage-client.js";
 export * from "./storage-wire.js";
+export * from "./permissions.js";
+export * from "./users.js";
+export * from "./config-file.js";
+export * from "./cidr.js";

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { describeIssues, PortConfig, WharfConfigFile } from "./ports.js";
+import { WharfConfigFile } from "./config-file.js";
+import { describeIssues, PortConfig } from "./ports.js";
 
 const tls = { certFile: "/etc/wharf/cert.pem", keyFile: "/etc/wharf/key.pem" };
 
@@ -45,13 +46,16 @@ test("ports - aliases are unique (ignoring case) and two enabled ports cannot sh
   assert.deepEqual(problems, ["ports[1].alias: is already used by ports[0]", "ports[2].port: 0.0.0.0:2990 is already used by ports[0]"]);
 });
 
-test("ports - TLS ports need a certificate and key; certificate modes not built yet are refused, not ignored", () => {
+test("ports - TLS ports need a certificate and key; certificate modes need a CA bundle and TLS; a shared root needs its folder", () => {
   const problems = (value: unknown) => {
     const result = PortConfig.safeParse(value);
     return result.success ? [] : describeIssues(result.error);
   };
   assert.deepEqual(problems({ alias: "implicit", port: 990, tlsMode: "implicit" }), ["tls.certFile: is required for tlsMode implicit", "tls.keyFile: is required for tlsMode implicit"]);
-  assert.match(problems({ alias: "mtls", port: 990, tls: { ...tls, clientAuth: "require" } }).join(), /tls.clientAuth: only "password" is available yet/);
+  assert.match(problems({ alias: "mtls", port: 990, tls: { ...tls, clientAuth: "require" } }).join(), /tls.caFile: is required for clientAuth require/);
+  assert.match(problems({ alias: "plain", port: 21, tlsMode: "none", tls: { clientAuth: "request", caFile: "/ca.pem" } }).join(), /tls.clientAuth: cannot be request on a plain port/);
+  assert.match(problems({ alias: "shared", port: 21, tls, userDirectory: false }).join(), /defaultRoot: is required when userDirectory is false/);
+  assert.deepEqual(problems({ alias: "mtls", port: 990, tls: { ...tls, clientAuth: "require", caFile: "/ca.pem" } }), []);
   assert.match(problems({ alias: "v", port: 990, tls: { ...tls, minVersion: "TLSv1.3", maxVersion: "TLSv1.2" } }).join(), /tls.maxVersion: is below minVersion/);
   assert.match(problems({ alias: "old", port: 990, tls: { ...tls, minVersion: "TLSv1" } }).join(), /tls.minVersion/);
 });

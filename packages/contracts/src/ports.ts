@@ -1,4 +1,5 @@
 import { isIP } from "node:net";
+import { parseCidr } from "./cidr.js";
 import { z } from "zod";
 
 /**
@@ -6,22 +7,16 @@ import { z } from "zod";
  * a field here (DESIGN.md §3). Ports live in the KV bucket `wharf_ports`, one
  * key per alias, written by `wharf apply -f`, and listeners apply them live.
  */
-const alias = z.string().regex(/^[A-Za-z0-9_.-]{1,255}$/, { message: "must be 1-255 of A-Z a-z 0-9 _ . -" });
+export const PortAlias = z.string().regex(/^[A-Za-z0-9_.-]{1,255}$/, { message: "must be 1-255 of A-Z a-z 0-9 _ . -" });
 const address = z.string().refine((value) => isIP(value) !== 0, { message: "must be an IP address" });
-const cidr = z.string().refine(
-  (value) => {
-    const [host = "", prefix, extra] = value.split("/");
-    const version = isIP(host);
-    if (version === 0 || extra !== undefined) return false;
-    return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128));
-  },
-  { message: "must be an address or CIDR, e.g. 10.0.0.0/8" },
-);
+export const Cidr = z.string().refine((value) => value.trim() === value && parseCidr(value) !== undefined, {
+  message: "must be an address or CIDR, e.g. 10.0.0.0/8",
+});
 const duration = z.number().int().min(0);
 
 export const PortConfig = z
   .object({
-    alias,
+    alias: PortAlias,
     enabled: z.boolean().default(true),
     port: z.number().int().min(1).max(65_535),
     description: z.string().max(1_000).default(""),
@@ -34,7 +29,7 @@ export const PortConfig = z
         /** The IPv4 address announced by PASV (behind NAT); default: the control connection's local address. */
         address: z.ipv4().optional(),
         /** Per-client overrides: clients from `cidr` are told `address` instead. */
-        overrides: z.array(z.object({ cidr, address: z.ipv4() }).strict()).default([]),
+        overrides: z.array(z.object({ cidr: Cidr, address: z.ipv4() }).strict()).default([]),
         ports: z
           .string()
           .regex(/^\d{4,5}-\d{4,5}$/, { message: 'must be "low-high", e.g. 30000-30999' })
@@ -64,16 +59,26 @@ export const PortConfig = z
         maxVersion: z.enum(["TLSv1.2", "TLSv1.3"]).default("TLSv1.3"),
         /** An OpenSSL cipher list for TLS 1.2; empty means Node's default (no weak suites). */
         ciphers: z.string().default(""),
-        /** password: no certificate asked (client certificates come with the identity work). */
-        clientAuth: z.literal("password", { message: 'only "password" is available yet; certificate modes come with the identity work' }).default("password"),
-        certificateMapping: z.literal(false, { message: "certificate mapping comes with the identity work" }).default(false),
+        /**
+         * Client certificates: "password" asks for none; "request" asks, and uses one if given (else the password);
+         * "require" lets no one log in without a valid one. A given certificate must pass the trust store.
+         */
+        clientAuth: z.enum(["password", "request", "require"]).default("password"),
+        /** The CA bundle (PEM) client certificates are verified against; required for request and require. */
+        caFile: z.string().min(1).optional(),
+        /** Certificate revocation lists (PEM) from those CAs; a revoked certificate is refused. */
+        crlFile: z.string().min(1).optional(),
+        /** Whether a verified certificate may say who the user is (the users' certificate rules); false: it is only checked for trust. */
+        certificateMapping: z.boolean().default(true),
       })
       .strict()
       .prefault({}),
-    /** true: each user's home folder is their root; false: the port's default root for everyone (identity work). */
-    userDirectory: z.literal(true, { message: "a default root per port comes with the identity work" }).default(true),
+    /** true: each user's home folder is their root; false: `defaultRoot` is everyone's root on this port. */
+    userDirectory: z.boolean().default(true),
+    /** The storage folder every user of this port shares when userDirectory is false. */
+    defaultRoot: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, { message: "must be a folder name: 1-128 of A-Z a-z 0-9 . _ -" }).optional(),
     ipAccess: z
-      .object({ mode: z.enum(["allow", "deny"]).default("allow"), allow: z.array(cidr).default([]), deny: z.array(cidr).default([]) })
+      .object({ mode: z.enum(["allow", "deny"]).default("allow"), allow: z.array(Cidr).default([]), deny: z.array(Cidr).default([]) })
       .strict()
       .prefault({}),
     limits: z
@@ -99,30 +104,16 @@ export const PortConfig = z
       if (!port.tls.certFile) context.addIssue({ code: "custom", path: ["tls", "certFile"], message: `is required for tlsMode ${port.tlsMode}` });
       if (!port.tls.keyFile) context.addIssue({ code: "custom", path: ["tls", "keyFile"], message: `is required for tlsMode ${port.tlsMode}` });
     }
+    if (port.tls.clientAuth !== "password") {
+      if (port.tlsMode === "none") context.addIssue({ code: "custom", path: ["tls", "clientAuth"], message: `cannot be ${port.tls.clientAuth} on a plain port (tlsMode none)` });
+      if (!port.tls.caFile) context.addIssue({ code: "custom", path: ["tls", "caFile"], message: `is required for clientAuth ${port.tls.clientAuth}: the CAs client certificates must come from` });
+    }
+    if (!port.userDirectory && !port.defaultRoot) context.addIssue({ code: "custom", path: ["defaultRoot"], message: "is required when userDirectory is false" });
     if (port.tls.minVersion === "TLSv1.3" && port.tls.maxVersion === "TLSv1.2") {
       context.addIssue({ code: "custom", path: ["tls", "maxVersion"], message: "is below minVersion" });
     }
   });
 export type PortConfig = z.output<typeof PortConfig>;
-
-/** The file `wharf apply -f` reads. */
-export const WharfConfigFile = z
-  .object({ ports: z.array(PortConfig).default([]) })
-  .strict()
-  .superRefine((file, context) => {
-    const aliases = new Map<string, number>();
-    const bindings = new Map<string, number>();
-    file.ports.forEach((port, index) => {
-      const sameAlias = aliases.get(port.alias.toLowerCase());
-      if (sameAlias !== undefined) context.addIssue({ code: "custom", path: ["ports", index, "alias"], message: `is already used by ports[${sameAlias}]` });
-      aliases.set(port.alias.toLowerCase(), index);
-      const binding = `${port.bindAddress}:${port.port}`;
-      const samePort = bindings.get(binding);
-      if (samePort !== undefined && port.enabled) context.addIssue({ code: "custom", path: ["ports", index, "port"], message: `${binding} is already used by ports[${samePort}]` });
-      if (port.enabled) bindings.set(binding, index);
-    });
-  });
-export type WharfConfigFile = z.output<typeof WharfConfigFile>;
 
 /** "ports[1].tls.certFile: is required for tlsMode explicit", one line per problem. */
 export function describeIssues(error: z.ZodError): string[] {

@@ -38,21 +38,40 @@ test("subjects - each event subject is captured by a stream and each consumer fi
 });
 
 test("auth messages - LoginRequest round-trips encode -> decode", () => {
-  const message = { username: "alice", password: "pä55 wörd", remoteAddress: "203.0.113.9", sessionId: "s-1", portAlias: "ftps" };
+  const message = { username: "alice", password: "pä55 wörd", remoteAddress: "203.0.113.9", sessionId: "s-1", portAlias: "ftps",
+    clientCertificate: Buffer.from([0x30, 0x82]),
+    tls: true,
+    withoutPassword: false,
+    certificateRequired: true,
+  };
   const bytes = LoginRequest.encode(message).finish();
   assert.ok(bytes instanceof Uint8Array && bytes.length > 0);
   assert.deepEqual(LoginRequest.decode(bytes), message);
 });
 
 test("auth messages - LoginResponse round-trips, with and without a user", () => {
-  const ok = { ok: true, user: { name: "alice", home: "alice" } };
+  const ok = {
+    ok: true,
+    user: { name: "alice", home: "alice", permissions: [{ path: "/in", permissions: ["list", "write"] }], uploadBytesPerSecond: 1_000, downloadBytesPerSecond: 0, method: "cert" },
+    passwordRequired: false,
+  };
   assert.deepEqual(LoginResponse.decode(LoginResponse.encode(ok).finish()), ok);
-  const refused = { ok: false, user: undefined };
+  const refused = { ok: false, user: undefined, passwordRequired: false };
   const bytes = LoginResponse.encode(refused).finish();
   assert.equal(bytes.length, 0, "a refusal is the empty message");
   assert.deepEqual(LoginResponse.decode(bytes), refused);
 });
 
 test("auth messages - an empty body decodes to the defaults", () => {
-  assert.deepEqual(LoginRequest.decode(new Uint8Array()), { username: "", password: "", remoteAddress: "", sessionId: "", portAlias: "" });
+  assert.deepEqual(LoginRequest.decode(new Uint8Array()), {
+    username: "",
+    password: "",
+    remoteAddress: "",
+    sessionId: "",
+    portAlias: "",
+    clientCertificate: Buffer.alloc(0),
+    tls: false,
+    withoutPassword: false,
+    certificateRequired: false,
+  });
 });

@@ -5,3 +5,4 @@ export * from "./wait-for.js";
 export * from "./ftp-control.js";
 export * from "./stream-messages.js";
 export * from "./python-clients.js";
+export * from "./test-ca.js";

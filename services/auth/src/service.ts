@@ -5,7 +5,7 @@ import { Counter, Histogram, type Registry } from "prom-client";
 import { randomBytes } from "node:crypto";
 import { createLoginHandler } from "./handlers/login.js";
 import { type Argon2Params, hashPassword } from "./password-hash.js";
-import type { UserStore } from "./user-store.js";
+import { type UserStore, watchCertificateIndex } from "./user-store.js";
 import { createVerifiedPasswords } from "./verified-passwords.js";
 import { createDefender, type DefenderSettings } from "./defender.js";
 
@@ -30,7 +30,7 @@ export interface AuthService {
 export async function createAuthService({ nc, store, log, registry, argon2, passwordCache = { ttlMs: 900_000, maxEntries: 10_000 }, defender: defenderSettings }: AuthServiceDeps): Promise<AuthService> {
   const logins = new Counter({
     name: "wharf_auth_logins_total",
-    help: "Login checks answered by auth, by method (password) and result (ok, refused).",
+    help: "Login checks answered by auth, by method (password, cert, cert+password) and result (ok, refused).",
     labelNames: ["method", "result"] as const,
     registers: [registry],
   });
@@ -54,12 +54,13 @@ export async function createAuthService({ nc, store, log, registry, argon2, pass
     registers: [registry],
   });
   const defender = await createDefender(nc, defenderSettings ?? { threshold: 0, windowMs: 0, banMs: 0, maxBanMs: 0 });
+  const certificates = await watchCertificateIndex(nc);
   const decoyHash = await hashPassword(randomBytes(24).toString("base64"), argon2);
   const endpoints: ServedEndpoint[] = [
     serveRequests(nc, {
       subject: subjects.authLogin,
       queue: queueGroups.auth,
-      handler: createLoginHandler({ store, log: log.child({ component: "login" }), nc, logins, latency, decoyHash, verified, defender, bansIssued }),
+      handler: createLoginHandler({ store, certificates, log: log.child({ component: "login" }), nc, logins, latency, decoyHash, verified, defender, bansIssued }),
       log,
     }),
   ];
@@ -68,6 +69,7 @@ export async function createAuthService({ nc, store, log, registry, argon2, pass
     stop: async () => {
       await Promise.all(endpoints.map((endpoint) => endpoint.stop()));
       defender.stop();
+      certificates.stop();
     },
   };
 }

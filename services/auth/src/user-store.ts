@@ -1,12 +1,13 @@
 import { Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@wharf/bus";
-import { buckets } from "@wharf/contracts";
-import { isValidUserName, UserRecord } from "./user-record.js";
+import { buckets, type CertificateRule, isValidUserName, UserRecord, type UserRecordInput } from "@wharf/contracts";
+import { type CertificateFacts, ruleMatches } from "./certificate-identity.js";
 
 export interface UserStore {
   /** The user, or undefined when there is no such user (or its record is unreadable). */
   get(name: string): Promise<UserRecord | undefined>;
-  put(user: UserRecord): Promise<void>;
+  /** Validates and stores a user; throws with the problem when the record is not valid. */
+  put(user: UserRecordInput): Promise<void>;
   delete(name: string): Promise<void>;
   names(): Promise<string[]>;
 }
@@ -38,5 +39,33 @@ export async function createUserStore(nc: NatsConnection, { replicas = 1 } = {})
       for await (const key of await kv.keys()) names.push(key);
       return names.sort();
     },
+  };
+}
+
+export interface CertificateIndex {
+  /** The users whose certificate rules match, as far as the watch has seen. */
+  owners(facts: CertificateFacts): string[];
+  stop(): void;
+}
+
+/**
+ * Every user's certificate rules, followed live from the users bucket, so
+ * that auth can tell when a certificate is claimed by more than one user (or
+ * by another user than the one named) without reading every user per login.
+ */
+export async function watchCertificateIndex(nc: NatsConnection): Promise<CertificateIndex> {
+  const kv = await new Kvm(nc).create(buckets.users, { history: 5 });
+  const rules = new Map<string, { revision: number; certificates: CertificateRule[] }>();
+  const watch = await kv.watch();
+  void (async () => {
+    for await (const entry of watch) {
+      if ((rules.get(entry.key)?.revision ?? 0) >= entry.revision) continue;
+      const parsed = entry.operation === "PUT" ? UserRecord.safeParse(entry.json()) : undefined;
+      rules.set(entry.key, { revision: entry.revision, certificates: parsed?.success ? parsed.data.certificates : [] });
+    }
+  })();
+  return {
+    owners: (facts) => [...rules].filter(([, user]) => user.certificates.some((rule) => ruleMatches(rule, facts))).map(([name]) => name),
+    stop: () => watch.stop(),
   };
 }

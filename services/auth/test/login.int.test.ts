@@ -33,7 +33,7 @@ after(async () => {
 });
 
 const login = async (username: string, password: string) => {
-  const body = auth.LoginRequest.encode({ username, password, remoteAddress: "127.0.0.1", sessionId: "t", portAlias: "test" }).finish();
+  const body = auth.LoginRequest.encode(auth.LoginRequest.fromPartial({ username, password, remoteAddress: "127.0.0.1", sessionId: "t", portAlias: "test" })).finish();
   return auth.LoginResponse.decode(await request(nc, subjects.authLogin, body, { timeoutMs: 5_000 }));
 };
 
@@ -49,7 +49,7 @@ const refusal = async (username: string, password: string) => {
 test("login - right password returns the user and its home", async () => {
   const reply = await login("alice", "right");
   assert.equal(reply.ok, true);
-  assert.deepEqual(reply.user, { name: "alice", home: "alice" });
+  assert.deepEqual(reply.user, { name: "alice", home: "alice", permissions: [], uploadBytesPerSecond: 0, downloadBytesPerSecond: 0, method: "password" });
 });
 
 test("login - wrong password, unknown user, disabled user and anonymous look the same", async () => {
@@ -87,7 +87,7 @@ test("login - a repeated good login is answered from the verified-password cache
 
 test("login - every answer is an event on the stream: who, from where, and why a refusal", async () => {
   const body = (username: string, password: string, sessionId: string) =>
-    auth.LoginRequest.encode({ username, password, remoteAddress: "192.0.2.7", sessionId, portAlias: "edge" }).finish();
+    auth.LoginRequest.encode(auth.LoginRequest.fromPartial({ username, password, remoteAddress: "192.0.2.7", sessionId, portAlias: "edge" })).finish();
   await request(nc, subjects.authLogin, body("alice", "changed", "ev-ok"), { timeoutMs: 5_000 });
   await request(nc, subjects.authLogin, body("alice", "nope", "ev-bad"), { timeoutMs: 5_000 }).catch(() => undefined);
   await request(nc, subjects.authLogin, body("mallory", "x", "ev-unknown"), { timeoutMs: 5_000 }).catch(() => undefined);

@@ -3,25 +3,35 @@ import { auth, subjects, WharfError } from "@wharf/contracts";
 
 export interface LoginAttempt {
   username: string;
-  password: string;
+  /** Absent at USER: only a user whose mapped certificate alone logs in is accepted then. */
+  password?: string | undefined;
   remoteAddress: string;
   sessionId: string;
   portAlias: string;
+  /** The verified client certificate (DER), when the port maps certificates to users. */
+  clientCertificate?: Buffer | undefined;
+  tls: boolean;
+  certificateRequired: boolean;
 }
 
+export type LoginResult = { kind: "accepted"; user: auth.User } | { kind: "password required" };
+
 export interface AuthClient {
-  /** Resolves with the user, or throws WHARF_AUTH_INVALID_CREDENTIALS (or WHARF_UNAVAILABLE when auth cannot answer). */
-  login(attempt: LoginAttempt): Promise<auth.User>;
+  /** Resolves with the user (or, at USER, that a password is needed); throws WHARF_AUTH_INVALID_CREDENTIALS, or WHARF_UNAVAILABLE when auth cannot answer. */
+  login(attempt: LoginAttempt): Promise<LoginResult>;
 }
 
 /** Asks the auth service (any instance of its queue group) over NATS. */
 export function createAuthClient(nc: NatsConnection, { timeoutMs }: { timeoutMs: number }): AuthClient {
   return {
-    login: async (attempt) => {
-      const body = auth.LoginRequest.encode(attempt).finish();
+    login: async ({ password, clientCertificate, ...attempt }) => {
+      const body = auth.LoginRequest.encode(
+        auth.LoginRequest.fromPartial({ ...attempt, password: password ?? "", withoutPassword: password === undefined, clientCertificate: clientCertificate ?? Buffer.alloc(0) }),
+      ).finish();
       const reply = auth.LoginResponse.decode(await request(nc, subjects.authLogin, body, { timeoutMs }));
-      if (!reply.ok || !reply.user) throw new WharfError("WHARF_AUTH_INVALID_CREDENTIALS", "login incorrect");
-      return reply.user;
+      if (reply.ok && reply.user) return { kind: "accepted", user: reply.user };
+      if (password === undefined && reply.passwordRequired) return { kind: "password required" };
+      throw new WharfError("WHARF_AUTH_INVALID_CREDENTIALS", "login incorrect");
     },
   };
 }

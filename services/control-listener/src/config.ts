@@ -1,6 +1,6 @@
 import { booleanFlag, commonEnv, commonSettings, durationMs, filePath, hostPort, portRange, tcpPort } from "@wharf/config";
 import { z } from "zod";
-import { parseCidr } from "./ip-access.js";
+import { parseCidr } from "@wharf/contracts";
 
 /** A comma-separated list of addresses or CIDRs. */
 const cidrList = z
@@ -26,6 +26,11 @@ export const ListenerConfig = z
     // Certificate chain and private key (PEM) of the port; required unless the TLS mode is "none".
     WHARF_TLS_CERT_FILE: filePath.optional(),
     WHARF_TLS_KEY_FILE: filePath.optional(),
+    // Client certificates: "password" (none asked), "request" (used when given), "require" (no certificate, no login).
+    WHARF_FTP_CLIENT_AUTH: z.enum(["password", "request", "require"]).default("password"),
+    // CA bundle and CRLs (PEM) client certificates are checked against; the CA bundle is required unless clientAuth is password.
+    WHARF_TLS_CA_FILE: filePath.optional(),
+    WHARF_TLS_CRL_FILE: filePath.optional(),
     // Refuse USER before AUTH TLS (530); no credential then reaches auth. Default: true, false on a plain port.
     WHARF_FTP_SECURE_CLIENTS_ONLY: booleanFlag.optional(),
     // Refuse clear data connections: PROT C gets 534, a transfer without PROT P gets 521. Default: true, false on a plain port.
@@ -70,7 +75,13 @@ export const ListenerConfig = z
       for (const name of ["WHARF_TLS_CERT_FILE", "WHARF_TLS_KEY_FILE"] as const) {
         if (!env[name]) context.addIssue({ code: "custom", path: [name], message: `is required when WHARF_FTP_TLS_MODE is ${env.WHARF_FTP_TLS_MODE}` });
       }
+      if (env.WHARF_FTP_CLIENT_AUTH !== "password" && !env.WHARF_TLS_CA_FILE) {
+        context.addIssue({ code: "custom", path: ["WHARF_TLS_CA_FILE"], message: `is required when WHARF_FTP_CLIENT_AUTH is ${env.WHARF_FTP_CLIENT_AUTH}` });
+      }
     } else {
+      if (env.WHARF_FTP_CLIENT_AUTH !== "password") {
+        context.addIssue({ code: "custom", path: ["WHARF_FTP_CLIENT_AUTH"], message: "must be password on a plain port (WHARF_FTP_TLS_MODE=none)" });
+      }
       for (const name of ["WHARF_FTP_SECURE_CLIENTS_ONLY", "WHARF_FTP_REQUIRE_PROTECTED_DATA"] as const) {
         if (env[name]) context.addIssue({ code: "custom", path: [name], message: "cannot be true on a plain port (WHARF_FTP_TLS_MODE=none): there is no TLS to require" });
       }
@@ -90,6 +101,12 @@ export const ListenerConfig = z
       minVersion: "TLSv1.2" as "TLSv1.2" | "TLSv1.3",
       maxVersion: "TLSv1.3" as "TLSv1.2" | "TLSv1.3",
       ciphers: "",
+      clientAuth: env.WHARF_FTP_CLIENT_AUTH,
+      caFile: env.WHARF_TLS_CA_FILE,
+      crlFile: env.WHARF_TLS_CRL_FILE,
+      certificateMapping: true,
+      userDirectory: true,
+      defaultRoot: "",
       passiveOverrides: [] as Array<{ cidr: string; address: string }>,
       secureClientsOnly: env.WHARF_FTP_SECURE_CLIENTS_ONLY ?? env.WHARF_FTP_TLS_MODE !== "none",
       requireProtectedData: env.WHARF_FTP_REQUIRE_PROTECTED_DATA ?? env.WHARF_FTP_TLS_MODE !== "none",

@@ -11,6 +11,7 @@ export interface ListenerMetrics {
   foreignDataConnections: Counter<"port">;
   dataTls: Counter<"port" | "resumed" | "outcome">;
   portFailures: Counter<"port">;
+  clientCertificates: Counter<"port" | "result">;
 }
 
 /** The listener's metrics; label values are bounded (port aliases, known verbs, fixed outcomes). */
@@ -44,6 +45,12 @@ export function createListenerMetrics(registry: Registry): ListenerMetrics {
       name: "wharf_ftp_port_failures_total",
       help: "Configured ports that could not start or were refused (bad configuration, certificate, address in use).",
       labelNames: ["port"] as const,
+      registers,
+    }),
+    clientCertificates: new Counter({
+      name: "wharf_ftp_client_certificates_total",
+      help: "Client certificates at the TLS handshake on ports that ask for one, by result (accepted, absent, refused).",
+      labelNames: ["port", "result"] as const,
       registers,
     }),
     dataTls: new Counter({

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Server, Socket } from "node:net";
 import { TLSSocket } from "node:tls";
 import { SpanStatusCode, trace } from "@opentelemetry/api";
-import { type auth, type StorageClient, type StorageLocation, WharfError } from "@wharf/contracts";
+import { type auth, type Permission, permits, type StorageClient, type StorageLocation, WharfError } from "@wharf/contracts";
 import type { Logger } from "@wharf/telemetry";
 import type { AuthClient } from "./auth-client.js";
 import { isTlsMechanism } from "./commands/auth.js";
@@ -15,7 +15,7 @@ import type { ListenerMetrics } from "./metrics.js";
 import { type DataEndpoint, plainAddress } from "./passive-listener.js";
 import { formatReply } from "./reply.js";
 import { replyFor } from "./reply-codes.js";
-import type { PortTls, SessionTls } from "./tls-contexts.js";
+import { type PortTls, peerVerifyError, type SessionTls } from "./tls-contexts.js";
 import { resolveVirtualPath } from "./virtual-path.js";
 
 export type { DataConnection } from "./data-channel.js";
@@ -76,6 +76,10 @@ export class FtpSession {
   restOffset = 0;
   /** This session's TLS contexts, made at AUTH TLS. */
   sessionTls: SessionTls | undefined;
+  /** The client certificate (DER) the handshake verified, on ports that ask for one. */
+  clientCertificate: Buffer | undefined;
+  /** Why this session may not log in because of its certificate (none on a require port, or one that failed verification). */
+  certificateRefusal: string | undefined;
 
   private socket: Socket;
   private readonly framer: CommandFramer;
@@ -109,6 +113,8 @@ export class FtpSession {
       this.markControlEnded = resolve;
     });
     this.log = deps.log.child({ connId: this.id, remote: this.remoteAddress });
+    // Until a TLS handshake brings a valid certificate, a require port lets no one log in.
+    if (deps.settings.clientAuth === "require") this.certificateRefusal = "no client certificate";
   }
 
   get settings(): PortSettings {
@@ -228,12 +234,16 @@ export class FtpSession {
       isServer: true,
       secureContext: this.sessionTls.control,
       server: this.deps.tls.controlSessions as unknown as Server,
+      // Verification is ours (checkClientCertificate), so a failure is logged with its reason and answered 530.
+      requestCert: this.settings.clientAuth !== "password",
+      rejectUnauthorized: false,
     });
     const timer = setTimeout(() => secure.destroy(), TLS_HANDSHAKE_TIMEOUT_MS);
     secure.once("secure", () => {
       clearTimeout(timer);
       this.secure = true;
       this.log.debug({ protocol: secure.getProtocol(), cipher: secure.getCipher().name }, "control connection secured");
+      if (this.settings.clientAuth !== "password") this.checkClientCertificate(secure);
       onSecure?.();
     });
     secure.on("error", (error) => {
@@ -250,10 +260,53 @@ export class FtpSession {
     this.attach(secure);
   }
 
-  /** Where a path argument points for this user: their root and the path resolved against the current folder. */
-  location(argument: string): StorageLocation {
+  /**
+   * Reads the client certificate of a finished handshake. It must have passed
+   * the port's trust store (CA bundle, CRLs, validity dates, and OpenSSL's
+   * purpose check: a certificate whose extended key usage excludes TLS client
+   * authentication fails). An absent one is fine on a "request" port; a bad one
+   * is never ignored: the session may not log in (530), whatever the password.
+   */
+  private checkClientCertificate(secure: TLSSocket): void {
+    const peer = secure.getPeerX509Certificate();
+    const port = this.portAlias;
+    if (!peer) {
+      this.deps.metrics.clientCertificates.inc({ port, result: "absent" });
+      this.log.info({ required: this.settings.clientAuth === "require" }, "no client certificate");
+      return;
+    }
+    const oneLine = (name: string) => name.replaceAll("\n", ", ");
+    const problem = peerVerifyError(secure);
+    if (problem) {
+      this.certificateRefusal = problem;
+      this.deps.metrics.clientCertificates.inc({ port, result: "refused" });
+      this.log.warn({ reason: problem, subject: oneLine(peer.subject), issuer: oneLine(peer.issuer), fingerprint: peer.fingerprint256 }, "client certificate refused");
+      return;
+    }
+    this.certificateRefusal = undefined;
+    this.clientCertificate = peer.raw;
+    this.deps.metrics.clientCertificates.inc({ port, result: "accepted" });
+    this.log.info({ subject: oneLine(peer.subject), fingerprint: peer.fingerprint256 }, "client certificate verified");
+  }
+
+  /**
+   * Where a path argument points for this user: their root (their home, or the
+   * port's default root) and the path resolved against the current folder.
+   * Throws WHARF_PERMISSION_DENIED (550) unless the user may `need` there.
+   */
+  location(argument: string, need: Permission): StorageLocation {
     if (!this.user) throw new WharfError("WHARF_PERMISSION_DENIED", "not logged in");
-    return { root: this.user.home, path: resolveVirtualPath(this.cwd, argument) };
+    const path = resolveVirtualPath(this.cwd, argument);
+    if (!this.may(path, need)) {
+      this.log.info({ path, need }, "permission denied");
+      throw new WharfError("WHARF_PERMISSION_DENIED", `no ${need} permission`);
+    }
+    return { root: this.settings.userDirectory ? this.user.home : this.settings.defaultRoot, path };
+  }
+
+  /** Whether the logged-in user may `need` at a resolved virtual path (their folder permissions). */
+  may(path: string, need: Permission): boolean {
+    return this.user !== undefined && permits(this.user.permissions, path, need);
   }
 
   /** Drops the passive port or the active target, if any. */

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { readFileSync } from "node:fs";
-import { createSecureContext, type SecureContext } from "node:tls";
+import { createSecureContext, type SecureContext, type TLSSocket } from "node:tls";
 
 /** The two TLS contexts of one FTP session, bound to it by a session id context of its own. */
 export interface SessionTls {
@@ -51,12 +51,35 @@ export interface PortTlsSettings {
   maxVersion?: "TLSv1.2" | "TLSv1.3";
   /** OpenSSL cipher list for TLS 1.2; empty: Node's default. */
   ciphers?: string;
+  /** The trust store for client certificates (PEM CA bundle) and its revocation lists. */
+  caFile?: string | undefined;
+  crlFile?: string | undefined;
 }
 
-export function loadPortTls({ certFile, keyFile, minVersion = "TLSv1.2", maxVersion = "TLSv1.3", ciphers = "" }: PortTlsSettings): PortTls {
+/**
+ * Why the client certificate on a server-side TLS socket failed verification
+ * against the context's CA bundle and CRLs ("CERT_HAS_EXPIRED",
+ * "CERT_REVOKED", "UNABLE_TO_GET_ISSUER_CERT", "INVALID_PURPOSE" for a
+ * certificate not meant for TLS clients, …), or undefined when it passed.
+ *
+ * Node checks this itself only for sockets a tls.Server accepted; a control
+ * connection that turns to TLS after AUTH is wrapped by hand, so the check is
+ * read from the native handle (an internal API, pinned by the listener's
+ * tests). Should it ever be missing, every certificate fails: closed, not open.
+ */
+export function peerVerifyError(socket: TLSSocket): string | undefined {
+  const handle = (socket as unknown as { _handle?: { verifyError?: () => (Error & { code?: string }) | null } })._handle;
+  if (typeof handle?.verifyError !== "function") return "VERIFY_API_MISSING";
+  const error = handle.verifyError();
+  return error ? (error.code ?? error.message) : undefined;
+}
+
+export function loadPortTls({ certFile, keyFile, minVersion = "TLSv1.2", maxVersion = "TLSv1.3", ciphers = "", caFile, crlFile }: PortTlsSettings): PortTls {
   // A plain port has no certificate; its sessions never ask for TLS contexts.
   const cert = certFile ? readFileSync(certFile) : undefined;
   const key = keyFile ? readFileSync(keyFile) : undefined;
+  // With a CRL, Node has OpenSSL check revocation for every certificate in the chain (CRL_CHECK_ALL).
+  const trust = { ...(caFile ? { ca: readFileSync(caFile) } : {}), ...(crlFile ? { crl: readFileSync(crlFile) } : {}) };
   const ticketKeys = randomBytes(48);
   const ticketName = ticketKeys.subarray(0, 16);
   const ticketHmac = ticketKeys.subarray(16, 32);
@@ -83,7 +106,7 @@ export function loadPortTls({ certFile, keyFile, minVersion = "TLSv1.2", maxVers
     dataSessions,
     sessionContexts: () => {
       if (!cert || !key) throw new Error("this port has no TLS certificate");
-      const options = { cert, key, ticketKeys, sessionIdContext: randomBytes(16).toString("hex"), minVersion, maxVersion, ...(ciphers ? { ciphers } : {}) };
+      const options = { cert, key, ticketKeys, sessionIdContext: randomBytes(16).toString("hex"), minVersion, maxVersion, ...(ciphers ? { ciphers } : {}), ...trust };
       const control = createSecureContext(options);
       const data = createSecureContext(options);
       const native = data.context as {

@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type AuthService, createAuthService, createUserStore, type DefenderSettings, hashPassword } from "@wharf/auth";
+import { type Argon2Params, type AuthService, createAuthService, createUserStore, type DefenderSettings, hashPassword, type UserStore } from "@wharf/auth";
 import { connectBus, ensureStream, type NatsConnection } from "@wharf/bus";
 import { createStorageClient, streams, subjects } from "@wharf/contracts";
 import { createFileStore, createStorageMetrics, type StorageService, startStorageService } from "@wharf/storage";
@@ -34,6 +34,10 @@ export interface ListenerStack {
   /** The port's settings, for a second listener instance of the same port. */
   settings: PortSettings;
   certs: TestCertificates;
+  /** The users bucket, for tests that add users or change alice. */
+  users: UserStore;
+  /** Argon2 parameters that are quick to verify, for test users. */
+  argon2: Argon2Params;
   /** How many login requests reached the auth subject. */
   authRequests(): number;
   /** Stops the storage service (to see how the listener copes with an outage). */
@@ -80,6 +84,12 @@ export async function startListenerStack(overrides: Partial<PortSettings> = {}, 
     minVersion: "TLSv1.2",
     maxVersion: "TLSv1.3",
     ciphers: "",
+    clientAuth: "password",
+    caFile: certs.caCertFile,
+    crlFile: undefined,
+    certificateMapping: true,
+    userDirectory: true,
+    defaultRoot: "",
     passiveOverrides: [],
     certFile: certs.serverCertFile,
     keyFile: certs.serverKeyFile,
@@ -121,6 +131,8 @@ export async function startListenerStack(overrides: Partial<PortSettings> = {}, 
     shared,
     settings,
     certs,
+    users,
+    argon2,
     authRequests: () => authRequests,
     stopStorage: () => storage.stop(0),
     eventsFor: async (path) =>

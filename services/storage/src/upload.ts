@@ -57,6 +57,7 @@ export class Upload {
       if (!parent.isDirectory()) throw new WharfError("WHARF_NOT_A_DIRECTORY", "not a folder");
       const existing = await stat(target).catch(() => undefined);
       if (existing?.isDirectory()) throw new WharfError("WHARF_IS_A_DIRECTORY", "is a folder");
+      if (existing && header.noOverwrite) throw new WharfError("WHARF_ALREADY_EXISTS", "the file exists and may not be overwritten");
       const keep = header.append ? (existing?.size ?? 0) : header.offset;
       if (keep > (existing?.size ?? 0)) throw new WharfError("WHARF_INVALID_ARGUMENT", "the resume offset is beyond the end of the file");
       const file = await open(tempPath, "wx", 0o640);
@@ -133,6 +134,10 @@ export class Upload {
       const { size } = await this.file.stat();
       await this.file.close();
       if (size !== this.size) throw new WharfError("WHARF_INTERNAL", "stored size differs from received size");
+      // Someone else may have stored the name meanwhile; a user without overwrite must not replace it.
+      if (this.header.noOverwrite && (await stat(this.target).catch(() => undefined))) {
+        throw new WharfError("WHARF_ALREADY_EXISTS", "the file appeared during the upload and may not be overwritten");
+      }
       const pending = await this.store.commitUpload(this.tempPath, this.target);
       return { size: this.size, sha256: this.hash.digest("hex"), pending };
     } catch (error) {

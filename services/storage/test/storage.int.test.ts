@@ -50,6 +50,7 @@ const header = (path: string, root = "alice", resume: { offset?: number; append?
   portAlias: "test",
   offset: resume.offset ?? 0,
   append: resume.append ?? false,
+  noOverwrite: false,
 });
 
 async function eventsFor(path: string) {

@@ -1,7 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { Kvm } from "@nats-io/kv";
 import { connectBus } from "@wharf/bus";
-import { buckets, describeIssues, WharfConfigFile } from "@wharf/contracts";
+import { createUserStore, type UserStore } from "@wharf/auth";
+import { buckets, describeIssues, UserRecord, WharfConfigFile } from "@wharf/contracts";
 import { createLogger } from "@wharf/telemetry";
 import { parse as parseYaml } from "yaml";
 
@@ -33,14 +34,34 @@ export async function readConfigFile(path: string): Promise<{ ok: true; config: 
 }
 
 /**
- * `wharf apply -f FILE`: the file describes every port. Ports in the file are
+ * Creates or updates the users listed. A user written without passwordHash
+ * keeps the one it has (passwords never appear in the file in the clear).
+ * Users not in the file are left alone: they may be managed with `wharf users`.
+ */
+async function applyUsers(users: readonly UserRecord[], store: UserStore, out: (line: string) => void): Promise<void> {
+  for (const user of users) {
+    const existing = await store.get(user.name);
+    const passwordHash = user.passwordHash ?? existing?.passwordHash;
+    // Parsed again so the field order is the stored one, and "unchanged" compares like with like.
+    const record = UserRecord.parse({ ...user, ...(passwordHash ? { passwordHash } : {}) });
+    if (existing && JSON.stringify(existing) === JSON.stringify(record)) {
+      out(`user ${user.name}: unchanged`);
+      continue;
+    }
+    await store.put(record);
+    out(`user ${user.name}: ${existing ? "updated" : "created"}${passwordHash ? "" : " (no password: logs in only with a cert-only certificate)"}`);
+  }
+}
+
+/**
+ * `wharf apply -f FILE`: the file describes every port, and users to create or update. Ports in the file are
  * written to the `wharf_ports` bucket (listeners apply them within seconds);
  * ports in the bucket but not in the file are removed. Nothing is written
  * unless the whole file is valid.
  */
 export async function applyCommand(file: string | undefined, env: NodeJS.ProcessEnv, out: (line: string) => void, err: (line: string) => void): Promise<number> {
   if (!file) {
-    err("usage: wharf apply -f FILE (a YAML file with a list of ports)");
+    err("usage: wharf apply -f FILE (a YAML file with a list of ports and of users)");
     return 2;
   }
   const result = await readConfigFile(file);
@@ -73,6 +94,7 @@ export async function applyCommand(file: string | undefined, env: NodeJS.Process
       await kv.delete(alias);
       out(`port ${alias}: removed`);
     }
+    await applyUsers(result.config.users, await createUserStore(nc), out);
     return 0;
   } finally {
     await nc.close();

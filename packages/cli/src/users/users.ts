@@ -1,41 +1,21 @@
 import { randomBytes } from "node:crypto";
-import { AuthConfig, createUserStore, hashPassword, isValidUserName, type UserRecord } from "@wharf/auth";
+import { AuthConfig, createUserStore, hashPassword } from "@wharf/auth";
 import { ConfigError, parseConfig } from "@wharf/config";
+import { describeIssues, isValidUserName, UserRecord, type UserRecordInput } from "@wharf/contracts";
 import { connectForCli } from "../ports/apply.js";
+import { parseUserFlags, USER_FLAGS } from "./user-flags.js";
 
 const USAGE = `usage:
   wharf users ls
-  wharf users add NAME [--home FOLDER] [--disabled] [--password-stdin]
-  wharf users set NAME [--home FOLDER] [--enable | --disable] [--password-stdin]
+  wharf users add NAME [options]
+  wharf users set NAME [options]
   wharf users rm NAME
 
---password-stdin reads the password from the first line of standard input. Without it, "add" makes a
-random password and prints it once. Passwords are stored only as argon2id hashes (WHARF_ARGON2_* set the cost).`;
+options:
+${USER_FLAGS}
 
-const HOME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-
-interface Options {
-  home?: string;
-  enabled?: boolean;
-  passwordFromStdin: boolean;
-}
-
-/** Parses the flags after the user name; a message a person can act on when they are wrong. */
-function parseOptions(args: readonly string[]): Options | string {
-  const options: Options = { passwordFromStdin: false };
-  for (let i = 0; i < args.length; i++) {
-    const flag = args[i];
-    if (flag === "--home") {
-      const home = args[++i];
-      if (!home || !HOME.test(home)) return "--home needs a folder name: 1-128 of A-Z a-z 0-9 . _ - (not starting with . _ -)";
-      options.home = home;
-    } else if (flag === "--disabled" || flag === "--disable") options.enabled = false;
-    else if (flag === "--enable") options.enabled = true;
-    else if (flag === "--password-stdin") options.passwordFromStdin = true;
-    else return `unknown option "${flag}"`;
-  }
-  return options;
-}
+Without --password-stdin (or --no-password), "add" makes a random password and prints it once.
+Passwords are stored only as argon2id hashes (WHARF_ARGON2_* set the cost).`;
 
 /** The first line of standard input, without its line end. */
 async function readPasswordLine(input: AsyncIterable<Buffer | string>): Promise<string> {
@@ -51,6 +31,22 @@ export interface UsersIo {
   out: (line: string) => void;
   err: (line: string) => void;
   stdin: AsyncIterable<Buffer | string>;
+}
+
+/** One line per user for `ls`: what an operator checks at a glance. */
+function describeUser(user: UserRecord): string {
+  const permissions = Object.entries(user.permissions).map(([folder, granted]) => `${folder}=${granted.join(",")}`).join(" ") || "*";
+  return [
+    user.name,
+    user.enabled,
+    user.home,
+    user.passwordHash ? "yes" : "no",
+    user.certificates.length > 0 ? `${user.certificates.length} (${user.certificateLogin})` : "-",
+    user.tlsRequired ? "required" : "optional",
+    user.allowedAddresses.join(",") || "any",
+    user.allowedPorts.join(",") || "any",
+    permissions,
+  ].join("\t");
 }
 
 /**
@@ -71,9 +67,9 @@ export async function usersCommand(args: readonly string[], env: NodeJS.ProcessE
     err(`"${name}" cannot be a user name: 1-64 of A-Z a-z 0-9 . _ - (not starting with . _ -), and not "anonymous" or "ftp"`);
     return 2;
   }
-  const options = parseOptions(sub === "ls" || sub === "rm" ? [] : rest);
-  if (typeof options === "string") {
-    err(`${options}\n\n${USAGE}`);
+  const flags = parseUserFlags(sub === "ls" || sub === "rm" ? [] : rest);
+  if (typeof flags === "string") {
+    err(`${flags}\n\n${USAGE}`);
     return 2;
   }
   let argon2: AuthConfig["argon2"];
@@ -89,10 +85,10 @@ export async function usersCommand(args: readonly string[], env: NodeJS.ProcessE
   try {
     const store = await createUserStore(nc);
     if (sub === "ls") {
-      out("NAME\tENABLED\tHOME");
+      out("NAME\tENABLED\tHOME\tPASSWORD\tCERTIFICATES\tTLS\tFROM\tPORTS\tPERMISSIONS");
       for (const user of await store.names()) {
         const record = await store.get(user);
-        out(record ? `${record.name}\t${record.enabled}\t${record.home}` : `${user}\t-\t(unreadable)`);
+        out(record ? describeUser(record) : `${user}\t-\t(unreadable)`);
       }
       return 0;
     }
@@ -116,21 +112,28 @@ export async function usersCommand(args: readonly string[], env: NodeJS.ProcessE
       return 1;
     }
     let password: string | undefined;
-    if (options.passwordFromStdin) {
+    if (flags.passwordFromStdin) {
       password = await readPasswordLine(stdin);
       if (password.length < 8) {
         err("the password must have at least 8 characters; nothing was changed");
         return 1;
       }
     }
-    const generated = sub === "add" && password === undefined ? randomBytes(18).toString("base64url") : undefined;
+    const generated = sub === "add" && password === undefined && !flags.removePassword ? randomBytes(18).toString("base64url") : undefined;
     const newPassword = password ?? generated;
-    const record: UserRecord = {
-      name: user,
-      passwordHash: newPassword !== undefined ? await hashPassword(newPassword, argon2) : (existing as UserRecord).passwordHash,
-      enabled: options.enabled ?? existing?.enabled ?? true,
-      home: options.home ?? existing?.home ?? user,
-    };
+    const candidate: UserRecordInput = { ...(existing ?? { name: user, home: user }), ...flags.changes, name: user };
+    if (newPassword !== undefined) candidate.passwordHash = await hashPassword(newPassword, argon2);
+    if (flags.removePassword) delete candidate.passwordHash;
+    const parsed = UserRecord.safeParse(candidate);
+    if (!parsed.success) {
+      err(`user ${user} not ${sub === "add" ? "added" : "changed"}:`);
+      for (const problem of describeIssues(parsed.error)) err(`  ${problem}`);
+      return 1;
+    }
+    const record = parsed.data;
+    if (!record.passwordHash && !(record.certificates.length > 0 && record.certificateLogin === "cert-only")) {
+      out(`note: user ${user} has no password and no cert-only certificate, so cannot log in`);
+    }
     await store.put(record);
     out(`user ${user}: ${sub === "add" ? "added" : "updated"} (enabled: ${record.enabled}, home: ${record.home}${newPassword !== undefined ? ", new password" : ""})`);
     if (generated) out(`password: ${generated}   (shown once; it is stored only as an argon2id hash)`);

@@ -1,6 +1,27 @@
 import { z } from "zod";
 import { eventTypes } from "../subjects.js";
 
+/** How a client proved who it is: a password, a mapped client certificate alone, or both. */
+export const LOGIN_METHODS = ["password", "cert", "cert+password"] as const;
+export type LoginMethod = (typeof LOGIN_METHODS)[number];
+
+/** Why auth refused a login (for operators; the client always hears "Login incorrect."). */
+export const LOGIN_REFUSALS = [
+  "unknown user",
+  "disabled",
+  "wrong password",
+  "no password set",
+  "banned address",
+  "address not allowed",
+  "port not allowed",
+  "tls required",
+  "certificate required",
+  "certificate does not match user",
+  "ambiguous certificate mapping",
+  "certificate has an embedded NUL",
+] as const;
+export type LoginRefusal = (typeof LOGIN_REFUSALS)[number];
+
 /**
  * Published by auth for every login it answers, accepted or refused, for the
  * audit trail and for the brute-force defender. The reason of a refusal is
@@ -14,9 +35,9 @@ export const LoginEvent = z.object({
   sessionId: z.string(),
   portAlias: z.string(),
   /** How the client proved who it is. */
-  method: z.enum(["password"]),
+  method: z.enum(LOGIN_METHODS),
   /** Why a login was refused; absent on success. */
-  reason: z.enum(["unknown user", "disabled", "wrong password", "banned address"]).optional(),
+  reason: z.enum(LOGIN_REFUSALS).optional(),
   /** ISO 8601 time of the answer. */
   at: z.string(),
 });

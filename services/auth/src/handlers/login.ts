@@ -1,16 +1,21 @@
 import { randomUUID } from "node:crypto";
 import { publishEvent } from "@wharf/bus";
 import type { NatsConnection } from "@wharf/bus";
-import { auth, eventTypes, type LoginEvent, subjects, WharfError } from "@wharf/contracts";
+import { auth, eventTypes, type LoginEvent, type LoginMethod, type LoginRefusal, subjects, WharfError } from "@wharf/contracts";
 import type { Logger } from "@wharf/telemetry";
 import type { Counter, Histogram } from "prom-client";
-import { verifyPassword } from "../password-hash.js";
-import type { UserStore } from "../user-store.js";
-import type { VerifiedPasswords } from "../verified-passwords.js";
+import { type CertificateFacts, certificateFacts } from "../certificate-identity.js";
 import type { Defender } from "../defender.js";
+import { judgeCertificate, type LoginAttemptFacts, methodOf, userRuleRefusal } from "../login-decision.js";
+import { verifyPassword } from "../password-hash.js";
+import type { UserRecord } from "@wharf/contracts";
+import type { CertificateIndex, UserStore } from "../user-store.js";
+import type { VerifiedPasswords } from "../verified-passwords.js";
 
 export interface LoginDeps {
   store: UserStore;
+  /** Every user's certificate rules, to find a certificate's other claimants. */
+  certificates: CertificateIndex;
   log: Logger;
   /** Where login events go (the event stream). */
   nc: NatsConnection;
@@ -26,25 +31,39 @@ export interface LoginDeps {
   bansIssued: Counter;
 }
 
+/** What the listener needs to run the session: the user's root, permissions and rate limits. */
+function sessionUser(user: UserRecord, method: LoginMethod): auth.User {
+  return {
+    name: user.name,
+    home: user.home,
+    permissions: Object.entries(user.permissions).map(([path, permissions]) => ({ path, permissions })),
+    uploadBytesPerSecond: user.uploadBytesPerSecond,
+    downloadBytesPerSecond: user.downloadBytesPerSecond,
+    method,
+  };
+}
+
 /**
- * wharf.auth.v1.login: checks a user name and password. An unknown user, a
- * disabled user and a wrong password are refused alike, and all three pay for
- * one argon2 verification, so neither the reply nor its timing tells them apart
- * (only a recently verified right password is answered from memory).
+ * wharf.auth.v1.login: checks a login (a password, a mapped client
+ * certificate, or both). An unknown user, a disabled user and a wrong password
+ * are refused alike, and all three pay for one argon2 verification, so neither
+ * the reply nor its timing tells them apart (only a recently verified right
+ * password is answered from memory). A user's own rules (address, port, TLS)
+ * are checked only once the credentials are proved.
  */
-export function createLoginHandler({ store, log, nc, logins, latency, decoyHash, verified, defender, bansIssued }: LoginDeps) {
+export function createLoginHandler({ store, certificates, log, nc, logins, latency, decoyHash, verified, defender, bansIssued }: LoginDeps) {
   /**
    * The event goes out without holding up the answer (a stream that is slow or missing must not
    * stop logins); a failure to publish is logged.
    */
-  const announce = (request: auth.LoginRequest, reason?: LoginEvent["reason"]) => {
+  const announce = (request: auth.LoginRequest, method: LoginMethod, reason?: LoginRefusal) => {
     const event: LoginEvent = {
       type: reason ? eventTypes.loginFailed : eventTypes.loginSucceeded,
       user: request.username,
       remoteAddress: request.remoteAddress,
       sessionId: request.sessionId,
       portAlias: request.portAlias,
-      method: "password",
+      method,
       ...(reason ? { reason } : {}),
       at: new Date().toISOString(),
     };
@@ -56,11 +75,11 @@ export function createLoginHandler({ store, log, nc, logins, latency, decoyHash,
     const stopTimer = latency.startTimer();
     const request = auth.LoginRequest.decode(body);
     const context = { user: request.username, remote: request.remoteAddress, sessionId: request.sessionId, port: request.portAlias };
-    const refuse = async (reason: NonNullable<LoginEvent["reason"]>) => {
-      logins.inc({ method: "password", result: "refused" });
+    const refuse = async (reason: LoginRefusal, method: LoginMethod) => {
+      logins.inc({ method, result: "refused" });
       stopTimer({ result: "refused" });
-      log.info({ ...context, reason }, "login refused");
-      announce(request, reason);
+      log.info({ ...context, method, reason }, "login refused");
+      announce(request, method, reason);
       if (reason !== "banned address") {
         const bannedUntil = await defender.recordFailure(request.remoteAddress).catch(() => undefined);
         if (bannedUntil) {
@@ -70,16 +89,59 @@ export function createLoginHandler({ store, log, nc, logins, latency, decoyHash,
       }
       return new WharfError("WHARF_AUTH_INVALID_CREDENTIALS", "login incorrect");
     };
+    const accept = (user: UserRecord, method: LoginMethod) => {
+      logins.inc({ method, result: "ok" });
+      stopTimer({ result: "ok" });
+      log.info({ ...context, method }, "login accepted");
+      announce(request, method);
+      return auth.LoginResponse.encode({ ok: true, user: sessionUser(user, method), passwordRequired: false }).finish();
+    };
+    const offered: LoginMethod = request.clientCertificate.length > 0 ? (request.withoutPassword ? "cert" : "cert+password") : "password";
     // A banned address is refused like any failed login (the listener already closes its new connections).
-    if (defender.isBanned(request.remoteAddress)) throw await refuse("banned address");
+    if (defender.isBanned(request.remoteAddress)) throw await refuse("banned address", offered);
+
+    let certificate: CertificateFacts | undefined;
+    if (request.clientCertificate.length > 0) {
+      try {
+        certificate = certificateFacts(request.clientCertificate);
+      } catch {
+        throw await refuse("certificate does not match user", offered);
+      }
+    }
+    const attempt: LoginAttemptFacts = {
+      remoteAddress: request.remoteAddress,
+      portAlias: request.portAlias,
+      tls: request.tls,
+      certificate,
+      certificateRequired: request.certificateRequired,
+    };
     const user = await store.get(request.username);
-    // Only enabled users are answered from the cache: a disabled one always pays argon2id, like an unknown one.
-    const matches = user?.enabled ? await verified.verify(user.name, user.passwordHash, request.password) : await verifyPassword(request.password, user?.passwordHash ?? decoyHash);
-    if (!user?.enabled || !matches) throw await refuse(!user ? "unknown user" : !user.enabled ? "disabled" : "wrong password");
-    logins.inc({ method: "password", result: "ok" });
-    stopTimer({ result: "ok" });
-    log.info(context, "login accepted");
-    announce(request);
-    return auth.LoginResponse.encode({ ok: true, user: { name: user.name, home: user.home } }).finish();
+    const otherOwners = certificate ? certificates.owners(certificate).filter((name) => name !== request.username) : [];
+    const verdict = judgeCertificate(user, attempt, otherOwners);
+    if (verdict.kind === "refused") {
+      if (certificate) log.info({ ...context, subject: certificate.subjectText, fingerprint: certificate.fingerprint }, "client certificate refused");
+      throw await refuse(verdict.reason, offered);
+    }
+    if (user && verdict.kind === "matches" && user.certificateLogin === "cert-only") {
+      const ruleRefusal = userRuleRefusal(user, attempt);
+      if (ruleRefusal) throw await refuse(ruleRefusal, "cert");
+      return accept(user, "cert");
+    }
+    // At USER with a certificate that does not log in alone: go on to PASS (nothing is decided yet).
+    if (request.withoutPassword) return auth.LoginResponse.encode({ ok: false, user: undefined, passwordRequired: true }).finish();
+
+    const method = methodOf(verdict, true);
+    // Only enabled users with a password are answered from the cache; the others always pay argon2id, like unknown ones.
+    const matches =
+      user?.enabled && user.passwordHash
+        ? await verified.verify(user.name, user.passwordHash, request.password)
+        : await verifyPassword(request.password, user?.passwordHash ?? decoyHash);
+    if (!user) throw await refuse("unknown user", method);
+    if (!user.enabled) throw await refuse("disabled", method);
+    if (!user.passwordHash) throw await refuse("no password set", method);
+    if (!matches) throw await refuse("wrong password", method);
+    const ruleRefusal = userRuleRefusal(user, attempt);
+    if (ruleRefusal) throw await refuse(ruleRefusal, method);
+    return accept(user, method);
   };
 }

@@ -9,6 +9,6 @@ export const appe: Command = {
   async run(session, argument) {
     if (!argument) return session.reply(501, "APPE needs a file name.");
     if (refuseClearData(session)) return;
-    return receiveFile(session, session.location(argument), "Ok to send data.", { append: true });
+    return receiveFile(session, session.location(argument, "write"), "Ok to send data.", { append: true });
   },
 };

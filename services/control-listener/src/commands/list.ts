@@ -29,7 +29,7 @@ async function* lines(session: FtpSession, location: StorageLocation, entry: sto
 
 async function listing(session: FtpSession, argument: string, style: Style): Promise<void> {
   if (refuseClearData(session)) return;
-  const location = session.location(listedPath(argument) || ".");
+  const location = session.location(listedPath(argument) || ".", "list");
   const entry = await session.deps.storage.stat(location);
   // RFC 3659 §7.2.1: MLSD lists folders only.
   if (style === "facts" && entry.type !== storage.EntryType.ENTRY_TYPE_DIRECTORY) return session.reply(501, "MLSD needs a folder.");
@@ -65,7 +65,7 @@ export const mlst: Command = {
   verb: "MLST",
   syntax: "MLST [<sp> path]",
   async run(session, argument) {
-    const location = session.location(argument || ".");
+    const location = session.location(argument || ".", "list");
     const entry = await session.deps.storage.stat(location);
     const line = formatFacts(entry, location.path);
     if (line === undefined) return session.reply(550, "Name cannot be shown.");

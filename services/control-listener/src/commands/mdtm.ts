@@ -12,7 +12,7 @@ export const mdtm: Command = {
   syntax: "MDTM <sp> path",
   async run(session, argument) {
     if (!argument) return session.reply(501, "MDTM needs a file name.");
-    const file = await fileAt(session, argument, "Could not get file modification time.");
+    const file = await fileAt(session, argument, "list", "Could not get file modification time.");
     if (file) session.reply(213, timeVal(file.entry.mtimeMs));
   },
 };

@@ -7,7 +7,7 @@ export const mkd: Command = {
   syntax: "MKD <sp> path",
   async run(session, argument) {
     if (!argument) return session.reply(501, "MKD needs a folder name.");
-    const location = session.location(argument);
+    const location = session.location(argument, "mkdir");
     await session.deps.storage.mkdir(location);
     session.reply(257, `${quotePath(location.path)} created.`);
   },

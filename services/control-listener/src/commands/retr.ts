@@ -1,5 +1,6 @@
 import { fileAt } from "./file-at.js";
 import { toNetworkAscii } from "../ascii.js";
+import { createPacer, paced } from "../pacer.js";
 import { sendToClient, refuseClearData } from "../transfer.js";
 import type { Command } from "./command.js";
 
@@ -10,7 +11,7 @@ export const retr: Command = {
   async run(session, argument) {
     if (!argument) return session.reply(501, "RETR needs a file name.");
     if (refuseClearData(session)) return;
-    const file = await fileAt(session, argument, "Failed to open file.");
+    const file = await fileAt(session, argument, "read", "Failed to open file.");
     if (!file) return;
     const { location, entry } = file;
     const offset = session.restOffset;
@@ -21,7 +22,7 @@ export const retr: Command = {
     const { metrics } = session.deps;
     const started = Date.now();
     try {
-      const source = session.deps.storage.read(location, offset);
+      const source = paced(session.deps.storage.read(location, offset), createPacer(session.user?.downloadBytesPerSecond ?? 0));
       const bytes = await sendToClient(data.socket, session.type === "A" ? toNetworkAscii(source) : source);
       metrics.transfers.inc({ port: session.portAlias, direction: "download", outcome: "ok" });
       metrics.transferBytes.inc({ port: session.portAlias, direction: "download" }, bytes);

@@ -6,7 +6,7 @@ export const rnfr: Command = {
   syntax: "RNFR <sp> path",
   async run(session, argument) {
     if (!argument) return session.reply(501, "RNFR needs a name.");
-    const location = session.location(argument);
+    const location = session.location(argument, "rename");
     await session.deps.storage.stat(location);
     session.renameFrom = location.path;
     session.reply(350, "Ready for RNTO.");

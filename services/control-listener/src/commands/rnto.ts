@@ -1,6 +1,10 @@
 import type { Command } from "./command.js";
 
-/** RNTO: completes a rename started by the RNFR just before it; anything else in between voids the RNFR (503). */
+/**
+ * RNTO: completes a rename started by the RNFR just before it; anything else
+ * in between voids the RNFR (503). Renaming onto an existing entry replaces
+ * it, so it also needs the overwrite permission there.
+ */
 export const rnto: Command = {
   verb: "RNTO",
   syntax: "RNTO <sp> path",
@@ -8,7 +12,14 @@ export const rnto: Command = {
     const from = session.renameFrom;
     if (from === undefined) return session.reply(503, "RNFR required first.");
     if (!argument) return session.reply(501, "RNTO needs a name.");
-    const to = session.location(argument);
+    const to = session.location(argument, "rename");
+    if (!session.may(to.path, "overwrite")) {
+      const exists = await session.deps.storage.stat(to).then(
+        () => true,
+        () => false,
+      );
+      if (exists) return session.reply(550, "Permission denied.");
+    }
     await session.deps.storage.rename({ root: to.root, path: from }, to.path);
     session.reply(250, "Rename successful.");
   },

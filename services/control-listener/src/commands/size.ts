@@ -7,7 +7,7 @@ export const size: Command = {
   syntax: "SIZE <sp> path",
   async run(session, argument) {
     if (!argument) return session.reply(501, "SIZE needs a file name.");
-    const file = await fileAt(session, argument, "Could not get file size.");
+    const file = await fileAt(session, argument, "list", "Could not get file size.");
     if (file) session.reply(213, String(file.entry.size));
   },
 };

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { type StorageLocation, WharfError } from "@wharf/contracts";
 import type { StreamEnd } from "../upload-tls.js";
 import { createAsciiDecoder } from "../ascii.js";
+import { createPacer } from "../pacer.js";
 import { receiveUpload, refuseClearData } from "../transfer.js";
 import type { FtpSession } from "../session.js";
 import type { Command } from "./command.js";
@@ -40,6 +41,8 @@ export async function receiveFile(
     portAlias: session.portAlias,
     offset,
     append,
+    // Without the overwrite permission a user may add files but not replace them (550 from storage).
+    noOverwrite: !session.may(location.path, "overwrite"),
   });
   // Storage checks the target before the client may send anything (one round trip, overlapping the
   // client's connect and TLS handshake): a missing folder is 553 (as vsftpd), a folder name 550, and
@@ -63,12 +66,14 @@ export async function receiveFile(
   const { metrics } = session.deps;
   const started = Date.now();
   let bytes = 0;
+  const pace = createPacer(session.user?.uploadBytesPerSecond ?? 0);
   try {
     // TYPE A: CRLF on the wire, LF on disk (RFC 959 §3.1.1.1).
     const ascii = session.type === "A" ? createAsciiDecoder() : undefined;
     const clean = await receiveUpload(data.socket, async (chunk) => {
       bytes += chunk.byteLength;
       await Promise.race([upload.write(ascii ? ascii.push(chunk) : chunk), upload.failed]);
+      await pace?.(chunk.byteLength);
     });
     if (ascii && clean) await Promise.race([upload.write(ascii.end()), upload.failed]);
     let end = data.streamEnd(clean);
@@ -109,6 +114,6 @@ export const stor: Command = {
   async run(session, argument) {
     if (!argument) return session.reply(501, "STOR needs a file name.");
     if (refuseClearData(session)) return;
-    return receiveFile(session, session.location(argument), "Ok to send data.", { offset: session.restOffset });
+    return receiveFile(session, session.location(argument, "write"), "Ok to send data.", { offset: session.restOffset });
   },
 };

@@ -15,7 +15,7 @@ export const stou: Command = {
     if (refuseClearData(session)) return;
     for (let attempt = 0; attempt < 5; attempt++) {
       const name = `wharf-${Date.now().toString(36)}-${randomBytes(6).toString("hex")}`;
-      const location = session.location(posix.join(session.cwd, name));
+      const location = session.location(posix.join(session.cwd, name), "write");
       const taken = await session.deps.storage.stat(location).then(
         () => true,
         () => false,

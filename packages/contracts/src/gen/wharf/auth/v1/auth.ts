@@ -23,6 +23,21 @@ export interface LoginRequest {
   sessionId: string;
   /** The alias of the listener port the session came in on. */
   portAlias: string;
+  /**
+   * The client certificate (DER) the control connection's TLS handshake
+   * verified against the port's trust store; empty when none was given or the
+   * port does not ask for one.
+   */
+  clientCertificate: Buffer;
+  /** Whether the control connection is protected by TLS (for users that require it). */
+  tls: boolean;
+  /**
+   * Sent at USER, before any password: only a user whose mapped certificate
+   * alone logs in (cert-only) is accepted; others get password_required.
+   */
+  withoutPassword: boolean;
+  /** The port requires a client certificate: a user with no mapping for it is refused. */
+  certificateRequired: boolean;
 }
 
 /**
@@ -32,7 +47,11 @@ export interface LoginRequest {
 export interface LoginResponse {
   ok: boolean;
   /** Present when ok is true. */
-  user: User | undefined;
+  user:
+    | User
+    | undefined;
+  /** The answer to a without_password request that may go on with a password. */
+  passwordRequired: boolean;
 }
 
 /** User is what the listener needs to run a session for a logged-in partner. */
@@ -40,10 +59,38 @@ export interface User {
   name: string;
   /** The user's virtual root inside storage, relative to the storage data folder. */
   home: string;
+  /**
+   * What the user may do where: the deepest folder listed that contains a
+   * path decides. Empty means every permission everywhere.
+   */
+  permissions: FolderPermissions[];
+  /** Transfer rate limits in bytes per second; 0 means unlimited. */
+  uploadBytesPerSecond: number;
+  downloadBytesPerSecond: number;
+  /** How the login was proved: "password", "cert" or "cert+password". */
+  method: string;
+}
+
+/** FolderPermissions grants permissions in one folder and below it. */
+export interface FolderPermissions {
+  /** An absolute virtual path, e.g. "/" or "/outbox". */
+  path: string;
+  /** Any of list, read, write, overwrite, delete, mkdir, rename, or "*" for all. */
+  permissions: string[];
 }
 
 function createBaseLoginRequest(): LoginRequest {
-  return { username: "", password: "", remoteAddress: "", sessionId: "", portAlias: "" };
+  return {
+    username: "",
+    password: "",
+    remoteAddress: "",
+    sessionId: "",
+    portAlias: "",
+    clientCertificate: Buffer.alloc(0),
+    tls: false,
+    withoutPassword: false,
+    certificateRequired: false,
+  };
 }
 
 export const LoginRequest: MessageFns<LoginRequest> = {
@@ -62,6 +109,18 @@ export const LoginRequest: MessageFns<LoginRequest> = {
     }
     if (message.portAlias !== "") {
       writer.uint32(42).string(message.portAlias);
+    }
+    if (message.clientCertificate.length !== 0) {
+      writer.uint32(50).bytes(message.clientCertificate);
+    }
+    if (message.tls !== false) {
+      writer.uint32(56).bool(message.tls);
+    }
+    if (message.withoutPassword !== false) {
+      writer.uint32(64).bool(message.withoutPassword);
+    }
+    if (message.certificateRequired !== false) {
+      writer.uint32(72).bool(message.certificateRequired);
     }
     return writer;
   },
@@ -119,6 +178,38 @@ export const LoginRequest: MessageFns<LoginRequest> = {
             message.portAlias = reader.string();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.clientCertificate = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.tls = reader.bool();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.withoutPassword = reader.bool();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.certificateRequired = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -150,6 +241,22 @@ export const LoginRequest: MessageFns<LoginRequest> = {
         : isSet(object.port_alias)
         ? globalThis.String(object.port_alias)
         : "",
+      clientCertificate: isSet(object.clientCertificate)
+        ? Buffer.from(bytesFromBase64(object.clientCertificate))
+        : isSet(object.client_certificate)
+        ? Buffer.from(bytesFromBase64(object.client_certificate))
+        : Buffer.alloc(0),
+      tls: isSet(object.tls) ? globalThis.Boolean(object.tls) : false,
+      withoutPassword: isSet(object.withoutPassword)
+        ? globalThis.Boolean(object.withoutPassword)
+        : isSet(object.without_password)
+        ? globalThis.Boolean(object.without_password)
+        : false,
+      certificateRequired: isSet(object.certificateRequired)
+        ? globalThis.Boolean(object.certificateRequired)
+        : isSet(object.certificate_required)
+        ? globalThis.Boolean(object.certificate_required)
+        : false,
     };
   },
 
@@ -170,6 +277,18 @@ export const LoginRequest: MessageFns<LoginRequest> = {
     if (message.portAlias !== "") {
       obj.portAlias = message.portAlias;
     }
+    if (message.clientCertificate.length !== 0) {
+      obj.clientCertificate = base64FromBytes(message.clientCertificate);
+    }
+    if (message.tls !== false) {
+      obj.tls = message.tls;
+    }
+    if (message.withoutPassword !== false) {
+      obj.withoutPassword = message.withoutPassword;
+    }
+    if (message.certificateRequired !== false) {
+      obj.certificateRequired = message.certificateRequired;
+    }
     return obj;
   },
 
@@ -183,12 +302,16 @@ export const LoginRequest: MessageFns<LoginRequest> = {
     message.remoteAddress = object.remoteAddress ?? "";
     message.sessionId = object.sessionId ?? "";
     message.portAlias = object.portAlias ?? "";
+    message.clientCertificate = object.clientCertificate ?? Buffer.alloc(0);
+    message.tls = object.tls ?? false;
+    message.withoutPassword = object.withoutPassword ?? false;
+    message.certificateRequired = object.certificateRequired ?? false;
     return message;
   },
 };
 
 function createBaseLoginResponse(): LoginResponse {
-  return { ok: false, user: undefined };
+  return { ok: false, user: undefined, passwordRequired: false };
 }
 
 export const LoginResponse: MessageFns<LoginResponse> = {
@@ -198,6 +321,9 @@ export const LoginResponse: MessageFns<LoginResponse> = {
     }
     if (message.user !== undefined) {
       User.encode(message.user, writer.uint32(18).fork()).join();
+    }
+    if (message.passwordRequired !== false) {
+      writer.uint32(24).bool(message.passwordRequired);
     }
     return writer;
   },
@@ -231,6 +357,14 @@ export const LoginResponse: MessageFns<LoginResponse> = {
             message.user = User.decode(reader, reader.uint32());
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.passwordRequired = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -247,6 +381,11 @@ export const LoginResponse: MessageFns<LoginResponse> = {
     return {
       ok: isSet(object.ok) ? globalThis.Boolean(object.ok) : false,
       user: isSet(object.user) ? User.fromJSON(object.user) : undefined,
+      passwordRequired: isSet(object.passwordRequired)
+        ? globalThis.Boolean(object.passwordRequired)
+        : isSet(object.password_required)
+        ? globalThis.Boolean(object.password_required)
+        : false,
     };
   },
 
@@ -258,6 +397,9 @@ export const LoginResponse: MessageFns<LoginResponse> = {
     if (message.user !== undefined) {
       obj.user = User.toJSON(message.user);
     }
+    if (message.passwordRequired !== false) {
+      obj.passwordRequired = message.passwordRequired;
+    }
     return obj;
   },
 
@@ -268,12 +410,13 @@ export const LoginResponse: MessageFns<LoginResponse> = {
     const message = createBaseLoginResponse();
     message.ok = object.ok ?? false;
     message.user = (object.user !== undefined && object.user !== null) ? User.fromPartial(object.user) : undefined;
+    message.passwordRequired = object.passwordRequired ?? false;
     return message;
   },
 };
 
 function createBaseUser(): User {
-  return { name: "", home: "" };
+  return { name: "", home: "", permissions: [], uploadBytesPerSecond: 0, downloadBytesPerSecond: 0, method: "" };
 }
 
 export const User: MessageFns<User> = {
@@ -283,6 +426,18 @@ export const User: MessageFns<User> = {
     }
     if (message.home !== "") {
       writer.uint32(18).string(message.home);
+    }
+    for (const v of message.permissions) {
+      FolderPermissions.encode(v!, writer.uint32(26).fork()).join();
+    }
+    if (message.uploadBytesPerSecond !== 0) {
+      writer.uint32(32).uint64(message.uploadBytesPerSecond);
+    }
+    if (message.downloadBytesPerSecond !== 0) {
+      writer.uint32(40).uint64(message.downloadBytesPerSecond);
+    }
+    if (message.method !== "") {
+      writer.uint32(50).string(message.method);
     }
     return writer;
   },
@@ -316,6 +471,38 @@ export const User: MessageFns<User> = {
             message.home = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.permissions.push(FolderPermissions.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.uploadBytesPerSecond = longToNumber(reader.uint64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.downloadBytesPerSecond = longToNumber(reader.uint64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.method = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -332,6 +519,20 @@ export const User: MessageFns<User> = {
     return {
       name: isSet(object.name) ? globalThis.String(object.name) : "",
       home: isSet(object.home) ? globalThis.String(object.home) : "",
+      permissions: globalThis.Array.isArray(object?.permissions)
+        ? object.permissions.map((e: any) => FolderPermissions.fromJSON(e))
+        : [],
+      uploadBytesPerSecond: isSet(object.uploadBytesPerSecond)
+        ? globalThis.Number(object.uploadBytesPerSecond)
+        : isSet(object.upload_bytes_per_second)
+        ? globalThis.Number(object.upload_bytes_per_second)
+        : 0,
+      downloadBytesPerSecond: isSet(object.downloadBytesPerSecond)
+        ? globalThis.Number(object.downloadBytesPerSecond)
+        : isSet(object.download_bytes_per_second)
+        ? globalThis.Number(object.download_bytes_per_second)
+        : 0,
+      method: isSet(object.method) ? globalThis.String(object.method) : "",
     };
   },
 
@@ -343,6 +544,18 @@ export const User: MessageFns<User> = {
     if (message.home !== "") {
       obj.home = message.home;
     }
+    if (message.permissions?.length) {
+      obj.permissions = message.permissions.map((e) => FolderPermissions.toJSON(e));
+    }
+    if (message.uploadBytesPerSecond !== 0) {
+      obj.uploadBytesPerSecond = Math.round(message.uploadBytesPerSecond);
+    }
+    if (message.downloadBytesPerSecond !== 0) {
+      obj.downloadBytesPerSecond = Math.round(message.downloadBytesPerSecond);
+    }
+    if (message.method !== "") {
+      obj.method = message.method;
+    }
     return obj;
   },
 
@@ -353,9 +566,108 @@ export const User: MessageFns<User> = {
     const message = createBaseUser();
     message.name = object.name ?? "";
     message.home = object.home ?? "";
+    message.permissions = object.permissions?.map((e) => FolderPermissions.fromPartial(e)) || [];
+    message.uploadBytesPerSecond = object.uploadBytesPerSecond ?? 0;
+    message.downloadBytesPerSecond = object.downloadBytesPerSecond ?? 0;
+    message.method = object.method ?? "";
     return message;
   },
 };
+
+function createBaseFolderPermissions(): FolderPermissions {
+  return { path: "", permissions: [] };
+}
+
+export const FolderPermissions: MessageFns<FolderPermissions> = {
+  encode(message: FolderPermissions, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.path !== "") {
+      writer.uint32(10).string(message.path);
+    }
+    for (const v of message.permissions) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FolderPermissions {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFolderPermissions();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.path = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.permissions.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FolderPermissions {
+    return {
+      path: isSet(object.path) ? globalThis.String(object.path) : "",
+      permissions: globalThis.Array.isArray(object?.permissions)
+        ? object.permissions.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: FolderPermissions): unknown {
+    const obj: any = {};
+    if (message.path !== "") {
+      obj.path = message.path;
+    }
+    if (message.permissions?.length) {
+      obj.permissions = message.permissions;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<FolderPermissions>): FolderPermissions {
+    return FolderPermissions.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<FolderPermissions>): FolderPermissions {
+    const message = createBaseFolderPermissions();
+    message.path = object.path ?? "";
+    message.permissions = object.permissions?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function bytesFromBase64(b64: string): Uint8Array {
+  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+}
+
+function base64FromBytes(arr: Uint8Array): string {
+  return globalThis.Buffer.from(arr).toString("base64");
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
@@ -364,6 +676,17 @@ export type DeepPartial<T> = T extends Builtin ? T
   : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
+
+function longToNumber(int64: { toString(): string }): number {
+  const num = globalThis.Number(int64.toString());
+  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
+  }
+  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
+  }
+  return num;
+}
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;

@@ -96,6 +96,12 @@ export interface WriteHeader {
    * by the uploaded bytes.
    */
   append: boolean;
+  /**
+   * Refuse the upload when the target already exists (a user who may write
+   * new files but not overwrite existing ones). Checked when the upload opens
+   * and again just before the commit.
+   */
+  noOverwrite: boolean;
 }
 
 /** WriteEnd marks a complete upload; without it the upload is aborted. */
@@ -295,7 +301,16 @@ export const Location: MessageFns<Location> = {
 };
 
 function createBaseWriteHeader(): WriteHeader {
-  return { location: undefined, uploadId: "", user: "", sessionId: "", portAlias: "", offset: 0, append: false };
+  return {
+    location: undefined,
+    uploadId: "",
+    user: "",
+    sessionId: "",
+    portAlias: "",
+    offset: 0,
+    append: false,
+    noOverwrite: false,
+  };
 }
 
 export const WriteHeader: MessageFns<WriteHeader> = {
@@ -320,6 +335,9 @@ export const WriteHeader: MessageFns<WriteHeader> = {
     }
     if (message.append !== false) {
       writer.uint32(56).bool(message.append);
+    }
+    if (message.noOverwrite !== false) {
+      writer.uint32(64).bool(message.noOverwrite);
     }
     return writer;
   },
@@ -393,6 +411,14 @@ export const WriteHeader: MessageFns<WriteHeader> = {
             message.append = reader.bool();
             continue;
           }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.noOverwrite = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -426,6 +452,11 @@ export const WriteHeader: MessageFns<WriteHeader> = {
         : "",
       offset: isSet(object.offset) ? globalThis.Number(object.offset) : 0,
       append: isSet(object.append) ? globalThis.Boolean(object.append) : false,
+      noOverwrite: isSet(object.noOverwrite)
+        ? globalThis.Boolean(object.noOverwrite)
+        : isSet(object.no_overwrite)
+        ? globalThis.Boolean(object.no_overwrite)
+        : false,
     };
   },
 
@@ -452,6 +483,9 @@ export const WriteHeader: MessageFns<WriteHeader> = {
     if (message.append !== false) {
       obj.append = message.append;
     }
+    if (message.noOverwrite !== false) {
+      obj.noOverwrite = message.noOverwrite;
+    }
     return obj;
   },
 
@@ -469,6 +503,7 @@ export const WriteHeader: MessageFns<WriteHeader> = {
     message.portAlias = object.portAlias ?? "";
     message.offset = object.offset ?? 0;
     message.append = object.append ?? false;
+    message.noOverwrite = object.noOverwrite ?? false;
     return message;
   },
 };

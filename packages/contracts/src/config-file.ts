@@ -1,0 +1,34 @@
+import { z } from "zod";
+import { PortConfig } from "./ports.js";
+import { isValidUserName, UserRecord } from "./users.js";
+
+/** The file `wharf apply -f` reads. */
+export const WharfConfigFile = z
+  .object({
+    ports: z.array(PortConfig).default([]),
+    /** Users to create or update (users not listed are left alone). A password is given only as an argon2id hash. */
+    users: z.array(UserRecord).default([]),
+  })
+  .strict()
+  .superRefine((file, context) => {
+    const aliases = new Map<string, number>();
+    const bindings = new Map<string, number>();
+    file.ports.forEach((port, index) => {
+      const sameAlias = aliases.get(port.alias.toLowerCase());
+      if (sameAlias !== undefined) context.addIssue({ code: "custom", path: ["ports", index, "alias"], message: `is already used by ports[${sameAlias}]` });
+      aliases.set(port.alias.toLowerCase(), index);
+      const binding = `${port.bindAddress}:${port.port}`;
+      const samePort = bindings.get(binding);
+      if (samePort !== undefined && port.enabled) context.addIssue({ code: "custom", path: ["ports", index, "port"], message: `${binding} is already used by ports[${samePort}]` });
+      if (port.enabled) bindings.set(binding, index);
+    });
+    const names = new Map<string, number>();
+    file.users.forEach((user, index) => {
+      if (!isValidUserName(user.name)) context.addIssue({ code: "custom", path: ["users", index, "name"], message: '"anonymous" and "ftp" cannot be user names' });
+      const same = names.get(user.name.toLowerCase());
+      if (same !== undefined) context.addIssue({ code: "custom", path: ["users", index, "name"], message: `is already used by users[${same}]` });
+      names.set(user.name.toLowerCase(), index);
+    });
+  });
+export type WharfConfigFile = z.output<typeof WharfConfigFile>;
+

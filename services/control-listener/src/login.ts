@@ -1,0 +1,58 @@
+import { setTimeout as delay } from "node:timers/promises";
+import { WharfError } from "@wharf/contracts";
+import type { FtpSession } from "./session.js";
+
+/**
+ * A refused login: answered only after the port's delay (good logins are not
+ * delayed), and after the port's limit of failures the connection gets 421
+ * and is closed (RFC 2577 §5).
+ */
+export async function refuseLogin(session: FtpSession, text = "Login incorrect."): Promise<void> {
+  session.failedLogins += 1;
+  await delay(session.settings.failedLoginDelayMs);
+  if (session.failedLogins >= session.settings.maxLoginAttempts) return session.closeWith(421, "Too many failed logins; closing.");
+  session.reply(530, text);
+}
+
+/**
+ * Asks auth about a login: at PASS with the password, or at USER (no
+ * password) when the session has a verified client certificate, which logs a
+ * cert-only user in at once with 232 (RFC 2228: logged in, authorized by
+ * security data exchange) and otherwise asks for the password with 331.
+ */
+export async function attemptLogin(session: FtpSession, username: string, password: string | undefined): Promise<void> {
+  const { metrics, auth } = session.deps;
+  const { settings } = session;
+  const mapsCertificates = settings.certificateMapping && settings.clientAuth !== "password";
+  try {
+    const result = await auth.login({
+      username,
+      password,
+      remoteAddress: session.remoteAddress,
+      sessionId: session.id,
+      portAlias: session.portAlias,
+      clientCertificate: mapsCertificates ? session.clientCertificate : undefined,
+      tls: session.secure,
+      certificateRequired: mapsCertificates && settings.clientAuth === "require",
+    });
+    if (session.isClosed) return;
+    if (result.kind === "password required") {
+      session.pendingUser = username;
+      return session.reply(331, "Please specify the password.");
+    }
+    session.loggedIn(result.user);
+    metrics.logins.inc({ port: session.portAlias, result: "ok" });
+    session.log.info({ method: result.user.method }, "login ok");
+    if (result.user.method === "cert") session.reply(232, "User logged in, authorized by client certificate.");
+    else session.reply(230, "Login successful.");
+  } catch (error) {
+    const refused = error instanceof WharfError && error.code === "WHARF_AUTH_INVALID_CREDENTIALS";
+    metrics.logins.inc({ port: session.portAlias, result: refused ? "refused" : "error" });
+    if (!refused) {
+      session.log.error({ err: error }, "login could not be checked");
+      return session.closeWith(421, "Service not available, closing control connection.");
+    }
+    session.log.info({ user: username, attempt: session.failedLogins + 1 }, "login refused");
+    await refuseLogin(session);
+  }
+}
