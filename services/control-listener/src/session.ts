@@ -367,7 +367,7 @@ export class FtpSession {
       return undefined;
     }
     const { connection, ready } = prepareDataConnection(raw, {
-      secureContext: this.protection === "P" ? this.sessionTls?.data : undefined,
+      secureContext: this.protection === "P" ? this.sessionTls?.data() : undefined,
       sessions: this.deps.tls.dataSessions,
       direction,
       timeoutMs: this.settings.dataTimeoutMs,

@@ -7,12 +7,17 @@ import { createSecureContext, type SecureContext, type TLSSocket } from "node:tl
 export interface SessionTls {
   /** For the control connection: issues session tickets (and session IDs for TLS 1.2). */
   control: SecureContext;
-  /** For data connections: resumes the control connection's session, issues none of its own. */
-  data: SecureContext;
+  /**
+   * For data connections: resumes the control connection's session, issues
+   * none of its own. Made at the first protected data connection (a context
+   * costs about as much CPU as the control handshake, and many sessions
+   * only log in), then kept for the session.
+   */
+  data(): SecureContext;
 }
 
 export interface PortTls {
-  /** Fresh contexts for one FTP session (about 0.2 ms and 30 KiB each). */
+  /** Fresh contexts for one FTP session (about 0.2 ms and 30 KiB each; the data one only when used). */
   sessionContexts(): SessionTls;
   /** The `server` option of control TLS sockets: a TLS 1.2 session-ID cache that stores and resumes. */
   readonly controlSessions: EventEmitter;
@@ -107,18 +112,27 @@ export function loadPortTls({ certFile, keyFile, minVersion = "TLSv1.2", maxVers
     sessionContexts: () => {
       if (!cert || !key) throw new Error("this port has no TLS certificate");
       const options = { cert, key, ticketKeys, sessionIdContext: randomBytes(16).toString("hex"), minVersion, maxVersion, ...(ciphers ? { ciphers } : {}), ...trust };
-      const control = createSecureContext(options);
-      const data = createSecureContext(options);
-      const native = data.context as {
-        enableTicketKeyCallback(): void;
-        onticketkeycallback: (name: Buffer, iv: Buffer, encrypt: boolean) => unknown[];
+      let data: SecureContext | undefined;
+      const makeData = () => {
+        const context = createSecureContext(options);
+        const native = context.context as {
+          enableTicketKeyCallback(): void;
+          onticketkeycallback: (name: Buffer, iv: Buffer, encrypt: boolean) => unknown[];
+        };
+        native.enableTicketKeyCallback();
+        native.onticketkeycallback = (name, iv, encrypt) => {
+          if (encrypt) return [0, ticketHmac, ticketAes, ticketName, iv]; // 0: issue no ticket
+          return name.equals(ticketName) ? [1, ticketHmac, ticketAes] : [0];
+        };
+        return context;
       };
-      native.enableTicketKeyCallback();
-      native.onticketkeycallback = (name, iv, encrypt) => {
-        if (encrypt) return [0, ticketHmac, ticketAes, ticketName, iv]; // 0: issue no ticket
-        return name.equals(ticketName) ? [1, ticketHmac, ticketAes] : [0];
+      return {
+        control: createSecureContext(options),
+        data: () => {
+          data ??= makeData();
+          return data;
+        },
       };
-      return { control, data };
     },
   };
 }
