@@ -43,6 +43,7 @@ test("auth messages - LoginRequest round-trips encode -> decode", () => {
     tls: true,
     withoutPassword: false,
     certificateRequired: true,
+    certificateProblem: "CERT_HAS_EXPIRED",
   };
   const bytes = LoginRequest.encode(message).finish();
   assert.ok(bytes instanceof Uint8Array && bytes.length > 0);
@@ -73,5 +74,6 @@ test("auth messages - an empty body decodes to the defaults", () => {
     tls: false,
     withoutPassword: false,
     certificateRequired: false,
+    certificateProblem: "",
   });
 });

@@ -12,6 +12,8 @@ export interface LoginAttempt {
   clientCertificate?: Buffer | undefined;
   tls: boolean;
   certificateRequired: boolean;
+  /** Why the TLS layer refused the client certificate: auth refuses the login and records it. */
+  certificateProblem?: string | undefined;
 }
 
 export type LoginResult = { kind: "accepted"; user: auth.User } | { kind: "password required" };

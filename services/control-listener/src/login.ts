@@ -18,7 +18,9 @@ export async function refuseLogin(session: FtpSession, text = "Login incorrect."
  * Asks auth about a login: at PASS with the password, or at USER (no
  * password) when the session has a verified client certificate, which logs a
  * cert-only user in at once with 232 (RFC 2228: logged in, authorized by
- * security data exchange) and otherwise asks for the password with 331.
+ * security data exchange) and otherwise asks for the password with 331. A
+ * session whose certificate the TLS layer refused is always refused; auth
+ * is still asked, so the refusal is an event and counts for the defender.
  */
 export async function attemptLogin(session: FtpSession, username: string, password: string | undefined): Promise<void> {
   const { metrics, auth } = session.deps;
@@ -34,8 +36,11 @@ export async function attemptLogin(session: FtpSession, username: string, passwo
       clientCertificate: mapsCertificates ? session.clientCertificate : undefined,
       tls: session.secure,
       certificateRequired: mapsCertificates && settings.clientAuth === "require",
+      certificateProblem: session.certificateRefusal,
     });
     if (session.isClosed) return;
+    // Closed, not open: whatever auth said, a refused certificate never logs in.
+    if (session.certificateRefusal) throw new WharfError("WHARF_AUTH_INVALID_CREDENTIALS", "client certificate refused");
     if (result.kind === "password required") {
       session.pendingUser = username;
       return session.reply(331, "Please specify the password.");
@@ -52,7 +57,7 @@ export async function attemptLogin(session: FtpSession, username: string, passwo
       session.log.error({ err: error }, "login could not be checked");
       return session.closeWith(421, "Service not available, closing control connection.");
     }
-    session.log.info({ user: username, attempt: session.failedLogins + 1 }, "login refused");
-    await refuseLogin(session);
+    session.log.info({ user: username, attempt: session.failedLogins + 1, certificate: session.certificateRefusal }, "login refused");
+    await refuseLogin(session, session.certificateRefusal ? "A valid client certificate is required." : "Login incorrect.");
   }
 }

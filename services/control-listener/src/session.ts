@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Server, Socket } from "node:net";
 import { TLSSocket } from "node:tls";
 import { SpanStatusCode, trace } from "@opentelemetry/api";
-import { type auth, type Permission, permits, type StorageClient, type StorageLocation, WharfError } from "@wharf/contracts";
+import { type auth, NO_CLIENT_CERTIFICATE, type Permission, permits, type StorageClient, type StorageLocation, WharfError } from "@wharf/contracts";
 import type { Logger } from "@wharf/telemetry";
 import type { AuthClient } from "./auth-client.js";
 import { isTlsMechanism } from "./commands/auth.js";
@@ -114,7 +114,7 @@ export class FtpSession {
     });
     this.log = deps.log.child({ connId: this.id, remote: this.remoteAddress });
     // Until a TLS handshake brings a valid certificate, a require port lets no one log in.
-    if (deps.settings.clientAuth === "require") this.certificateRefusal = "no client certificate";
+    if (deps.settings.clientAuth === "require") this.certificateRefusal = NO_CLIENT_CERTIFICATE;
   }
 
   get settings(): PortSettings {

@@ -145,12 +145,29 @@ describe("client-auth modes × certificates (T20, T21, T22)", () => {
     });
   }
 
-  test("refusals at the TLS layer are counted by result and never reach auth as a login", async () => {
+  test("refusals at the TLS layer are counted by result, and each is a login.failed event with its reason", async () => {
     const metrics = await stack.registry.getSingleMetricAsString("wharf_ftp_client_certificates_total");
     assert.match(metrics, /port="mode-require",result="refused"[^\n]* 5$/m, "untrusted, self-signed, expired, revoked, server-only");
     assert.match(metrics, /port="mode-require",result="absent"[^\n]* 1$/m);
     assert.match(metrics, /port="mode-request",result="accepted"[^\n]* [1-9]/);
     assert.doesNotMatch(metrics, /port="mode-password"/, "a password port asks for no certificate");
+    const reasons = await waitFor(
+      async () => {
+        const events = (await streamMessages(stack.nc, streams.events.name, subjects.loginFailed)).map((message) => LoginEventSchema.parse(message.body));
+        const ours = events.filter((event) => event.portAlias === "mode-require").map((event) => event.reason);
+        return ours.length === 7 ? ours.sort() : undefined;
+      },
+      { what: "seven refusals on the require port" },
+    );
+    assert.deepEqual(reasons, [
+      "certificate does not match user",
+      "certificate not trusted",
+      "certificate not trusted",
+      "certificate not trusted",
+      "certificate not trusted",
+      "certificate not trusted",
+      "certificate required",
+    ]);
   });
 });
 

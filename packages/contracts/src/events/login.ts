@@ -16,11 +16,15 @@ export const LOGIN_REFUSALS = [
   "port not allowed",
   "tls required",
   "certificate required",
+  "certificate not trusted",
   "certificate does not match user",
   "ambiguous certificate mapping",
   "certificate has an embedded NUL",
 ] as const;
 export type LoginRefusal = (typeof LOGIN_REFUSALS)[number];
+
+/** The listener's certificate problem when a port that requires a certificate got none. */
+export const NO_CLIENT_CERTIFICATE = "no client certificate";
 
 /**
  * Published by auth for every login it answers, accepted or refused, for the

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { publishEvent } from "@wharf/bus";
 import type { NatsConnection } from "@wharf/bus";
-import { auth, eventTypes, type LoginEvent, type LoginMethod, type LoginRefusal, subjects, WharfError } from "@wharf/contracts";
+import { auth, eventTypes, type LoginEvent, type LoginMethod, type LoginRefusal, NO_CLIENT_CERTIFICATE, subjects, WharfError } from "@wharf/contracts";
 import type { Logger } from "@wharf/telemetry";
 import type { Counter, Histogram } from "prom-client";
 import { type CertificateFacts, certificateFacts } from "../certificate-identity.js";
@@ -99,6 +99,10 @@ export function createLoginHandler({ store, certificates, log, nc, logins, laten
     const offered: LoginMethod = request.clientCertificate.length > 0 ? (request.withoutPassword ? "cert" : "cert+password") : "password";
     // A banned address is refused like any failed login (the listener already closes its new connections).
     if (defender.isBanned(request.remoteAddress)) throw await refuse("banned address", offered);
+    if (request.certificateProblem) {
+      log.info({ ...context, problem: request.certificateProblem }, "client certificate refused by the listener");
+      throw await refuse(request.certificateProblem === NO_CLIENT_CERTIFICATE ? "certificate required" : "certificate not trusted", "cert");
+    }
 
     let certificate: CertificateFacts | undefined;
     if (request.clientCertificate.length > 0) {

@@ -1,4 +1,4 @@
-import { attemptLogin, refuseLogin } from "../login.js";
+import { attemptLogin } from "../login.js";
 import type { Command } from "./command.js";
 
 /**
@@ -20,12 +20,8 @@ export const user: Command = {
     }
     if (session.user) return session.reply(530, "Can't change to another user.");
     if (!name) return session.reply(501, "USER needs a user name.");
-    if (session.certificateRefusal) {
-      session.log.info({ user: name, reason: session.certificateRefusal }, "login refused: client certificate");
-      session.deps.metrics.logins.inc({ port: session.portAlias, result: "refused" });
-      return refuseLogin(session, "A valid client certificate is required.");
-    }
-    if (session.clientCertificate && session.settings.certificateMapping) return attemptLogin(session, name, undefined);
+    // Auth answers both: a refused certificate (always refused, but recorded there) and a mapped one.
+    if (session.certificateRefusal || (session.clientCertificate && session.settings.certificateMapping)) return attemptLogin(session, name, undefined);
     session.pendingUser = name;
     session.reply(331, "Please specify the password.");
   },

@@ -38,6 +38,13 @@ export interface LoginRequest {
   withoutPassword: boolean;
   /** The port requires a client certificate: a user with no mapping for it is refused. */
   certificateRequired: boolean;
+  /**
+   * Why the listener refused the client certificate at the TLS handshake:
+   * "no client certificate" (a port that requires one) or OpenSSL's verify
+   * code (CERT_HAS_EXPIRED, CERT_REVOKED, ...). Auth refuses such a login and
+   * records it like any failed one (event, metrics, defender).
+   */
+  certificateProblem: string;
 }
 
 /**
@@ -90,6 +97,7 @@ function createBaseLoginRequest(): LoginRequest {
     tls: false,
     withoutPassword: false,
     certificateRequired: false,
+    certificateProblem: "",
   };
 }
 
@@ -121,6 +129,9 @@ export const LoginRequest: MessageFns<LoginRequest> = {
     }
     if (message.certificateRequired !== false) {
       writer.uint32(72).bool(message.certificateRequired);
+    }
+    if (message.certificateProblem !== "") {
+      writer.uint32(82).string(message.certificateProblem);
     }
     return writer;
   },
@@ -210,6 +221,14 @@ export const LoginRequest: MessageFns<LoginRequest> = {
             message.certificateRequired = reader.bool();
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.certificateProblem = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -257,6 +276,11 @@ export const LoginRequest: MessageFns<LoginRequest> = {
         : isSet(object.certificate_required)
         ? globalThis.Boolean(object.certificate_required)
         : false,
+      certificateProblem: isSet(object.certificateProblem)
+        ? globalThis.String(object.certificateProblem)
+        : isSet(object.certificate_problem)
+        ? globalThis.String(object.certificate_problem)
+        : "",
     };
   },
 
@@ -289,6 +313,9 @@ export const LoginRequest: MessageFns<LoginRequest> = {
     if (message.certificateRequired !== false) {
       obj.certificateRequired = message.certificateRequired;
     }
+    if (message.certificateProblem !== "") {
+      obj.certificateProblem = message.certificateProblem;
+    }
     return obj;
   },
 
@@ -306,6 +333,7 @@ export const LoginRequest: MessageFns<LoginRequest> = {
     message.tls = object.tls ?? false;
     message.withoutPassword = object.withoutPassword ?? false;
     message.certificateRequired = object.certificateRequired ?? false;
+    message.certificateProblem = object.certificateProblem ?? "";
     return message;
   },
 };
