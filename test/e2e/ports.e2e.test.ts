@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { hashPassword } from "@wharf/auth";
 import { getFreePort, makeTestCa, waitFor } from "@wharf/testing";
 import { type RunningWharf, startWharf } from "./stack.js";
 
@@ -99,6 +100,7 @@ test("wharf apply -f adds a port that requires client certificates and a cert-on
       "users:",
       "  - name: acme",
       "    home: acme",
+      `    passwordHash: "${await hashPassword("acme password 1", { memoryKiB: 8_192, passes: 1, parallelism: 1 })}"`,
       "    certificateLogin: cert-only",
       "    certificates:",
       '      - subject: "CN=acme-edi,OU=EDI,O=Acme"',
@@ -109,7 +111,7 @@ test("wharf apply -f adds a port that requires client certificates and a cert-on
   );
   const applied = await wharfCli("apply", "-f", file);
   assert.equal(applied.code, 0, applied.stderr);
-  assert.match(applied.stdout, /user acme: created \(no password: logs in only with a cert-only certificate\)/);
+  assert.match(applied.stdout, /user acme: created\n/);
   const source = join(wharf.dataDir, "edi.txt");
   await writeFile(source, "an EDI message\n");
   const curl = (...args: string[]) => run("curl", ["--silent", "--show-error", "--insecure", "--max-time", "10", "--ssl-reqd", "-u", "acme:", ...args]);
@@ -118,8 +120,11 @@ test("wharf apply -f adds a port that requires client certificates and a cert-on
     { timeoutMs: 10_000, what: "the certificate port to take the upload" },
   );
   assert.equal(await readFile(join(wharf.dataDir, "files/acme/edi.txt"), "utf8"), "an EDI message\n");
-  // Without the certificate: 530 (curl's 67); with it, a download the user may not do: 550 (curl's 78).
-  await assert.rejects(curl(`ftp://127.0.0.1:${port}/`), (error: { code?: number }) => error.code === 67);
+  // Without the certificate, even with acme's right password: 530 (curl's 67); with it, a download the user may not do: 550 (curl's 78).
+  await assert.rejects(
+    run("curl", ["--silent", "--insecure", "--max-time", "10", "--ssl-reqd", "-u", "acme:acme password 1", `ftp://127.0.0.1:${port}/`]),
+    (error: { code?: number }) => error.code === 67,
+  );
   await assert.rejects(curl("--cert", edi.certFile, "--key", edi.keyFile, `ftp://127.0.0.1:${port}/edi.txt`), (error: { code?: number }) => error.code === 78);
   const again = await wharfCli("apply", "-f", file);
   assert.match(again.stdout, /user acme: unchanged/);

@@ -79,7 +79,7 @@ test("wharf users add, ls, set and rm manage users that auth verifies with argon
 
   const rules = await wharfUsers([
     "set", "acme", "--perm", "/=list,read", "--perm", "/inbox/=list,write", "--allow-from", "10.0.0.0/8,192.0.2.7", "--ports", "partners",
-    "--tls-required", "--cert-subject", "CN=acme,O=Acme", "--cert-fingerprint", "ab".repeat(32), "--cert-login", "cert-only", "--upload-limit", "1048576",
+    "--tls-required", "--cert-subject", "CN=acme,O=Acme", "--cert-issuer", "CN=Acme CA", "--cert-fingerprint", "ab".repeat(32), "--cert-login", "cert-only", "--upload-limit", "1048576",
   ]);
   assert.equal(rules.code, 0, rules.stderr);
   const ruled = await store.get("acme");
@@ -90,7 +90,7 @@ test("wharf users add, ls, set and rm manage users that auth verifies with argon
       from: ["10.0.0.0/8", "192.0.2.7"],
       ports: ["partners"],
       tls: true,
-      certificates: [{ subject: "CN=acme,O=Acme" }, { fingerprint: "AB".repeat(32) }],
+      certificates: [{ subject: "CN=acme,O=Acme", issuer: "CN=Acme CA" }, { fingerprint: "AB".repeat(32) }],
       login: "cert-only",
       up: 1_048_576,
     },
@@ -114,6 +114,8 @@ test("wharf users refuses bad input with a message a person can act on, and chan
     [["add", "initech", "--home", "../etc"], "", 1, /home: must be 1-128 of/],
     [["add", "initech", "--perm", "/in=list,fly"], "", 1, /permissions\.\/in\[1\]: must be one of list, read, write/],
     [["add", "initech", "--perm", "list"], "", 2, /--perm needs FOLDER=PERMISSIONS/],
+    [["add", "initech", "--perm", "/in=any"], "", 2, /"any" is not a permission; "\*" grants all/],
+    [["add", "initech", "--cert-issuer", "CN=Acme CA"], "", 2, /--cert-issuer goes with --cert-subject/],
     [["add", "initech", "--allow-from", "10.0.0.0/33"], "", 1, /allowedAddresses\[0\]: must be an address or CIDR/],
     [["add", "initech", "--cert-fingerprint", "abc"], "", 1, /certificates\[0\]\.fingerprint: must be a SHA-256 fingerprint/],
     [["add", "initech", "--cert-file", "/nonexistent.pem"], "", 2, /--cert-file \/nonexistent\.pem: not a readable PEM certificate \(ENOENT\)/],

@@ -5,3 +5,4 @@ export * from "./request.js";
 export * from "./service.js";
 export * from "./trace-headers.js";
 export * from "./nats-server-process.js";
+export * from "./follow-bucket.js";

@@ -35,6 +35,15 @@ test("rules that cover no folder above the path grant nothing", () => {
   assert.equal(permits([{ path: "/only", permissions: ["*"] }], "/other/x", "read"), false);
 });
 
+test("a folder with rules at or below it cannot be moved", async () => {
+  const { hasRulesWithin } = await import("./permissions.js");
+  assert.equal(hasRulesWithin(rules, "/inbox"), true);
+  assert.equal(hasRulesWithin(rules, "/inbox/archive"), true);
+  assert.equal(hasRulesWithin(rules, "/inbox/other"), false);
+  assert.equal(hasRulesWithin(rules, "/in"), false, "a common prefix is not a parent");
+  assert.equal(hasRulesWithin([], "/anything"), false);
+});
+
 test("folders are normalized", () => {
   assert.equal(normalizeFolder("in/"), "/in");
   assert.equal(normalizeFolder("/a//b/../c"), "/a/c");

@@ -26,6 +26,15 @@ function contains(folder: string, path: string): boolean {
 }
 
 /**
+ * Whether a rule sits at `folder` or below it. Moving such a folder would
+ * move its contents out from under their rules (or bring them under others'),
+ * so it is refused.
+ */
+export function hasRulesWithin(rules: readonly FolderRule[], folder: string): boolean {
+  return rules.some((rule) => rule.path === folder || (folder !== "/" && rule.path.startsWith(`${folder}/`)) || folder === "/");
+}
+
+/**
  * Whether `need` is granted at `path`: the rule of the deepest folder that
  * contains the path decides alone (a deeper rule can take permissions away as
  * well as add them). No rules at all means everything is allowed; rules that

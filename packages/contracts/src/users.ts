@@ -31,12 +31,41 @@ export const CertificateRule = z
     email: z.string().min(3).max(256).optional(),
     dns: z.string().min(1).max(256).optional(),
     uri: z.string().min(1).max(1_024).optional(),
+    /**
+     * The issuing CA's subject DN: the rule matches only certificates it issued. Any CA of the
+     * port's bundle can write any subject, OU or SAN, so with several partners' CAs in one
+     * bundle every rule but a fingerprint should name its issuer.
+     */
+    issuer: z.string().min(1).max(1_024).optional(),
   })
   .strict()
-  .refine((rule) => Object.values(rule).filter((value) => value !== undefined).length === 1, {
-    message: "give exactly one of fingerprint, subject, ou, email, dns, uri",
+  .superRefine((rule, context) => {
+    const { issuer, ...kinds } = rule;
+    if (Object.values(kinds).filter((value) => value !== undefined).length !== 1) {
+      context.addIssue({ code: "custom", message: "give exactly one of fingerprint, subject, ou, email, dns, uri" });
+    }
+    if (issuer !== undefined && rule.fingerprint !== undefined) {
+      context.addIssue({ code: "custom", path: ["issuer"], message: "a fingerprint names one certificate already; issuer goes with subject, ou, email, dns or uri" });
+    }
   });
 export type CertificateRule = z.output<typeof CertificateRule>;
+
+/**
+ * An argon2id PHC string, with costs a login can afford: a hash imported with
+ * a huge memory or pass count would let anyone make auth pay it at will.
+ */
+const ARGON2ID_HASH = z
+  .string()
+  .regex(/^\$argon2id\$v=19\$m=(\d{1,7}),t=(\d{1,2}),p=(\d{1,2})\$[A-Za-z0-9+/]{11,}\$[A-Za-z0-9+/]{22,}$/, {
+    message: "must be an argon2id PHC string: $argon2id$v=19$m=…,t=…,p=…$salt$hash",
+  })
+  .refine(
+    (hash) => {
+      const [, memory, passes, parallelism] = (/m=(\d+),t=(\d+),p=(\d+)/.exec(hash) ?? []).map(Number) as [number, number, number, number];
+      return memory >= 8 && memory <= 1_048_576 && passes >= 1 && passes <= 10 && parallelism >= 1 && parallelism <= 16;
+    },
+    { message: "argon2id costs out of range: m 8-1048576 KiB, t 1-10, p 1-16" },
+  );
 
 const permissionName = z.enum([...PERMISSIONS, "*"], { message: `must be one of ${PERMISSIONS.join(", ")} or *` });
 
@@ -47,7 +76,7 @@ const permissionName = z.enum([...PERMISSIONS, "*"], { message: `must be one of 
 export const UserRecord = z
   .object({
     name: z.string().regex(USER_NAME, { message: "must be 1-64 of A-Z a-z 0-9 . _ - (not starting with . _ -)" }),
-    passwordHash: z.string().startsWith("$argon2id$").optional(),
+    passwordHash: ARGON2ID_HASH.optional(),
     enabled: z.boolean().default(true),
     /** The user's root folder in storage, relative to the storage data folder. */
     home: z.string().regex(HOME_FOLDER, { message: "must be 1-128 of A-Z a-z 0-9 . _ - (not starting with . _ -)" }),

@@ -83,7 +83,7 @@ export async function makeTestCa(dir: string, commonName: string): Promise<TestC
     cert: await readFile(path("ca.crt"), "utf8"),
     async issue(name, { subject, extensions = CLIENT_EXTENSIONS, startDate, endDate }) {
       await ecKey(path(`${name}.key`));
-      await run("openssl", ["req", "-new", "-key", path(`${name}.key`), "-subj", subject, "-out", path(`${name}.csr`)]);
+      await run("openssl", ["req", "-new", "-utf8", "-key", path(`${name}.key`), "-subj", subject, "-out", path(`${name}.csr`)]);
       await writeFile(path(`${name}.ext`), extensions);
       await ca([
         "-preserveDN", "-notext", "-in", path(`${name}.csr`), "-extfile", path(`${name}.ext`), "-out", path(`${name}.crt`),

@@ -6,6 +6,7 @@ import { type CertificateFacts, dnAttributes, ruleMatches } from "./certificate-
 const facts: CertificateFacts = {
   fingerprint: "0123456789ABCDEF".repeat(4),
   subject: dnAttributes("O=Acme\\, Inc.\nOU=Finance\nOU=EDI\nCN=partner"),
+  issuer: dnAttributes("CN=Partner CA"),
   ous: ["Finance", "EDI"],
   emails: ["edi@acme.example"],
   dns: ["edi.acme.example"],

@@ -1,5 +1,5 @@
 import { Kvm } from "@nats-io/kv";
-import type { NatsConnection } from "@wharf/bus";
+import { followBucket, type NatsConnection } from "@wharf/bus";
 import { BanRecord, banBucketOptions, banKey, buckets } from "@wharf/contracts";
 
 export interface DefenderSettings {
@@ -36,14 +36,12 @@ export async function createDefender(nc: NatsConnection, settings: DefenderSetti
   const learn = (key: string, until: number, revision: number) => {
     if ((bannedUntil.get(key)?.revision ?? 0) < revision) bannedUntil.set(key, { until, revision });
   };
-  const watch = await kv.watch();
-  void (async () => {
-    for await (const entry of watch) {
-      const parsed = entry.operation === "PUT" ? BanRecord.safeParse(entry.json()) : undefined;
-      // A removed entry (wharf bans rm) is learnt as "not banned" at its revision.
-      learn(entry.key, parsed?.success ? parsed.data.bannedUntil : 0, entry.revision);
-    }
-  })();
+  // A removed entry (wharf bans rm) is learnt as "not banned" at its revision.
+  const followed = await followBucket(
+    kv,
+    (json) => BanRecord.safeParse(json).data,
+    (key, record, revision) => learn(key, record?.bannedUntil ?? 0, revision),
+  );
   const read = async (address: string) => {
     const entry = await kv.get(banKey(address));
     if (entry?.operation !== "PUT") return { record: undefined, revision: entry?.revision ?? 0 };
@@ -52,7 +50,7 @@ export async function createDefender(nc: NatsConnection, settings: DefenderSetti
   };
   return {
     isBanned: (address) => settings.threshold > 0 && (bannedUntil.get(banKey(address))?.until ?? 0) > now(),
-    stop: () => watch.stop(),
+    stop: () => followed.stop(),
     async recordFailure(address) {
       if (settings.threshold === 0) return undefined;
       for (let attempt = 0; attempt < 5; attempt++) {

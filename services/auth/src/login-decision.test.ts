@@ -8,6 +8,7 @@ const user = (input: Partial<UserRecordInput> = {}) => UserRecord.parse({ name: 
 const facts = (input: Partial<CertificateFacts> = {}): CertificateFacts => ({
   fingerprint: "AB".repeat(32),
   subject: ["CN=partner", "O=Acme"],
+  issuer: ["CN=Partner CA"],
   ous: [],
   emails: [],
   dns: [],
@@ -25,9 +26,11 @@ const attempt = (input: Partial<LoginAttemptFacts> = {}): LoginAttemptFacts => (
   ...input,
 });
 
-test("certificate - no certificate: fine unless the port requires one", () => {
+test("certificate - no certificate: fine unless the port requires one or the user lists certificates", () => {
   assert.deepEqual(judgeCertificate(user(), attempt(), []), { kind: "none" });
+  assert.deepEqual(judgeCertificate(undefined, attempt(), []), { kind: "none" });
   assert.deepEqual(judgeCertificate(user(), attempt({ certificateRequired: true }), []), { kind: "refused", reason: "certificate required" });
+  assert.deepEqual(judgeCertificate(user({ certificates: [{ ou: "EDI" }] }), attempt(), []), { kind: "refused", reason: "certificate required" });
 });
 
 test("certificate - matches the user's rule; refused when it is another's, or two users claim it, or it has a NUL", () => {

@@ -1,6 +1,5 @@
-import { cidrMatcher, type LoginMethod, type LoginRefusal } from "@wharf/contracts";
+import { cidrMatcher, type LoginMethod, type LoginRefusal, type UserRecord } from "@wharf/contracts";
 import { type CertificateFacts, ruleMatches } from "./certificate-identity.js";
-import type { UserRecord } from "@wharf/contracts";
 
 /** What a login attempt brings, as auth sees it. */
 export interface LoginAttemptFacts {
@@ -24,11 +23,14 @@ export type CertificateVerdict =
  * other users whose rules match it. Never a guess: a NUL in a name, or a
  * certificate that two users claim, maps to no one; a certificate that speaks
  * for another user (or not for a user who listed certificates) is a refusal,
- * not a fallback to the password.
+ * not a fallback to the password. A user who lists certificates logs in only
+ * with one of them, on a port that asks for it.
  */
 export function judgeCertificate(user: UserRecord | undefined, attempt: LoginAttemptFacts, otherOwners: readonly string[]): CertificateVerdict {
   const { certificate } = attempt;
-  if (!certificate) return attempt.certificateRequired ? { kind: "refused", reason: "certificate required" } : { kind: "none" };
+  if (!certificate) {
+    return attempt.certificateRequired || (user?.certificates.length ?? 0) > 0 ? { kind: "refused", reason: "certificate required" } : { kind: "none" };
+  }
   if (certificate.hasNul) return { kind: "refused", reason: "certificate has an embedded NUL" };
   const matchesUser = user !== undefined && user.certificates.some((rule) => ruleMatches(rule, certificate));
   if (otherOwners.length + (matchesUser ? 1 : 0) > 1) return { kind: "refused", reason: "ambiguous certificate mapping" };

@@ -1,5 +1,5 @@
 import { Kvm } from "@nats-io/kv";
-import type { NatsConnection } from "@wharf/bus";
+import { followBucket, type NatsConnection } from "@wharf/bus";
 import { buckets, type CertificateRule, isValidUserName, UserRecord, type UserRecordInput } from "@wharf/contracts";
 import { type CertificateFacts, ruleMatches } from "./certificate-identity.js";
 
@@ -56,16 +56,16 @@ export interface CertificateIndex {
 export async function watchCertificateIndex(nc: NatsConnection): Promise<CertificateIndex> {
   const kv = await new Kvm(nc).create(buckets.users, { history: 5 });
   const rules = new Map<string, { revision: number; certificates: CertificateRule[] }>();
-  const watch = await kv.watch();
-  void (async () => {
-    for await (const entry of watch) {
-      if ((rules.get(entry.key)?.revision ?? 0) >= entry.revision) continue;
-      const parsed = entry.operation === "PUT" ? UserRecord.safeParse(entry.json()) : undefined;
-      rules.set(entry.key, { revision: entry.revision, certificates: parsed?.success ? parsed.data.certificates : [] });
-    }
-  })();
+  // Every user's rules are in memory before auth answers its first login.
+  const followed = await followBucket(
+    kv,
+    (json) => UserRecord.safeParse(json).data,
+    (key, user, revision) => {
+      if ((rules.get(key)?.revision ?? 0) < revision) rules.set(key, { revision, certificates: user?.certificates ?? [] });
+    },
+  );
   return {
     owners: (facts) => [...rules].filter(([, user]) => user.certificates.some((rule) => ruleMatches(rule, facts))).map(([name]) => name),
-    stop: () => watch.stop(),
+    stop: () => followed.stop(),
   };
 }

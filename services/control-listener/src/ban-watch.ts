@@ -1,5 +1,5 @@
 import { Kvm } from "@nats-io/kv";
-import type { NatsConnection } from "@wharf/bus";
+import { followBucket, type NatsConnection } from "@wharf/bus";
 import { BanRecord, banBucketOptions, banKey, buckets } from "@wharf/contracts";
 
 export interface BanWatch {
@@ -15,17 +15,16 @@ export interface BanWatch {
  */
 export async function watchBans(nc: NatsConnection, now: () => number = Date.now): Promise<BanWatch> {
   const kv = await new Kvm(nc).create(buckets.bans, banBucketOptions);
-  const until = new Map<string, number>();
-  const watch = await kv.watch();
-  void (async () => {
-    for await (const entry of watch) {
-      const parsed = entry.operation === "PUT" ? BanRecord.safeParse(entry.json()) : undefined;
-      if (parsed?.success) until.set(entry.key, parsed.data.bannedUntil);
-      else until.delete(entry.key);
-    }
-  })();
+  const until = new Map<string, { bannedUntil: number; revision: number }>();
+  const followed = await followBucket(
+    kv,
+    (json) => BanRecord.safeParse(json).data,
+    (key, record, revision) => {
+      if ((until.get(key)?.revision ?? 0) < revision) until.set(key, { bannedUntil: record?.bannedUntil ?? 0, revision });
+    },
+  );
   return {
-    isBanned: (address) => (until.get(banKey(address)) ?? 0) > now(),
-    stop: () => watch.stop(),
+    isBanned: (address) => (until.get(banKey(address))?.bannedUntil ?? 0) > now(),
+    stop: () => followed.stop(),
   };
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Server, Socket } from "node:net";
-import { TLSSocket } from "node:tls";
+import { type SecureContext, TLSSocket } from "node:tls";
 import { SpanStatusCode, trace } from "@opentelemetry/api";
 import { type auth, NO_CLIENT_CERTIFICATE, type Permission, permits, type StorageClient, type StorageLocation, WharfError } from "@wharf/contracts";
 import type { Logger } from "@wharf/telemetry";
@@ -69,7 +69,8 @@ export class FtpSession {
   failedLogins = 0;
   cwd = "/";
   type: "A" | "I" = "A";
-  renameFrom: string | undefined;
+  /** What RNFR named: its path, and whether it is a folder (moving one is checked against folder rules). */
+  renameFrom: { path: string; folder: boolean } | undefined;
   dataEndpoint: DataEndpoint | undefined;
   epsvAll = false;
   /** The offset the next RETR starts at (REST); any other command resets it. */
@@ -366,8 +367,17 @@ export class FtpSession {
       raw.destroy();
       return undefined;
     }
+    let secureContext: SecureContext | undefined;
+    try {
+      secureContext = this.protection === "P" ? this.sessionTls?.data() : undefined;
+    } catch (error) {
+      raw.destroy();
+      this.log.error({ err: error }, "data TLS context could not be made");
+      if (!(await refused())) this.reply(425, "Can't open data connection.");
+      return undefined;
+    }
     const { connection, ready } = prepareDataConnection(raw, {
-      secureContext: this.protection === "P" ? this.sessionTls?.data() : undefined,
+      secureContext,
       sessions: this.deps.tls.dataSessions,
       direction,
       timeoutMs: this.settings.dataTimeoutMs,

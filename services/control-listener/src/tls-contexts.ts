@@ -1,6 +1,6 @@
-import { randomBytes } from "node:crypto";
+import { randomBytes, X509Certificate } from "node:crypto";
 import { EventEmitter } from "node:events";
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { createSecureContext, type SecureContext, type TLSSocket } from "node:tls";
 
 /** The two TLS contexts of one FTP session, bound to it by a session id context of its own. */
@@ -26,6 +26,8 @@ export interface PortTls {
 }
 
 const SESSION_LIFETIME_MS = 300_000;
+/** How often a port looks at its CA bundle and CRL files for a new version. */
+const TRUST_RECHECK_MS = 10_000;
 const MAX_CACHED_SESSIONS = 20_000;
 
 /**
@@ -59,6 +61,8 @@ export interface PortTlsSettings {
   /** The trust store for client certificates (PEM CA bundle) and its revocation lists. */
   caFile?: string | undefined;
   crlFile?: string | undefined;
+  /** How often new sessions look at the CA and CRL files for a new version (default 10 s). */
+  trustRecheckMs?: number;
 }
 
 /**
@@ -79,12 +83,80 @@ export function peerVerifyError(socket: TLSSocket): string | undefined {
   return error ? (error.code ?? error.message) : undefined;
 }
 
-export function loadPortTls({ certFile, keyFile, minVersion = "TLSv1.2", maxVersion = "TLSv1.3", ciphers = "", caFile, crlFile }: PortTlsSettings): PortTls {
+/**
+ * A CA bundle must hold at least one readable certificate (Node would skip a
+ * file of garbage, and every client certificate would then fail), and a CRL
+ * file must parse.
+ */
+function checkTrustFiles(caFile: string | undefined, ca: Buffer | undefined, crlFile: string | undefined, crl: Buffer | undefined): void {
+  if (caFile && ca) {
+    const blocks = ca.toString("utf8").match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+    if (blocks.length === 0) throw new Error(`${caFile}: no PEM certificate in the CA bundle`);
+    for (const [index, block] of blocks.entries()) {
+      try {
+        new X509Certificate(block);
+      } catch (error) {
+        throw new Error(`${caFile}: certificate ${index + 1} cannot be read (${(error as Error).message})`);
+      }
+    }
+  }
+  if (crlFile && crl) {
+    try {
+      createSecureContext({ crl });
+    } catch (error) {
+      throw new Error(`${crlFile}: not a PEM CRL (${(error as Error).message})`);
+    }
+  }
+}
+
+export function loadPortTls({
+  certFile,
+  keyFile,
+  minVersion = "TLSv1.2",
+  maxVersion = "TLSv1.3",
+  ciphers = "",
+  caFile,
+  crlFile,
+  trustRecheckMs = TRUST_RECHECK_MS,
+}: PortTlsSettings): PortTls {
   // A plain port has no certificate; its sessions never ask for TLS contexts.
   const cert = certFile ? readFileSync(certFile) : undefined;
   const key = keyFile ? readFileSync(keyFile) : undefined;
-  // With a CRL, Node has OpenSSL check revocation for every certificate in the chain (CRL_CHECK_ALL).
-  const trust = { ...(caFile ? { ca: readFileSync(caFile) } : {}), ...(crlFile ? { crl: readFileSync(crlFile) } : {}) };
+  const readTrust = () => {
+    // With a CRL, Node has OpenSSL check revocation for every certificate in the chain (CRL_CHECK_ALL).
+    const files = { ...(caFile ? { ca: readFileSync(caFile) } : {}), ...(crlFile ? { crl: readFileSync(crlFile) } : {}) };
+    checkTrustFiles(caFile, files.ca, crlFile, files.crl);
+    return files;
+  };
+  let trust = readTrust();
+  // CAs and CRLs are republished while the port runs (a CRL expires within days): new sessions pick
+  // up changed files, looked at no more than every TRUST_RECHECK_MS. A file that stops being usable
+  // leaves the last good one in use (and the next check tries again).
+  const trustStamp = () => [caFile, crlFile].map((file) => (file ? statSync(file, { throwIfNoEntry: false })?.mtimeMs : 0)).join();
+  let stamp = trustStamp();
+  let checkedAt = Date.now();
+  const currentTrust = () => {
+    if (Date.now() - checkedAt < trustRecheckMs) return trust;
+    checkedAt = Date.now();
+    const now = trustStamp();
+    if (now !== stamp) {
+      try {
+        trust = readTrust();
+        stamp = now;
+      } catch {
+        // Keep the last good files.
+      }
+    }
+    return trust;
+  };
+  // Contexts are made per session: a file that cannot be used must stop the port now, not its first session.
+  if (cert && key) {
+    try {
+      createSecureContext({ cert, key, minVersion, maxVersion, ...(ciphers ? { ciphers } : {}) });
+    } catch (error) {
+      throw new Error(`the certificate, key or cipher list cannot be used: ${(error as Error).message}`);
+    }
+  }
   const ticketKeys = randomBytes(48);
   const ticketName = ticketKeys.subarray(0, 16);
   const ticketHmac = ticketKeys.subarray(16, 32);
@@ -111,7 +183,7 @@ export function loadPortTls({ certFile, keyFile, minVersion = "TLSv1.2", maxVers
     dataSessions,
     sessionContexts: () => {
       if (!cert || !key) throw new Error("this port has no TLS certificate");
-      const options = { cert, key, ticketKeys, sessionIdContext: randomBytes(16).toString("hex"), minVersion, maxVersion, ...(ciphers ? { ciphers } : {}), ...trust };
+      const options = { cert, key, ticketKeys, sessionIdContext: randomBytes(16).toString("hex"), minVersion, maxVersion, ...(ciphers ? { ciphers } : {}), ...currentTrust() };
       let data: SecureContext | undefined;
       const makeData = () => {
         const context = createSecureContext(options);

@@ -23,11 +23,13 @@ import { type ListenerStack, startListenerStack } from "./harness.js";
 
 const run = promisify(execFile);
 const PARTNER_PASSWORD = "partner password 1";
+const PLAIN_PASSWORD = "plain password 1";
 type Mode = "password" | "request" | "require";
 
 let stack: ListenerStack;
 let partnerCa: TestCa;
 let crlFile: string;
+let otherCa: TestCa;
 const certs: Record<string, IssuedCertificate> = {};
 const ports = new Map<string, FtpServer>();
 
@@ -51,6 +53,7 @@ before(async () => {
   const dir = join(stack.dataDir, "pki");
   partnerCa = await makeTestCa(join(dir, "partner-ca"), "Partner CA");
   const rogueCa = await makeTestCa(join(dir, "rogue-ca"), "Rogue CA");
+  otherCa = await makeTestCa(join(dir, "other-ca"), "Other Partner CA");
   const issue = async (name: string, subject: string, options: { extensions?: string; startDate?: string; endDate?: string } = {}) => {
     certs[name] = await partnerCa.issue(name, { subject, ...options });
   };
@@ -60,6 +63,11 @@ before(async () => {
   await issue("revoked", "/O=Acme/OU=EDI/CN=partner");
   await issue("globex", "/O=Globex/CN=globex");
   await issue("certonly", "/O=Acme/OU=EDI/CN=certonly");
+  await issue("unmapped", "/O=Nobody/CN=nobody");
+  await issue("comma", "/O=Acme\\, Inc./CN=comma");
+  await issue("utf8", "/O=Acme/CN=Jürgen");
+  await issue("treasury", "/OU=Treasury/CN=treasurer");
+  certs["other-treasury"] = await otherCa.issue("other-treasury", { subject: "/OU=Treasury/CN=impostor" });
   await issue("ou", "/O=Initech/OU=Payments/CN=anyone");
   await issue("shared-ou", "/O=Umbrella/OU=Shared/CN=someone");
   await issue("email", "/CN=mail-partner", { extensions: "extendedKeyUsage=clientAuth\nsubjectAltName=email:EDI@acme.example\n" });
@@ -86,6 +94,7 @@ before(async () => {
   const cert = (name: string) => certs[name] as IssuedCertificate;
   await addUser({ name: "partner", home: "partner", password: PARTNER_PASSWORD, certificates: [{ fingerprint: fingerprint(cert("valid")) }, { fingerprint: fingerprint(cert("rollover")) }, { fingerprint: fingerprint(cert("expired")) }, { fingerprint: fingerprint(cert("revoked")) }] });
   await addUser({ name: "globex", home: "globex", password: "globex password", certificates: [{ subject: "CN=globex,O=Globex" }] });
+  await addUser({ name: "plain", home: "plain", password: PLAIN_PASSWORD });
   await addUser({ name: "certonly", home: "certonly", certificates: [{ subject: "CN=certonly, OU=EDI, O=Acme" }], certificateLogin: "cert-only" });
   await addUser({ name: "payments", home: "payments", certificates: [{ ou: "Payments" }], certificateLogin: "cert-only" });
   await addUser({ name: "mailer", home: "mailer", certificates: [{ email: "edi@acme.example" }], certificateLogin: "cert-only" });
@@ -94,6 +103,10 @@ before(async () => {
   await addUser({ name: "umbrella1", home: "umbrella1", certificates: [{ ou: "Shared" }], certificateLogin: "cert-only" });
   await addUser({ name: "umbrella2", home: "umbrella2", certificates: [{ ou: "Shared" }], certificateLogin: "cert-only" });
   await addUser({ name: "nuller", home: "nuller", certificates: [{ email: "a@b.example" }], certificateLogin: "cert-only" });
+  await addUser({ name: "acme-inc", home: "acme-inc", certificates: [{ subject: "CN=comma,O=Acme\\, Inc." }], certificateLogin: "cert-only" });
+  // As `openssl x509 -noout -subject -nameopt RFC2253` prints it: the UTF-8 bytes escaped.
+  await addUser({ name: "juergen", home: "juergen", certificates: [{ subject: "CN=J\\C3\\BCrgen,O=Acme" }], certificateLogin: "cert-only" });
+  await addUser({ name: "treasury", home: "treasury", certificates: [{ ou: "Treasury", issuer: "CN=Partner CA" }], certificateLogin: "cert-only" });
 });
 
 after(async () => {
@@ -128,54 +141,94 @@ const CASES = ["valid", "absent", "untrusted", "self-signed", "expired", "revoke
 const certificateOf = (name: (typeof CASES)[number]) => (name === "absent" ? undefined : name === "wrong user" ? "globex" : name);
 
 describe("client-auth modes × certificates (T20, T21, T22)", () => {
+  // partner lists certificates (cert+password): it logs in only with one of them, on a port that asks for it.
   const expected: Record<Mode, Record<(typeof CASES)[number], string>> = {
-    // No certificate asked: the password decides, whatever the client holds.
-    password: { valid: "230 in", absent: "230 in", untrusted: "230 in", "self-signed": "230 in", expired: "230 in", revoked: "230 in", "wrong user": "230 in", "server-only": "230 in" },
-    // Asked: used when given (and then it must be good and be the user's); absent, the password.
-    request: { valid: "230 in", absent: "230 in", untrusted: "530", "self-signed": "530", expired: "530", revoked: "530", "wrong user": "530", "server-only": "530" },
-    // No valid certificate of the user's, no session.
+    // No certificate asked, so partner cannot show one; a password-only user logs in (below).
+    password: { valid: "530", absent: "530", untrusted: "530", "self-signed": "530", expired: "530", revoked: "530", "wrong user": "530", "server-only": "530" },
+    // Asked: a given one must be good and be the user's.
+    request: { valid: "230 in", absent: "530", untrusted: "530", "self-signed": "530", expired: "530", revoked: "530", "wrong user": "530", "server-only": "530" },
+    // No valid certificate, no session, whoever the user.
     require: { valid: "230 in", absent: "530", untrusted: "530", "self-signed": "530", expired: "530", revoked: "530", "wrong user": "530", "server-only": "530" },
   };
+  // plain has only a password: a certificate that maps to no one is ignored where one is optional.
+  const plainExpected: Record<Mode, Record<"absent" | "unmapped", string>> = {
+    password: { absent: "230 in", unmapped: "230 in" },
+    request: { absent: "230 in", unmapped: "230 in" },
+    require: { absent: "530", unmapped: "530" },
+  };
   for (const mode of ["password", "request", "require"] as const) {
-    test(`${mode}: partner with the right password`, async () => {
+    test(`${mode}: partner (certificates) and plain (password only) with the right password`, async () => {
       const port = await startPort(`mode-${mode}`, { clientAuth: mode });
       const seen: Record<string, string> = {};
       for (const name of CASES) seen[name] = outcome(await pythonLogin(port, "partner", PARTNER_PASSWORD, certificateOf(name)));
       assert.deepEqual(seen, expected[mode]);
+      const plain = {
+        absent: outcome(await pythonLogin(port, "plain", PLAIN_PASSWORD)),
+        unmapped: outcome(await pythonLogin(port, "plain", PLAIN_PASSWORD, "unmapped")),
+      };
+      assert.deepEqual(plain, plainExpected[mode]);
     });
   }
 
   test("refusals at the TLS layer are counted by result, and each is a login.failed event with its reason", async () => {
     const metrics = await stack.registry.getSingleMetricAsString("wharf_ftp_client_certificates_total");
     assert.match(metrics, /port="mode-require",result="refused"[^\n]* 5$/m, "untrusted, self-signed, expired, revoked, server-only");
-    assert.match(metrics, /port="mode-require",result="absent"[^\n]* 1$/m);
+    assert.match(metrics, /port="mode-require",result="absent"[^\n]* 2$/m);
     assert.match(metrics, /port="mode-request",result="accepted"[^\n]* [1-9]/);
     assert.doesNotMatch(metrics, /port="mode-password"/, "a password port asks for no certificate");
     const reasons = await waitFor(
       async () => {
         const events = (await streamMessages(stack.nc, streams.events.name, subjects.loginFailed)).map((message) => LoginEventSchema.parse(message.body));
         const ours = events.filter((event) => event.portAlias === "mode-require").map((event) => event.reason);
-        return ours.length === 7 ? ours.sort() : undefined;
+        return ours.length === 9 ? ours.sort() : undefined;
       },
-      { what: "seven refusals on the require port" },
+      { what: "nine refusals on the require port" },
     );
     assert.deepEqual(reasons, [
-      "certificate does not match user",
+      "certificate does not match user", // partner with globex's certificate
+      "certificate does not match user", // plain with a certificate nobody claims, where one is required
       "certificate not trusted",
       "certificate not trusted",
       "certificate not trusted",
       "certificate not trusted",
       "certificate not trusted",
       "certificate required",
+      "certificate required",
     ]);
   });
+});
+
+test("a port whose CA bundle or CRL cannot be used does not start, and names the file", async () => {
+  const garbage = join(stack.dataDir, "pki/garbage.pem");
+  await writeFile(garbage, "not a certificate\n");
+  assert.throws(() => loadPortTls({ ...stack.settings, caFile: garbage }), /garbage\.pem: no PEM certificate in the CA bundle/);
+  assert.throws(() => loadPortTls({ ...stack.settings, caFile: partnerCa.certFile, crlFile: garbage }), /garbage\.pem: not a PEM CRL/);
+  assert.doesNotThrow(() => loadPortTls({ ...stack.settings, caFile: partnerCa.certFile, crlFile }));
+});
+
+test("a CRL published while the port runs applies to the next sessions, without a restart", async () => {
+  const late = await partnerCa.issue("late", { subject: "/O=Acme/OU=EDI/CN=late" });
+  await addUser({ name: "late", home: "late", certificates: [{ fingerprint: fingerprint(late) }], certificateLogin: "cert-only" });
+  certs.late = late;
+  const settings: PortSettings = { ...stack.settings, alias: "crl-reload", port: 0, clientAuth: "require", caFile: partnerCa.certFile, crlFile };
+  const server = await startFtpServer(settings, { ...stack.shared, settings, tls: loadPortTls({ ...settings, trustRecheckMs: 0 }) });
+  ports.set("crl-reload", server);
+  assert.equal(outcome(await pythonLogin(server.port, "late", undefined, "late")), "232 in");
+  await partnerCa.revoke(late);
+  assert.equal(await partnerCa.writeCrl(), crlFile);
+  assert.equal(outcome(await pythonLogin(server.port, "late", undefined, "late")), "530");
 });
 
 describe("certificate -> user mapping", () => {
   let port: number;
   let implicitPort: number;
+  let requestPort: number;
   before(async () => {
-    port = await startPort("mapped", { clientAuth: "require" });
+    // Two partners' CAs in one bundle: a rule that names its issuer is not fooled by the other CA.
+    const bundle = join(stack.dataDir, "pki/bundle.pem");
+    await writeFile(bundle, `${partnerCa.cert}${otherCa.cert}`);
+    port = await startPort("mapped", { clientAuth: "require", caFile: bundle });
+    requestPort = await startPort("mapped-request", { clientAuth: "request" });
     implicitPort = await startPort("mapped-implicit", { clientAuth: "require", tlsMode: "implicit" });
   });
 
@@ -186,6 +239,16 @@ describe("certificate -> user mapping", () => {
       seen[user] = `${outcome(result)}${result.pass ? " (PASS sent)" : ""}`;
     }
     assert.deepEqual(seen, { certonly: "232 in", payments: "232 in", mailer: "232 in", dnser: "232 in", urier: "232 in" });
+  });
+
+  test("subject DNs with escaped commas and UTF-8 map as openssl prints them; an issuer-bound rule refuses the other CA's look-alike", async () => {
+    const seen = {
+      comma: outcome(await pythonLogin(port, "acme-inc", undefined, "comma")),
+      utf8: outcome(await pythonLogin(port, "juergen", undefined, "utf8")),
+      treasury: outcome(await pythonLogin(port, "treasury", undefined, "treasury")),
+      impostor: outcome(await pythonLogin(port, "treasury", undefined, "other-treasury")),
+    };
+    assert.deepEqual(seen, { comma: "232 in", utf8: "232 in", treasury: "232 in", impostor: "530" });
   });
 
   test("cert+password: the mapped certificate alone is not enough; with the password it is, by fingerprint, old and new (rollover)", async () => {
@@ -205,8 +268,8 @@ describe("certificate -> user mapping", () => {
     assert.equal(outcome(await pythonLogin(port, "globex", "globex password", "certonly")), "530");
     assert.equal(outcome(await pythonLogin(port, "umbrella1", undefined, "shared-ou")), "530");
     assert.equal(outcome(await pythonLogin(port, "nuller", undefined, "nul")), "530");
-    // A cert-only user has no password to fall back on.
-    assert.equal(outcome(await pythonLogin(port, "certonly", "anything", undefined)), "530");
+    // A cert-only user has no password to fall back on, even where a certificate is optional.
+    assert.equal(outcome(await pythonLogin(requestPort, "certonly", "anything", undefined)), "530");
     const reasons = await waitFor(
       async () => {
         const events = (await streamMessages(stack.nc, streams.events.name, subjects.loginFailed)).map((message) => LoginEventSchema.parse(message.body) as LoginEvent);

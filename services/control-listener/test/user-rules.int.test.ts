@@ -151,6 +151,73 @@ describe("folder permissions", () => {
     assert.equal(events.length, 0, "a refused upload publishes nothing");
   });
 
+  test("every other verb with a path is checked too, and a folder cannot be moved out from under its rules", async () => {
+    await addUser({
+      name: "olga",
+      home: "olga",
+      permissions: { "/": ["*"], "/locked": [], "/drop": ["list", "write"], "/staging/inner": [], "/readonly": ["list", "read"] },
+    });
+    for (const folder of ["locked", "drop", "open", "staging/inner", "readonly"]) await mkdir(files("olga", folder), { recursive: true });
+    await writeFile(files("olga", "locked/secret.csv"), "secret");
+    await writeFile(files("olga", "drop/existing.csv"), "existing");
+    const control = await RawFtpControl.connect(stack.port);
+    await control.read();
+    await control.login("olga", PASSWORD);
+    try {
+      assert.deepEqual(
+        await control.codes(
+          "SIZE /locked/secret.csv",
+          "MDTM /locked/secret.csv",
+          "MLST /locked/secret.csv",
+          "HASH /locked/secret.csv",
+          "XSHA256 /locked/secret.csv",
+          "NLST /locked",
+          "MLSD /locked",
+          "SIZE /drop/existing.csv",
+          "HASH /drop/existing.csv",
+          "MFMT 20200101000000 /drop/existing.csv",
+          "REST 2",
+          "STOR /drop/existing.csv",
+          "CWD /locked",
+          "RNFR /locked",
+          "RNFR /open",
+          "RNTO /staging",
+          "RNFR /open",
+          "RNTO /moved",
+          "CWD /readonly",
+          "STOU",
+        ),
+        [
+          "SIZE /locked/secret.csv -> 550",
+          "MDTM /locked/secret.csv -> 550",
+          "MLST /locked/secret.csv -> 550",
+          "HASH /locked/secret.csv -> 550",
+          "XSHA256 /locked/secret.csv -> 550",
+          "NLST /locked -> 550",
+          "MLSD /locked -> 550",
+          "SIZE /drop/existing.csv -> 213",
+          "HASH /drop/existing.csv -> 550",
+          "MFMT 20200101000000 /drop/existing.csv -> 550",
+          "REST 2 -> 350",
+          "STOR /drop/existing.csv -> 550",
+          "CWD /locked -> 550",
+          "RNFR /locked -> 550",
+          "RNFR /open -> 350",
+          "RNTO /staging -> 550",
+          "RNFR /open -> 350",
+          "RNTO /moved -> 250",
+          "CWD /readonly -> 250",
+          "STOU -> 550",
+        ],
+      );
+    } finally {
+      control.close();
+    }
+    assert.equal(await readFile(files("olga", "drop/existing.csv"), "utf8"), "existing");
+    assert.deepEqual((await readdir(files("olga"))).sort(), ["drop", "locked", "moved", "readonly", "staging"]);
+    assert.deepEqual(await readdir(files("olga", "readonly")), [], "STOU wrote nothing where write is missing");
+  });
+
   test("renaming onto an existing file needs overwrite there", async () => {
     await addUser({ name: "dora", home: "dora", permissions: { "/": ["list", "read", "write", "rename"] } });
     await writeFile(files("dora", "a.csv"), "a");

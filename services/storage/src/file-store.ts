@@ -39,7 +39,8 @@ export interface FileStore {
    * previous version is kept aside until the commit is confirmed, so a commit
    * whose event cannot be published is rolled back to exactly the old state.
    */
-  commitUpload(tempPath: string, destination: string): Promise<PendingCommit>;
+  /** Puts the temp file in place; with `noOverwrite`, atomically refuses (WHARF_ALREADY_EXISTS) when the name is taken. */
+  commitUpload(tempPath: string, destination: string, options?: { noOverwrite?: boolean }): Promise<PendingCommit>;
 }
 
 /** A commit that is visible but not final: confirm() drops the kept previous version, rollback() restores it. */
@@ -180,7 +181,7 @@ export async function createFileStore(dataDir: string): Promise<FileStore> {
       return join(uploadsDir, `${uploadId}.part`);
     },
 
-    commitUpload: (tempPath, destination) =>
+    commitUpload: (tempPath, destination, { noOverwrite = false } = {}) =>
       guard(async () => {
         // The destination was resolved and its folder checked when the upload opened; a folder
         // removed since makes the rename fail (ENOENT), which is reported, not papered over.
@@ -188,11 +189,20 @@ export async function createFileStore(dataDir: string): Promise<FileStore> {
         if (existing?.isDirectory()) throw new WharfError("WHARF_IS_A_DIRECTORY", "is a folder");
         // One commit per destination at a time in this process: a rollback must restore the
         // version it replaced, not one another session committed meanwhile.
+        if (existing && noOverwrite) throw new WharfError("WHARF_ALREADY_EXISTS", "the file exists and may not be overwritten");
         const release = await locks.acquire(destination);
         const previous = existing ? `${tempPath}.previous` : undefined;
         try {
-          if (previous) await link(destination, previous);
-          await rename(tempPath, destination);
+          if (noOverwrite) {
+            // link() fails if the name was taken meanwhile, by any process: no window between check and commit.
+            await link(tempPath, destination).catch((error: NodeJS.ErrnoException) => {
+              throw error.code === "EEXIST" ? new WharfError("WHARF_ALREADY_EXISTS", "the file appeared during the upload and may not be overwritten") : error;
+            });
+            await unlink(tempPath);
+          } else {
+            if (previous) await link(destination, previous);
+            await rename(tempPath, destination);
+          }
           await syncFolder(dirname(destination));
           let settled = false;
           const settle = async (work: () => Promise<void>) => {

@@ -134,11 +134,8 @@ export class Upload {
       const { size } = await this.file.stat();
       await this.file.close();
       if (size !== this.size) throw new WharfError("WHARF_INTERNAL", "stored size differs from received size");
-      // Someone else may have stored the name meanwhile; a user without overwrite must not replace it.
-      if (this.header.noOverwrite && (await stat(this.target).catch(() => undefined))) {
-        throw new WharfError("WHARF_ALREADY_EXISTS", "the file appeared during the upload and may not be overwritten");
-      }
-      const pending = await this.store.commitUpload(this.tempPath, this.target);
+      // Someone else may have stored the name meanwhile; a user without overwrite must not replace it (checked atomically).
+      const pending = await this.store.commitUpload(this.tempPath, this.target, { noOverwrite: this.header.noOverwrite });
       return { size: this.size, sha256: this.hash.digest("hex"), pending };
     } catch (error) {
       await this.file.close().catch(() => undefined);

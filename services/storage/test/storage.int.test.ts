@@ -93,6 +93,23 @@ test("write - a stream without its end marker leaves no file, no temp and no eve
   assert.deepEqual(await eventsFor("/keep.txt"), []);
 });
 
+test("write - without overwrite: an existing name is refused at once, and of two uploads racing for a new name only the first commits", async () => {
+  await writeFile(join(dataDir, "files/alice/taken.txt"), "first");
+  const refused = client.openUpload({ ...header("/taken.txt"), noOverwrite: true });
+  assert.equal(await errorCode(refused.ready), "WHARF_ALREADY_EXISTS");
+  // Both open while the name is free; the second finds it taken at its commit.
+  const first = client.openUpload({ ...header("/race.txt"), noOverwrite: true });
+  const second = client.openUpload({ ...header("/race.txt"), noOverwrite: true });
+  await Promise.all([first.ready, second.ready]);
+  await first.write(Buffer.from("from the first"));
+  await second.write(Buffer.from("from the second"));
+  await first.finish("close_notify");
+  assert.equal(await errorCode(second.finish("close_notify")), "WHARF_ALREADY_EXISTS");
+  assert.equal(await readFile(join(dataDir, "files/alice/race.txt"), "utf8"), "from the first");
+  assert.equal((await eventsFor("/race.txt")).length, 1);
+  await waitFor(async () => ((await readdir(join(dataDir, "uploads"))).length === 0 ? true : undefined), { what: "no temp file left" });
+});
+
 test("write - into a missing folder, onto a folder or past the end of a file is refused before any data", async () => {
   const upload = client.openUpload(header("/missing/x.txt"));
   assert.equal(await errorCode(upload.ready), "WHARF_NOT_FOUND");

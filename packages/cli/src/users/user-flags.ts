@@ -6,14 +6,18 @@ export const USER_FLAGS = `  --home FOLDER              the user's root folder i
   --enable | --disable
   --password-stdin           read the password from the first line of standard input
   --no-password              remove the password (the user then logs in only with a cert-only certificate)
-  --perm FOLDER=P,P,...      permissions in FOLDER and below (list read write overwrite delete mkdir rename, or *);
-                             repeat for more folders; the deepest folder containing a path decides
+  --perm FOLDER=P,P,...      permissions in FOLDER and below (list read write overwrite delete mkdir rename, or *;
+                             FOLDER= for none); repeat for more folders; the deepest folder containing a path decides;
+                             the folders given replace all the user's permission rules
   --allow-from CIDR,...      source addresses the user may log in from ("any" to clear)
   --ports ALIAS,...          ports the user may log in on ("any" to clear)
   --tls-required | --tls-optional
   --cert-file PEM            map the certificate in this file (by its SHA-256 fingerprint); repeatable
   --cert-fingerprint HEX | --cert-subject DN | --cert-ou OU | --cert-email E | --cert-dns NAME | --cert-uri URI
-                             map certificates by that rule; repeatable (certificate rollover: give old and new)
+                             map certificates by that rule; repeatable (certificate rollover: give old and new);
+                             the rules given replace all the user's certificate rules
+  --cert-issuer DN           the CA (subject DN) that must have issued certificates matched by subject, OU or SAN:
+                             with several partners' CAs in one trust store, any of them could write those
   --no-certs                 remove every certificate rule
   --cert-login cert-only|cert+password
                              whether a mapped certificate alone logs in, or the password is still needed
@@ -26,7 +30,7 @@ export interface UserFlags {
 }
 
 const SWITCHES: ReadonlySet<string> = new Set(["--enable", "--disable", "--disabled", "--password-stdin", "--no-password", "--tls-required", "--tls-optional", "--no-certs"]);
-const VALUED: ReadonlySet<string> = new Set(["--home", "--perm", "--allow-from", "--ports", "--cert-file", "--cert-login", "--upload-limit", "--download-limit"]);
+const VALUED: ReadonlySet<string> = new Set(["--home", "--perm", "--allow-from", "--ports", "--cert-file", "--cert-issuer", "--cert-login", "--upload-limit", "--download-limit"]);
 
 const list = (value: string) => (value === "any" ? [] : value.split(",").map((item) => item.trim()).filter(Boolean));
 
@@ -36,6 +40,7 @@ export function parseUserFlags(args: readonly string[]): UserFlags | string {
   const flags: UserFlags = { changes, passwordFromStdin: false, removePassword: false };
   let permissions: Record<string, string[]> | undefined;
   let certificates: CertificateRule[] | undefined;
+  let issuer: string | undefined;
   const addRule = (rule: CertificateRule) => {
     certificates ??= [];
     certificates.push(rule);
@@ -63,8 +68,10 @@ export function parseUserFlags(args: readonly string[]): UserFlags | string {
     else if (flag === "--perm") {
       const equals = text.indexOf("=");
       if (equals < 1) return `--perm needs FOLDER=PERMISSIONS, e.g. /inbox=list,write (got "${text}")`;
+      const granted = text.slice(equals + 1).split(",").map((item) => item.trim()).filter(Boolean);
+      if (granted.includes("any")) return `--perm ${text}: "any" is not a permission; "*" grants all, and FOLDER= grants none`;
       permissions ??= {};
-      permissions[text.slice(0, equals)] = list(text.slice(equals + 1));
+      permissions[text.slice(0, equals)] = granted;
     } else if (flag === "--allow-from") changes.allowedAddresses = list(text);
     else if (flag === "--ports") changes.allowedPorts = list(text);
     else if (flag === "--tls-required") changes.tlsRequired = true;
@@ -77,6 +84,7 @@ export function parseUserFlags(args: readonly string[]): UserFlags | string {
         return `--cert-file ${text}: not a readable PEM certificate (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
       }
     } else if (certFlags[flag]) addRule({ [certFlags[flag]]: text } as CertificateRule);
+    else if (flag === "--cert-issuer") issuer = text;
     else if (flag === "--cert-login") {
       if (text !== "cert-only" && text !== "cert+password") return `--cert-login must be cert-only or cert+password (got "${text}")`;
       changes.certificateLogin = text;
@@ -86,6 +94,10 @@ export function parseUserFlags(args: readonly string[]): UserFlags | string {
     } else return `unknown option "${flag}"`;
   }
   if (permissions) changes.permissions = permissions as UserRecordInput["permissions"];
+  if (issuer !== undefined) {
+    if (!certificates?.some((rule) => rule.fingerprint === undefined)) return "--cert-issuer goes with --cert-subject, --cert-ou, --cert-email, --cert-dns or --cert-uri";
+    certificates = certificates.map((rule) => (rule.fingerprint === undefined ? { ...rule, issuer } : rule));
+  }
   if (certificates) changes.certificates = certificates;
   if (flags.passwordFromStdin && flags.removePassword) return "--password-stdin and --no-password cannot be used together";
   return flags;

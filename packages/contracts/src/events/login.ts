@@ -5,7 +5,11 @@ import { eventTypes } from "../subjects.js";
 export const LOGIN_METHODS = ["password", "cert", "cert+password"] as const;
 export type LoginMethod = (typeof LOGIN_METHODS)[number];
 
-/** Why auth refused a login (for operators; the client always hears "Login incorrect."). */
+/**
+ * Why auth refused a login, for operators. The client is told "Login
+ * incorrect." in every case but a certificate the TLS layer refused ("A valid
+ * client certificate is required."), which says nothing about any user.
+ */
 export const LOGIN_REFUSALS = [
   "unknown user",
   "disabled",

@@ -109,7 +109,7 @@ export function createLoginHandler({ store, certificates, log, nc, logins, laten
       try {
         certificate = certificateFacts(request.clientCertificate);
       } catch {
-        throw await refuse("certificate does not match user", offered);
+        throw await refuse("certificate not trusted", offered);
       }
     }
     const attempt: LoginAttemptFacts = {
@@ -122,8 +122,11 @@ export function createLoginHandler({ store, certificates, log, nc, logins, laten
     const user = await store.get(request.username);
     const otherOwners = certificate ? certificates.owners(certificate).filter((name) => name !== request.username) : [];
     const verdict = judgeCertificate(user, attempt, otherOwners);
-    if (verdict.kind === "refused") {
+    // A refusal that tells who has certificates is given only at PASS, after an argon2id like any
+    // other: at USER everyone but a cert-only user with the right certificate hears "password please".
+    if (verdict.kind === "refused" && !request.withoutPassword) {
       if (certificate) log.info({ ...context, subject: certificate.subjectText, fingerprint: certificate.fingerprint }, "client certificate refused");
+      await verifyPassword(request.password, decoyHash);
       throw await refuse(verdict.reason, offered);
     }
     if (user && verdict.kind === "matches" && user.certificateLogin === "cert-only") {
@@ -145,7 +148,11 @@ export function createLoginHandler({ store, certificates, log, nc, logins, laten
     if (!user.passwordHash) throw await refuse("no password set", method);
     if (!matches) throw await refuse("wrong password", method);
     const ruleRefusal = userRuleRefusal(user, attempt);
-    if (ruleRefusal) throw await refuse(ruleRefusal, method);
+    if (ruleRefusal) {
+      // The password was right, maybe answered from memory: refuse in the time a wrong one takes.
+      await verifyPassword(request.password, decoyHash);
+      throw await refuse(ruleRefusal, method);
+    }
     return accept(user, method);
   };
 }

@@ -24,7 +24,7 @@ export const mfmt: Command = {
     const ms = space > 0 ? parseTimeVal(argument.slice(0, space)) : undefined;
     const path = space > 0 ? argument.slice(space + 1) : "";
     if (ms === undefined || !path) return session.reply(501, "MFMT needs YYYYMMDDHHMMSS and a file name.");
-    const file = await fileAt(session, path, "write", "Not a file.");
+    const file = await fileAt(session, path, "overwrite", "Not a file.");
     if (!file) return;
     await session.deps.storage.setModifiedTime(file.location, ms);
     session.reply(213, `Modify=${timeVal(ms)}; ${path}`);

@@ -1,9 +1,11 @@
+import { hasRulesWithin } from "@wharf/contracts";
 import type { Command } from "./command.js";
 
 /**
  * RNTO: completes a rename started by the RNFR just before it; anything else
  * in between voids the RNFR (503). Renaming onto an existing entry replaces
- * it, so it also needs the overwrite permission there.
+ * it, so it also needs the overwrite permission there; a folder may not be
+ * moved to where permission rules would then apply inside it.
  */
 export const rnto: Command = {
   verb: "RNTO",
@@ -13,6 +15,7 @@ export const rnto: Command = {
     if (from === undefined) return session.reply(503, "RNFR required first.");
     if (!argument) return session.reply(501, "RNTO needs a name.");
     const to = session.location(argument, "rename");
+    if (from.folder && hasRulesWithin(session.user?.permissions ?? [], to.path)) return session.reply(550, "Permission denied.");
     if (!session.may(to.path, "overwrite")) {
       const exists = await session.deps.storage.stat(to).then(
         () => true,
@@ -20,7 +23,7 @@ export const rnto: Command = {
       );
       if (exists) return session.reply(550, "Permission denied.");
     }
-    await session.deps.storage.rename({ root: to.root, path: from }, to.path);
+    await session.deps.storage.rename({ root: to.root, path: from.path }, to.path);
     session.reply(250, "Rename successful.");
   },
 };

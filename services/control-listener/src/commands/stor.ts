@@ -56,6 +56,7 @@ export async function receiveFile(
       if (refusal.code === "WHARF_NOT_FOUND" || refusal.code === "WHARF_NOT_A_DIRECTORY") session.reply(553, "Could not create file.");
       else if (refusal.code === "WHARF_IS_A_DIRECTORY") session.reply(550, "Is a folder.");
       else if (refusal.code === "WHARF_INVALID_ARGUMENT") session.reply(554, "Requested action not taken: invalid REST offset.");
+      else if (refusal.code === "WHARF_ALREADY_EXISTS") session.reply(550, "Permission denied: the file exists and may not be overwritten.");
       else session.replyError(refusal);
     },
   });
