@@ -24,6 +24,14 @@ test("subject DNs compare attribute by attribute, in any order, with RFC 4514 es
   assert.equal(ruleMatches(rule({ subject: "CN=Partner,OU=EDI,OU=Finance,O=Acme\\, Inc." }), facts), false, "values are exact");
 });
 
+test("DN escapes: a value ending in a backslash keeps the next attribute apart; hex pairs are UTF-8 bytes", () => {
+  // Node's form (one attribute per line) and openssl's RFC 2253 form of the same subject.
+  const node = dnAttributes("O=Acme\\, Inc.\nCN=J\u00fcrgen\\\\\nOU=admins");
+  const rfc2253 = dnAttributes("OU=admins,CN=J\\C3\\BCrgen\\\\,O=Acme\\, Inc.");
+  assert.deepEqual(node, ["CN=J\u00fcrgen\\", "O=Acme, Inc.", "OU=admins"]);
+  assert.deepEqual(rfc2253, node);
+});
+
 test("fingerprints with or without colons, any case; SAN rules exact (email and DNS case-insensitive); OU one of several", () => {
   const colons = facts.fingerprint.toLowerCase().match(/../g)?.join(":");
   assert.equal(ruleMatches(rule({ fingerprint: colons }), facts), true);
