@@ -1,5 +1,5 @@
 import { type ChannelCredentials, type ClientOptions, makeGenericClientConstructor } from "@grpc/grpc-js";
-import { ReadResponse, StorageServiceService, type StorageServiceClient, WriteRequest } from "./gen/wharf/storage/v1/storage.js";
+import { type ReadResponse, StorageServiceService, type StorageServiceClient, type WriteRequest } from "./gen/wharf/storage/v1/storage.js";
 
 /** Wire type 2 (length-delimited) of a protobuf field. */
 const tagOf = (field: number) => (field << 3) | 2;

@@ -32,7 +32,7 @@ export function judgeCertificate(user: UserRecord | undefined, attempt: LoginAtt
     return attempt.certificateRequired || (user?.certificates.length ?? 0) > 0 ? { kind: "refused", reason: "certificate required" } : { kind: "none" };
   }
   if (certificate.hasNul) return { kind: "refused", reason: "certificate has an embedded NUL" };
-  const matchesUser = user !== undefined && user.certificates.some((rule) => ruleMatches(rule, certificate));
+  const matchesUser = user?.certificates.some((rule) => ruleMatches(rule, certificate)) === true;
   if (otherOwners.length + (matchesUser ? 1 : 0) > 1) return { kind: "refused", reason: "ambiguous certificate mapping" };
   if (matchesUser) return { kind: "matches" };
   // Speaks for someone else, or the user named listed certificates and this is none of them, or the port needs one.
