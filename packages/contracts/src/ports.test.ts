@@ -46,6 +46,13 @@ test("ports - aliases are unique (ignoring case) and two enabled ports cannot sh
   assert.deepEqual(problems, ["ports[1].alias: is already used by ports[0]", "ports[2].port: 0.0.0.0:2990 is already used by ports[0]"]);
 });
 
+test("users - a quota is refused by name, not silently ignored", async () => {
+  const { UserRecord } = await import("./users.js");
+  const result = UserRecord.safeParse({ name: "acme", home: "acme", quota: { bytes: 1_000 } });
+  assert.equal(result.success, false);
+  assert.match(result.success ? "" : describeIssues(result.error).join(), /quota: quotas are not available yet/);
+});
+
 test("ports - TLS ports need a certificate and key; certificate modes need a CA bundle and TLS; a shared root needs its folder", () => {
   const problems = (value: unknown) => {
     const result = PortConfig.safeParse(value);
