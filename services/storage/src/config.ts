@@ -12,6 +12,8 @@ export const StorageConfig = z
     WHARF_STORAGE_UPLOAD_IDLE_TIMEOUT_MS: durationMs.default(120_000),
     // Port of /metrics, /healthz and /readyz.
     WHARF_STORAGE_METRICS_PORT: tcpPort.default(9103),
+    // For crash tests only: the process kills itself (SIGKILL) at this step of the next commit.
+    WHARF_STORAGE_FAILPOINT: z.enum(["before-rename", "after-rename", "after-publish"]).optional(),
   })
   .transform((env) => ({
     ...commonSettings(env),
@@ -19,5 +21,6 @@ export const StorageConfig = z
     grpcAddress: env.WHARF_STORAGE_GRPC_ADDRESS,
     metricsPort: env.WHARF_STORAGE_METRICS_PORT,
     uploadIdleTimeoutMs: env.WHARF_STORAGE_UPLOAD_IDLE_TIMEOUT_MS,
+    failpoint: env.WHARF_STORAGE_FAILPOINT,
   }));
 export type StorageConfig = z.output<typeof StorageConfig>;

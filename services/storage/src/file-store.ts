@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { type Dirent, type Stats, createReadStream, type ReadStream } from "node:fs";
-import { link, lstat, mkdir, open, opendir, realpath, rename, rm, rmdir, stat, unlink, utimes } from "node:fs/promises";
+import { link, lstat, mkdir, open, opendir, readdir, readFile, realpath, rename, rm, rmdir, stat, unlink, utimes } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { storage, WharfError } from "@wharf/contracts";
 import { fromFsError } from "./fs-errors.js";
@@ -35,12 +35,34 @@ export interface FileStore {
   uploadTempPath(uploadId: string): string;
   /**
    * Atomically puts a synced temp file in place (at `destination`, a disk path
-   * from resolve()) and syncs the folder. The
-   * previous version is kept aside until the commit is confirmed, so a commit
-   * whose event cannot be published is rolled back to exactly the old state.
+   * from resolve()) and syncs the folder. The previous version is kept aside
+   * until the commit is confirmed, so a commit whose event cannot be published
+   * is rolled back to exactly the old state. With `noOverwrite`, a taken name
+   * is refused atomically (WHARF_ALREADY_EXISTS).
+   *
+   * `record` (the commit's event) is written to a journal next to the temp
+   * file, and synced, before the file is put in place; confirm() and
+   * rollback() remove it. A journal left by a crash is how recover() tells a
+   * commit that happened from one that did not.
    */
-  /** Puts the temp file in place; with `noOverwrite`, atomically refuses (WHARF_ALREADY_EXISTS) when the name is taken. */
-  commitUpload(tempPath: string, destination: string, options?: { noOverwrite?: boolean }): Promise<PendingCommit>;
+  commitUpload(tempPath: string, destination: string, options: { noOverwrite?: boolean; record: unknown }): Promise<PendingCommit>;
+  /**
+   * Run once at start, before any upload: finishes what a crash interrupted.
+   * Temp files of uploads that never reached their commit are removed; a
+   * commit that was journaled but not put in place is undone; one that was put
+   * in place is returned with its record, to be announced again (then
+   * finished with `done`).
+   */
+  recover(): Promise<RecoveryReport>;
+}
+
+export interface RecoveryReport {
+  /** Temp files of uploads that never reached their commit, removed. */
+  removedTemps: number;
+  /** Commits journaled but not put in place, undone (the previous version is the current one). */
+  undone: number;
+  /** Commits put in place whose event may not have been acknowledged. */
+  committed: Array<{ record: unknown; done(): Promise<void> }>;
 }
 
 /** A commit that is visible but not final: confirm() drops the kept previous version, rollback() restores it. */
@@ -52,7 +74,13 @@ export interface PendingCommit {
 const LIST_PAGE = 500;
 const UPLOAD_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
-export async function createFileStore(dataDir: string): Promise<FileStore> {
+/** The steps of a commit a crash test can stop the process at. */
+export type CommitStep = "before-rename" | "after-rename" | "after-publish";
+
+/** Stops the process at a named step of a commit, for crash tests; a no-op unless a test asks for one. */
+export type Failpoint = (step: CommitStep) => Promise<void> | void;
+
+export async function createFileStore(dataDir: string, { failpoint = () => undefined }: { failpoint?: Failpoint } = {}): Promise<FileStore> {
   const filesDir = join(dataDir, "files");
   const uploadsDir = join(dataDir, "uploads");
   await mkdir(filesDir, { recursive: true });
@@ -181,7 +209,7 @@ export async function createFileStore(dataDir: string): Promise<FileStore> {
       return join(uploadsDir, `${uploadId}.part`);
     },
 
-    commitUpload: (tempPath, destination, { noOverwrite = false } = {}) =>
+    commitUpload: (tempPath, destination, { noOverwrite = false, record }) =>
       guard(async () => {
         // The destination was resolved and its folder checked when the upload opened; a folder
         // removed since makes the rename fail (ENOENT), which is reported, not papered over.
@@ -192,7 +220,10 @@ export async function createFileStore(dataDir: string): Promise<FileStore> {
         if (existing && noOverwrite) throw new WharfError("WHARF_ALREADY_EXISTS", "the file exists and may not be overwritten");
         const release = await locks.acquire(destination);
         const previous = existing ? `${tempPath}.previous` : undefined;
+        const journal = `${tempPath}${JOURNAL}`;
         try {
+          await writeSynced(journal, JSON.stringify({ destination, previous: previous !== undefined, record }));
+          await failpoint("before-rename");
           if (noOverwrite) {
             // link() fails if the name was taken meanwhile, by any process: no window between check and commit.
             await link(tempPath, destination).catch((error: NodeJS.ErrnoException) => {
@@ -204,6 +235,7 @@ export async function createFileStore(dataDir: string): Promise<FileStore> {
             await rename(tempPath, destination);
           }
           await syncFolder(dirname(destination));
+          await failpoint("after-rename");
           let settled = false;
           const settle = async (work: () => Promise<void>) => {
             if (settled) return;
@@ -215,20 +247,28 @@ export async function createFileStore(dataDir: string): Promise<FileStore> {
             }
           };
           return {
-            confirm: () => settle(async () => void (previous && (await rm(previous, { force: true })))),
+            confirm: () =>
+              settle(async () => {
+                if (previous) await rm(previous, { force: true });
+                await rm(journal, { force: true });
+              }),
             rollback: () =>
               settle(async () => {
                 if (previous) await rename(previous, destination);
                 else await unlink(destination);
                 await syncFolder(dirname(destination));
+                await rm(journal, { force: true });
               }),
           };
         } catch (error) {
           if (previous) await rm(previous, { force: true });
+          await rm(journal, { force: true });
           release();
           throw error;
         }
       }),
+
+    recover: () => guard(() => recoverUploads(uploadsDir)),
   };
 
   async function describe(location: Location, dir: string, dirent: Dirent): Promise<Entry | undefined> {
@@ -283,6 +323,71 @@ function createKeyedLock() {
       };
     },
   };
+}
+
+const JOURNAL = ".journal";
+const PREVIOUS = ".previous";
+
+/** Writes a small file and syncs it (its folder is synced by the commit's own folder sync and rename order). */
+async function writeSynced(path: string, text: string): Promise<void> {
+  const handle = await open(path, "w", 0o640);
+  try {
+    await handle.writeFile(text);
+    await handle.datasync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** See FileStore.recover(). */
+async function recoverUploads(uploadsDir: string): Promise<RecoveryReport> {
+  const report: RecoveryReport = { removedTemps: 0, undone: 0, committed: [] };
+  const names = new Set(await readdir(uploadsDir));
+  const journaled = new Set<string>();
+  for (const name of names) {
+    if (!name.endsWith(JOURNAL)) continue;
+    const temp = join(uploadsDir, name.slice(0, -JOURNAL.length));
+    const journal = join(uploadsDir, name);
+    journaled.add(name.slice(0, -JOURNAL.length));
+    let entry: { destination: string; previous: boolean; record: unknown };
+    try {
+      entry = JSON.parse(await readFile(journal, "utf8")) as typeof entry;
+    } catch {
+      // Torn before its sync returned: the commit had not started putting anything in place.
+      await rm(temp, { force: true });
+      await rm(`${temp}${PREVIOUS}`, { force: true });
+      await rm(journal, { force: true });
+      report.undone++;
+      continue;
+    }
+    const tempInfo = await stat(temp).catch(() => undefined);
+    const destinationInfo = await stat(entry.destination).catch(() => undefined);
+    // link() then unlink() (no-overwrite commits): a crash between them leaves the temp and the destination as one file.
+    const inPlace = !tempInfo || (destinationInfo !== undefined && destinationInfo.ino === tempInfo.ino && destinationInfo.dev === tempInfo.dev);
+    if (!inPlace) {
+      // The rename never happened: the destination still holds the previous version (or nothing).
+      await rm(temp, { force: true });
+      await rm(`${temp}${PREVIOUS}`, { force: true });
+      await rm(journal, { force: true });
+      report.undone++;
+      continue;
+    }
+    if (tempInfo) await rm(temp, { force: true });
+    report.committed.push({
+      record: entry.record,
+      done: async () => {
+        await rm(`${temp}${PREVIOUS}`, { force: true });
+        await rm(journal, { force: true });
+      },
+    });
+  }
+  for (const name of names) {
+    if (name.endsWith(JOURNAL) || journaled.has(name) || journaled.has(name.replace(/\.previous$/, ""))) continue;
+    // An upload cut before its commit (the process died mid-transfer): nothing of it was ever visible.
+    await rm(join(uploadsDir, name), { force: true });
+    report.removedTemps++;
+  }
+  return report;
 }
 
 /** Removes a temp upload; missing is fine. */

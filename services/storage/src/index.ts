@@ -2,3 +2,4 @@ export * from "./file-store.js";
 export * from "./metrics.js";
 export * from "./service.js";
 export * from "./config.js";
+export * from "./recovery.js";

@@ -4,7 +4,8 @@ import { streams } from "@wharf/contracts";
 import { createReadiness, onShutdown } from "@wharf/lifecycle";
 import { createLogger, createMetricsRegistry, startHealthServer, startTracing } from "@wharf/telemetry";
 import { StorageConfig } from "./config.js";
-import { createFileStore } from "./file-store.js";
+import { type CommitStep, createFileStore } from "./file-store.js";
+import { recoverCommits } from "./recovery.js";
 import { createStorageMetrics } from "./metrics.js";
 import { startStorageService } from "./service.js";
 
@@ -16,8 +17,16 @@ const readiness = createReadiness();
 const health = await startHealthServer({ port: config.metricsPort, registry, isReady: readiness.isReady });
 const nc = await connectBus({ url: config.natsUrl, name: "wharf-storage" }, log);
 await ensureStream(nc, streams.events);
-const store = await createFileStore(config.dataDir);
-const service = await startStorageService(config.grpcAddress, { store, nc, log, metrics: createStorageMetrics(registry), uploadIdleTimeoutMs: config.uploadIdleTimeoutMs });
+// Crash tests name a step of the commit at which this process dies, as a power cut or an OOM kill would end it.
+const failpoint = (step: CommitStep) => {
+  if (step !== config.failpoint) return;
+  log.warn({ step }, "failpoint reached: killing this process");
+  process.kill(process.pid, "SIGKILL");
+};
+const store = await createFileStore(config.dataDir, { failpoint });
+const metrics = createStorageMetrics(registry);
+await recoverCommits({ store, nc, log, metrics });
+const service = await startStorageService(config.grpcAddress, { store, nc, log, metrics, uploadIdleTimeoutMs: config.uploadIdleTimeoutMs, failpoint });
 
 readiness.set(true);
 onShutdown({ log, graceMs: config.shutdownGraceMs, stopWhenStdinCloses: config.stopWithStdin }, [

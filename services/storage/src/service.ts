@@ -4,7 +4,7 @@ import { Server, ServerCredentials } from "@grpc/grpc-js";
 import type { NatsConnection } from "@wharf/bus";
 import { type storage, storageWireService } from "@wharf/contracts";
 import type { Logger } from "@wharf/telemetry";
-import type { FileStore } from "./file-store.js";
+import type { Failpoint, FileStore } from "./file-store.js";
 import { createChecksumHandler } from "./handlers/checksum.js";
 import { createDeleteHandler } from "./handlers/delete.js";
 import { createListHandler } from "./handlers/list.js";
@@ -24,6 +24,8 @@ export interface StorageServiceDeps {
   metrics: StorageMetrics;
   /** An upload stream with no message for this long is aborted. */
   uploadIdleTimeoutMs: number;
+  /** Crash tests only: stops the process at a step of a commit. */
+  failpoint?: Failpoint;
 }
 
 export interface StorageService {

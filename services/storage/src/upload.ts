@@ -126,7 +126,7 @@ export class Upload {
    * hashed, and puts it in place. The returned commit is undone by rollback()
    * (the previous version comes back) until confirm() is called.
    */
-  async commit(): Promise<CommittedUpload & { pending: PendingCommit }> {
+  async commit<T>(describe: (upload: CommittedUpload) => T): Promise<CommittedUpload & { pending: PendingCommit; record: T }> {
     this.finished = true;
     try {
       await this.flush();
@@ -134,9 +134,12 @@ export class Upload {
       const { size } = await this.file.stat();
       await this.file.close();
       if (size !== this.size) throw new WharfError("WHARF_INTERNAL", "stored size differs from received size");
+      const result = { size: this.size, sha256: this.hash.digest("hex") };
+      // The record (the event) is journaled before the file is put in place: a crash after that is finished at the next start.
+      const record = describe(result);
       // Someone else may have stored the name meanwhile; a user without overwrite must not replace it (checked atomically).
-      const pending = await this.store.commitUpload(this.tempPath, this.target, { noOverwrite: this.header.noOverwrite });
-      return { size: this.size, sha256: this.hash.digest("hex"), pending };
+      const pending = await this.store.commitUpload(this.tempPath, this.target, { noOverwrite: this.header.noOverwrite, record });
+      return { ...result, pending, record };
     } catch (error) {
       await this.file.close().catch(() => undefined);
       await discardTemp(this.tempPath);

@@ -4,7 +4,7 @@ import { publishEvent } from "@wharf/bus";
 import type { NatsConnection } from "@wharf/bus";
 import { eventTypes, type FileStoredEvent, metadataCarrier, type storage, subjects, toGrpcStatus, WharfError } from "@wharf/contracts";
 import { extractTraceContext, type Logger } from "@wharf/telemetry";
-import type { FileStore } from "../file-store.js";
+import type { Failpoint, FileStore } from "../file-store.js";
 import { logUnexpected } from "../grpc-handler.js";
 import type { StorageMetrics } from "../metrics.js";
 import { Upload } from "../upload.js";
@@ -16,6 +16,8 @@ export interface WriteDeps {
   metrics: StorageMetrics;
   /** An upload with no message for this long is aborted (its caller is gone). */
   uploadIdleTimeoutMs: number;
+  /** Crash tests only: stops the process at a step of the commit. */
+  failpoint?: Failpoint;
 }
 
 /**
@@ -35,6 +37,7 @@ export function createWriteHandler({
   log,
   metrics,
   uploadIdleTimeoutMs,
+  failpoint = () => undefined,
 }: WriteDeps): handleBidiStreamingCall<storage.WriteRequest, storage.WriteResponse> {
   return (call) => {
     let upload: Upload | undefined;
@@ -86,21 +89,24 @@ export function createWriteHandler({
       }
       if (!upload) throw new WharfError("WHARF_INVALID_ARGUMENT", "an upload starts with its header");
       if (!endMarker) throw new WharfError("WHARF_TRANSFER_ABORTED", "the upload ended before its end marker");
-      const committed = await upload.commit();
-      const { header } = upload;
-      const event: FileStoredEvent = {
-        type: eventTypes.fileStored,
-        uploadId: header.uploadId,
-        root: upload.location.root,
-        path: upload.location.path,
-        size: committed.size,
-        sha256: committed.sha256,
-        user: header.user,
-        sessionId: header.sessionId,
-        portAlias: header.portAlias,
-        streamEnd: endMarker.streamEnd || "unknown",
-        storedAt: new Date().toISOString(),
-      };
+      const { header, location } = upload;
+      const streamEnd = endMarker.streamEnd || "unknown";
+      const committed = await upload.commit(
+        ({ size, sha256 }): FileStoredEvent => ({
+          type: eventTypes.fileStored,
+          uploadId: header.uploadId,
+          root: location.root,
+          path: location.path,
+          size,
+          sha256,
+          user: header.user,
+          sessionId: header.sessionId,
+          portAlias: header.portAlias,
+          streamEnd,
+          storedAt: new Date().toISOString(),
+        }),
+      );
+      const event = committed.record;
       try {
         // The event carries the uploader's trace, so the push joins the same trace.
         const trace = extractTraceContext(metadataCarrier(call.metadata));
@@ -114,6 +120,7 @@ export function createWriteHandler({
         await committed.pending.rollback();
         throw new WharfError("WHARF_UNAVAILABLE", "the event could not be published; the upload was not stored", { cause: error });
       }
+      await failpoint("after-publish");
       await committed.pending.confirm();
       return {
         size: committed.size,

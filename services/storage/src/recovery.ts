@@ -1,0 +1,47 @@
+import { type NatsConnection, publishEvent } from "@wharf/bus";
+import { FileStoredEvent, subjects } from "@wharf/contracts";
+import type { Logger } from "@wharf/telemetry";
+import type { FileStore } from "./file-store.js";
+import type { StorageMetrics } from "./metrics.js";
+
+export interface RecoveryDeps {
+  store: FileStore;
+  nc: NatsConnection;
+  log: Logger;
+  metrics: StorageMetrics;
+}
+
+/**
+ * Finishes, at start and before any upload, what a crash interrupted (DESIGN.md
+ * §4): temp files of cut uploads go, journaled commits that never reached
+ * their rename are undone, and commits that did reach it are announced again.
+ * The repeated publish carries the upload id as its message id, so JetStream
+ * drops it if the first one had arrived (within the stream's duplicate window,
+ * two minutes by default). A commit whose event cannot be published now keeps
+ * its journal and is tried again at the next start.
+ */
+export async function recoverCommits({ store, nc, log, metrics }: RecoveryDeps): Promise<void> {
+  const report = await store.recover();
+  metrics.recoveryActions.inc({ action: "removed_temp" }, report.removedTemps);
+  metrics.recoveryActions.inc({ action: "undone" }, report.undone);
+  let republished = 0;
+  for (const commit of report.committed) {
+    const event = FileStoredEvent.safeParse(commit.record);
+    if (!event.success) {
+      log.error({ record: commit.record }, "a journaled commit has no readable event; its journal is kept for an operator");
+      continue;
+    }
+    try {
+      await publishEvent(nc, subjects.fileStored, event.data, { msgId: event.data.uploadId });
+      await commit.done();
+      republished++;
+      metrics.recoveryActions.inc({ action: "republished" });
+      log.info({ uploadId: event.data.uploadId, root: event.data.root, path: event.data.path, sha256: event.data.sha256 }, "commit finished after a crash: event published");
+    } catch (error) {
+      log.error({ err: String(error), uploadId: event.data.uploadId }, "commit found after a crash could not be announced; tried again at the next start");
+    }
+  }
+  if (report.removedTemps + report.undone + report.committed.length > 0) {
+    log.warn({ removedTemps: report.removedTemps, undone: report.undone, republished, pending: report.committed.length - republished }, "recovered from an unclean stop");
+  }
+}
