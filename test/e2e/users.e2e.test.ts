@@ -60,9 +60,9 @@ test("wharf users add, ls, set and rm manage users that auth verifies with argon
   const listed = await wharfUsers(["ls"]);
   assert.equal(listed.code, 0);
   assert.deepEqual(listed.stdout.trim().split("\n"), [
-    "NAME\tENABLED\tHOME\tPASSWORD\tCERTIFICATES\tTLS\tFROM\tPORTS\tPERMISSIONS",
-    "acme\ttrue\tacme-files\tyes\t-\toptional\tany\tany\t*",
-    "globex\ttrue\tglobex\tyes\t-\toptional\tany\tany\t*",
+    "NAME\tENABLED\tHOME\tPASSWORD\tCERTIFICATES\tTLS\tFROM\tPORTS\tPERMISSIONS\tQUOTA",
+    "acme\ttrue\tacme-files\tyes\t-\toptional\tany\tany\t*\t-",
+    "globex\ttrue\tglobex\tyes\t-\toptional\tany\tany\t*\t-",
   ]);
 
   const disabled = await wharfUsers(["set", "acme", "--disable"]);
@@ -79,12 +79,12 @@ test("wharf users add, ls, set and rm manage users that auth verifies with argon
 
   const rules = await wharfUsers([
     "set", "acme", "--perm", "/=list,read", "--perm", "/inbox/=list,write", "--allow-from", "10.0.0.0/8,192.0.2.7", "--ports", "partners",
-    "--tls-required", "--cert-subject", "CN=acme,O=Acme", "--cert-issuer", "CN=Acme CA", "--cert-fingerprint", "ab".repeat(32), "--cert-login", "cert-only", "--upload-limit", "1048576",
+    "--tls-required", "--cert-subject", "CN=acme,O=Acme", "--cert-issuer", "CN=Acme CA", "--cert-fingerprint", "ab".repeat(32), "--cert-login", "cert-only", "--upload-limit", "1048576", "--quota-bytes", "5000000", "--quota-files", "100",
   ]);
   assert.equal(rules.code, 0, rules.stderr);
   const ruled = await store.get("acme");
   assert.deepEqual(
-    { permissions: ruled?.permissions, from: ruled?.allowedAddresses, ports: ruled?.allowedPorts, tls: ruled?.tlsRequired, certificates: ruled?.certificates, login: ruled?.certificateLogin, up: ruled?.uploadBytesPerSecond },
+    { permissions: ruled?.permissions, from: ruled?.allowedAddresses, ports: ruled?.allowedPorts, tls: ruled?.tlsRequired, certificates: ruled?.certificates, login: ruled?.certificateLogin, up: ruled?.uploadBytesPerSecond, quota: ruled?.quota },
     {
       permissions: { "/": ["list", "read"], "/inbox": ["list", "write"] },
       from: ["10.0.0.0/8", "192.0.2.7"],
@@ -93,14 +93,16 @@ test("wharf users add, ls, set and rm manage users that auth verifies with argon
       certificates: [{ subject: "CN=acme,O=Acme", issuer: "CN=Acme CA" }, { fingerprint: "AB".repeat(32) }],
       login: "cert-only",
       up: 1_048_576,
+      quota: { bytes: 5_000_000, files: 100 },
     },
   );
   assert.equal(ruled?.passwordHash, after?.passwordHash, "rules leave the password alone");
-  assert.match((await wharfUsers(["ls"])).stdout, /^acme\ttrue\tacme-files\tyes\t2 \(cert-only\)\trequired\t10\.0\.0\.0\/8,192\.0\.2\.7\tpartners\t\/=list,read \/inbox=list,write$/m);
-  const certOnly = await wharfUsers(["set", "acme", "--no-password", "--allow-from", "any", "--ports", "any"]);
+  assert.match((await wharfUsers(["ls"])).stdout, /^acme\ttrue\tacme-files\tyes\t2 \(cert-only\)\trequired\t10\.0\.0\.0\/8,192\.0\.2\.7\tpartners\t\/=list,read \/inbox=list,write\t5000000 bytes, 100 files$/m);
+  const certOnly = await wharfUsers(["set", "acme", "--no-password", "--allow-from", "any", "--ports", "any", "--no-quota"]);
   assert.equal(certOnly.code, 0, certOnly.stderr);
   assert.equal((await store.get("acme"))?.passwordHash, undefined);
   assert.deepEqual((await store.get("acme"))?.allowedAddresses, []);
+  assert.equal((await store.get("acme"))?.quota, undefined);
 
   const removed = await wharfUsers(["rm", "globex"]);
   assert.equal(removed.code, 0);
@@ -121,6 +123,7 @@ test("wharf users refuses bad input with a message a person can act on, and chan
     [["add", "initech", "--cert-file", "/nonexistent.pem"], "", 2, /--cert-file \/nonexistent\.pem: not a readable PEM certificate \(ENOENT\)/],
     [["add", "initech", "--cert-login", "sometimes"], "", 2, /--cert-login must be cert-only or cert\+password/],
     [["add", "initech", "--upload-limit", "fast"], "", 2, /--upload-limit needs bytes per second/],
+    [["add", "initech", "--quota-files", "0"], "", 2, /--quota-files needs a whole number above 0/],
     [["add", "initech", "--home"], "", 2, /--home needs a value/],
     [["add", "initech", "--colour"], "", 2, /unknown option "--colour"/],
     [["add", "initech", "--password-stdin"], "short\n", 1, /at least 8 characters/],

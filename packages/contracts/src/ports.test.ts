@@ -46,11 +46,16 @@ test("ports - aliases are unique (ignoring case) and two enabled ports cannot sh
   assert.deepEqual(problems, ["ports[1].alias: is already used by ports[0]", "ports[2].port: 0.0.0.0:2990 is already used by ports[0]"]);
 });
 
-test("users - a quota is refused by name, not silently ignored", async () => {
+test("users - a quota names bytes, files or both, each a positive whole number", async () => {
   const { UserRecord } = await import("./users.js");
-  const result = UserRecord.safeParse({ name: "acme", home: "acme", quota: { bytes: 1_000 } });
-  assert.equal(result.success, false);
-  assert.match(result.success ? "" : describeIssues(result.error).join(), /quota: quotas are not available yet/);
+  const problems = (quota: unknown) => {
+    const result = UserRecord.safeParse({ name: "acme", home: "acme", quota });
+    return result.success ? [] : describeIssues(result.error);
+  };
+  assert.deepEqual(problems({ bytes: 1_000, files: 10 }), []);
+  assert.match(problems({}).join(), /quota: give bytes, files or both/);
+  assert.match(problems({ bytes: 0 }).join(), /quota\.bytes/);
+  assert.match(problems({ megabytes: 5 }).join(), /quota/);
 });
 
 test("ports - TLS ports need a certificate and key; certificate modes need a CA bundle and TLS; a shared root needs its folder", () => {

@@ -14,7 +14,7 @@ test("storage client - an upload that storage never accepts fails after the unar
   const { port } = silent.address() as { port: number };
   const client = createStorageClient(`127.0.0.1:${port}`, { unaryDeadlineMs: 300 });
   try {
-    const upload = client.openUpload({ location: { root: "alice", path: "/x" }, uploadId: "u1", user: "alice", sessionId: "s", portAlias: "p", offset: 0, append: false, noOverwrite: false });
+    const upload = client.openUpload({ location: { root: "alice", path: "/x" }, uploadId: "u1", user: "alice", sessionId: "s", portAlias: "p", offset: 0, append: false, noOverwrite: false, quotaBytes: 0, quotaFiles: 0 });
     const error = await upload.ready.then(
       () => assert.fail("ready should not resolve"),
       (e: unknown) => e,

@@ -24,7 +24,7 @@ test("storage wire - the direct decoder reads what the generated encoder wrote, 
     assert.equal(decoded.header, undefined);
     assert.ok(storageWireService.read.responseDeserialize(Buffer.from(ReadResponse.encode({ chunk }).finish())).chunk.equals(chunk));
   }
-  const header = { location: { root: "alice", path: "/a.bin" }, uploadId: "u1", user: "alice", sessionId: "s", portAlias: "p", offset: 0, append: false, noOverwrite: true };
+  const header = { location: { root: "alice", path: "/a.bin" }, uploadId: "u1", user: "alice", sessionId: "s", portAlias: "p", offset: 0, append: false, noOverwrite: true, quotaBytes: 1_000, quotaFiles: 0 };
   const headerMessage = Buffer.from(WriteRequest.encode({ header }).finish());
   assert.equal(decodeChunkMessage(2, headerMessage), undefined);
   assert.deepEqual(storageWireService.write.requestDeserialize(headerMessage), StorageServiceService.write.requestDeserialize(headerMessage));

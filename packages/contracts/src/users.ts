@@ -98,8 +98,12 @@ export const UserRecord = z
     /** Transfer rate limits in bytes per second; 0: unlimited. */
     uploadBytesPerSecond: z.number().int().min(0).default(0),
     downloadBytesPerSecond: z.number().int().min(0).default(0),
-    /** Refused by name until storage enforces it: a limit that is accepted but not kept would be worse than none. */
-    quota: z.undefined({ message: "quotas are not available yet: storage does not enforce them, so they are not accepted" }).optional(),
+    /** What the user's root may hold; enforced by storage during each upload. Absent: no limit. */
+    quota: z
+      .object({ bytes: z.number().int().min(1).optional(), files: z.number().int().min(1).optional() })
+      .strict()
+      .refine((quota) => quota.bytes !== undefined || quota.files !== undefined, { message: "give bytes, files or both" })
+      .optional(),
   })
   .strict();
 export type UserRecord = z.output<typeof UserRecord>;

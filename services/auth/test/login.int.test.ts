@@ -49,7 +49,7 @@ const refusal = async (username: string, password: string) => {
 test("login - right password returns the user and its home", async () => {
   const reply = await login("alice", "right");
   assert.equal(reply.ok, true);
-  assert.deepEqual(reply.user, { name: "alice", home: "alice", permissions: [], uploadBytesPerSecond: 0, downloadBytesPerSecond: 0, method: "password" });
+  assert.deepEqual(reply.user, { name: "alice", home: "alice", permissions: [], uploadBytesPerSecond: 0, downloadBytesPerSecond: 0, method: "password", quotaBytes: 0, quotaFiles: 0 });
 });
 
 test("login - wrong password, unknown user, disabled user and anonymous look the same", async () => {

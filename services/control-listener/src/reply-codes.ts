@@ -20,6 +20,8 @@ const replies: Record<ErrorCode, FtpReply> = {
   WHARF_DIRECTORY_NOT_EMPTY: { code: 550, text: "Folder not empty." },
   WHARF_TRANSFER_ABORTED: { code: 426, text: "Connection closed; transfer aborted." },
   WHARF_STORAGE_FULL: { code: 452, text: "Insufficient storage space." },
+  // RFC 959: 552 "Requested file action aborted. Exceeded storage allocation."
+  WHARF_QUOTA_EXCEEDED: { code: 552, text: "Exceeded storage allocation (quota)." },
   WHARF_AUTH_INVALID_CREDENTIALS: { code: 530, text: "Login incorrect." },
   WHARF_DEADLINE_EXCEEDED: { code: 451, text: "Requested action aborted: local error in processing." },
   WHARF_UNAVAILABLE: { code: 451, text: "Requested action aborted: local error in processing." },

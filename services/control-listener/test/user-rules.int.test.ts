@@ -262,7 +262,26 @@ describe("per-user login rules", () => {
   });
 });
 
-describe("rate limits and a shared root", () => {
+describe("rate limits, quotas and a shared root", () => {
+  test("quotas: an upload past the user's bytes or file count gets 552 and leaves nothing", async () => {
+    await addUser({ name: "quinn", home: "quinn", quota: { bytes: 10_000, files: 2 } });
+    const client = await connect("quinn");
+    const upload = (path: string, size: number) => outcome(client.uploadFrom(Readable.from([Buffer.alloc(size, 3)]), path));
+    try {
+      const seen = {
+        "STOR a.bin 6000": await upload("a.bin", 6_000),
+        "STOR b.bin 6000 (4000 left)": await upload("b.bin", 6_000),
+        "STOR b.bin 3000": await upload("b.bin", 3_000),
+        "STOR c.bin 1 (two files already)": await upload("c.bin", 1),
+      };
+      assert.deepEqual(seen, { "STOR a.bin 6000": "ok", "STOR b.bin 6000 (4000 left)": "552", "STOR b.bin 3000": "ok", "STOR c.bin 1 (two files already)": "552" });
+    } finally {
+      client.close();
+    }
+    assert.deepEqual((await readdir(files("quinn"))).sort(), ["a.bin", "b.bin"]);
+    assert.equal((await readFile(files("quinn", "b.bin"))).length, 3_000);
+  });
+
   test("upload and download limits hold a transfer to the user's rate", async () => {
     await addUser({ name: "ivan", home: "ivan", uploadBytesPerSecond: 512 * 1024, downloadBytesPerSecond: 512 * 1024 });
     const payload = Buffer.alloc(1024 * 1024, 7);

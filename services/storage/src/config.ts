@@ -12,6 +12,8 @@ export const StorageConfig = z
     WHARF_STORAGE_UPLOAD_IDLE_TIMEOUT_MS: durationMs.default(120_000),
     // Port of /metrics, /healthz and /readyz.
     WHARF_STORAGE_METRICS_PORT: tcpPort.default(9103),
+    // A root's usage (for quotas) is counted from disk again when its count is this old, correcting any drift.
+    WHARF_STORAGE_USAGE_RECOUNT_MS: durationMs.default(3_600_000),
     // For crash tests only: the process kills itself (SIGKILL) at this step of the next commit.
     WHARF_STORAGE_FAILPOINT: z.enum(["before-rename", "after-rename", "after-publish"]).optional(),
   })
@@ -22,5 +24,6 @@ export const StorageConfig = z
     metricsPort: env.WHARF_STORAGE_METRICS_PORT,
     uploadIdleTimeoutMs: env.WHARF_STORAGE_UPLOAD_IDLE_TIMEOUT_MS,
     failpoint: env.WHARF_STORAGE_FAILPOINT,
+    usageRecountMs: env.WHARF_STORAGE_USAGE_RECOUNT_MS,
   }));
 export type StorageConfig = z.output<typeof StorageConfig>;

@@ -25,9 +25,13 @@ export interface FileStore {
   list(location: Location): AsyncGenerator<Entry[]>;
   openRead(location: Location, offset: number): Promise<ReadStream>;
   mkdir(location: Location): Promise<void>;
-  delete(location: Location): Promise<void>;
+  /** Removes a file; resolves with its size. */
+  delete(location: Location): Promise<{ size: number }>;
   rmdir(location: Location): Promise<void>;
-  rename(from: Location, toPath: string): Promise<void>;
+  /** Moves a file or folder; resolves with the size of the file it replaced, if it replaced one. */
+  rename(from: Location, toPath: string): Promise<{ replacedSize: number | undefined }>;
+  /** Bytes and files under a root, counted from disk (symbolic links are not followed or counted). */
+  usage(root: string): Promise<{ bytes: number; files: number }>;
   setModifiedTime(location: Location, mtimeMs: number): Promise<void>;
   /** SHA-256 and size of a file, read from disk. */
   checksum(location: Location): Promise<{ sha256: string; size: number }>;
@@ -163,8 +167,10 @@ export async function createFileStore(dataDir: string, { failpoint = () => undef
     delete: (location) =>
       guard(async () => {
         const target = await resolve(location);
-        if ((await lstat(target)).isDirectory()) throw new WharfError("WHARF_IS_A_DIRECTORY", "is a folder");
+        const info = await lstat(target);
+        if (info.isDirectory()) throw new WharfError("WHARF_IS_A_DIRECTORY", "is a folder");
         await unlink(target);
+        return { size: info.size };
       }),
 
     rmdir: (location) =>
@@ -180,7 +186,28 @@ export async function createFileStore(dataDir: string, { failpoint = () => undef
         const source = await resolve(from);
         const target = await resolve({ root: from.root, path: toPath });
         await lstat(source);
+        const replaced = await lstat(target).catch(() => undefined);
         await rename(source, target);
+        return { replacedSize: replaced?.isFile() ? replaced.size : undefined };
+      }),
+
+    usage: (root) =>
+      guard(async () => {
+        const rootDir = await resolve({ root, path: "/" });
+        let bytes = 0;
+        let files = 0;
+        const walk = async (dir: string): Promise<void> => {
+          for await (const dirent of await opendir(dir, { bufferSize: 128 })) {
+            const path = join(dir, dirent.name);
+            if (dirent.isDirectory()) await walk(path);
+            else if (dirent.isFile()) {
+              files++;
+              bytes += (await lstat(path).catch(() => undefined))?.size ?? 0;
+            }
+          }
+        };
+        await walk(rootDir);
+        return { bytes, files };
       }),
 
     setModifiedTime: (location, mtimeMs) =>

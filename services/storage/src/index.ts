@@ -3,3 +3,4 @@ export * from "./metrics.js";
 export * from "./service.js";
 export * from "./config.js";
 export * from "./recovery.js";
+export * from "./usage.js";

@@ -6,6 +6,7 @@ import { createLogger, createMetricsRegistry, startHealthServer, startTracing } 
 import { StorageConfig } from "./config.js";
 import { type CommitStep, createFileStore } from "./file-store.js";
 import { recoverCommits } from "./recovery.js";
+import { createUsageLedger } from "./usage.js";
 import { createStorageMetrics } from "./metrics.js";
 import { startStorageService } from "./service.js";
 
@@ -26,7 +27,8 @@ const failpoint = (step: CommitStep) => {
 const store = await createFileStore(config.dataDir, { failpoint });
 const metrics = createStorageMetrics(registry);
 await recoverCommits({ store, nc, log, metrics });
-const service = await startStorageService(config.grpcAddress, { store, nc, log, metrics, uploadIdleTimeoutMs: config.uploadIdleTimeoutMs, failpoint });
+const usage = await createUsageLedger(nc, (root) => store.usage(root), { recountMs: config.usageRecountMs });
+const service = await startStorageService(config.grpcAddress, { store, nc, log, metrics, uploadIdleTimeoutMs: config.uploadIdleTimeoutMs, failpoint, usage });
 
 readiness.set(true);
 onShutdown({ log, graceMs: config.shutdownGraceMs, stopWhenStdinCloses: config.stopWithStdin }, [

@@ -10,7 +10,7 @@ export function createStorageMetrics(registry: Registry): StorageMetrics {
   return {
     commits: new Counter({
       name: "wharf_storage_uploads_total",
-      help: "Uploads that ended, by outcome (committed, aborted by the client, failed).",
+      help: "Uploads that ended, by outcome (committed, aborted by the client, quota_exceeded, failed).",
       labelNames: ["outcome"] as const,
       registers: [registry],
     }),

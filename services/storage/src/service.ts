@@ -16,6 +16,7 @@ import { createSetModifiedTimeHandler } from "./handlers/set-modified-time.js";
 import { createStatHandler } from "./handlers/stat.js";
 import { createWriteHandler } from "./handlers/write.js";
 import type { StorageMetrics } from "./metrics.js";
+import type { UsageLedger } from "./usage.js";
 
 export interface StorageServiceDeps {
   store: FileStore;
@@ -26,6 +27,8 @@ export interface StorageServiceDeps {
   uploadIdleTimeoutMs: number;
   /** Crash tests only: stops the process at a step of a commit. */
   failpoint?: Failpoint;
+  /** Bytes and files per root (the wharf_usage bucket), for quotas. */
+  usage: UsageLedger;
 }
 
 export interface StorageService {

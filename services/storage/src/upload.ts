@@ -6,6 +6,7 @@ import { dirname } from "node:path";
 import { type storage, WharfError } from "@wharf/contracts";
 import { discardTemp, type FileStore, type Location, type PendingCommit } from "./file-store.js";
 import { fromFsError } from "./fs-errors.js";
+import { passesQuota, type UsageLedger } from "./usage.js";
 
 /** Bytes gathered before one writev to the temp file... */
 const WRITE_BATCH_BYTES = 1024 * 1024;
@@ -41,13 +42,17 @@ export class Upload {
     private readonly target: string,
     /** How many bytes of the current version the new one starts with (resume, append). */
     private readonly keep: number,
+    /** The version this upload replaces, if any: its size (for the usage ledger). */
+    readonly replacedSize: number | undefined,
+    /** The most bytes the new version may have under the root's quota. */
+    private readonly room: number,
   ) {
     this.header = header;
     this.location = location;
   }
 
   /** Checks the target (inside the root, parent is a folder, not itself a folder) before any byte is taken. */
-  static async open(store: FileStore, header: storage.WriteHeader | undefined): Promise<Upload> {
+  static async open(store: FileStore, header: storage.WriteHeader | undefined, usage: UsageLedger): Promise<Upload> {
     if (!header?.location) throw new WharfError("WHARF_INVALID_ARGUMENT", "an upload starts with its header");
     const location = { root: header.location.root, path: header.location.path };
     const tempPath = store.uploadTempPath(header.uploadId);
@@ -60,8 +65,18 @@ export class Upload {
       if (existing && header.noOverwrite) throw new WharfError("WHARF_ALREADY_EXISTS", "the file exists and may not be overwritten");
       const keep = header.append ? (existing?.size ?? 0) : header.offset;
       if (keep > (existing?.size ?? 0)) throw new WharfError("WHARF_INVALID_ARGUMENT", "the resume offset is beyond the end of the file");
+      let room = Number.POSITIVE_INFINITY;
+      if (header.quotaBytes > 0 || header.quotaFiles > 0) {
+        // A quota is checked before the first byte (a new file past the file count), during the
+        // transfer (past the bytes), and again, exactly, when the commit is recorded in the ledger.
+        const used = await usage.of(location.root);
+        if (!existing && passesQuota(used, { bytes: 0, files: 1 }, { files: header.quotaFiles })) {
+          throw new WharfError("WHARF_QUOTA_EXCEEDED", "the root holds as many files as its quota allows");
+        }
+        if (header.quotaBytes > 0) room = header.quotaBytes - used.bytes + (existing?.size ?? 0);
+      }
       const file = await open(tempPath, "wx", 0o640);
-      return new Upload(store, header, location, tempPath, file, target, keep);
+      return new Upload(store, header, location, tempPath, file, target, keep, existing?.size, room);
     } catch (error) {
       throw fromFsError(error);
     }
@@ -94,6 +109,7 @@ export class Upload {
    * when a batch is written, which is how a slow disk slows the sender down.
    */
   async append(chunk: Uint8Array): Promise<void> {
+    if (this.size + chunk.byteLength > this.room) throw new WharfError("WHARF_QUOTA_EXCEEDED", "the upload would pass the quota");
     this.hash.update(chunk);
     this.size += chunk.byteLength;
     this.pending.push(chunk);

@@ -104,6 +104,8 @@ const header = (path: string, uploadId: string) => ({
   offset: 0,
   append: false,
   noOverwrite: false,
+  quotaBytes: 0,
+  quotaFiles: 0,
 });
 
 /** Uploads `bytes` in full; resolves with how the call ended (the process may die before it answers). */

@@ -12,6 +12,7 @@ import { startNatsServer, streamMessages, type TestNatsServer, waitFor } from "@
 import { createFileStore } from "../src/file-store.js";
 import { createStorageMetrics } from "../src/metrics.js";
 import { type StorageService, startStorageService } from "../src/service.js";
+import { createUsageLedger } from "../src/usage.js";
 
 const log = createLogger({ service: "storage-test", level: "silent" });
 let nats: TestNatsServer;
@@ -29,7 +30,8 @@ before(async () => {
   await ensureStream(nc, streams.events);
   dataDir = await mkdtemp(join(tmpdir(), "wharf-storage-"));
   const store = await createFileStore(dataDir);
-  service = await startStorageService("127.0.0.1:0", { store, nc, log, metrics: createStorageMetrics(registry), uploadIdleTimeoutMs: 1_000 });
+  const usage = await createUsageLedger(nc, (root) => store.usage(root));
+  service = await startStorageService("127.0.0.1:0", { store, nc, log, metrics: createStorageMetrics(registry), uploadIdleTimeoutMs: 1_000, usage });
   client = createStorageClient(service.address);
 });
 
@@ -51,6 +53,8 @@ const header = (path: string, root = "alice", resume: { offset?: number; append?
   offset: resume.offset ?? 0,
   append: resume.append ?? false,
   noOverwrite: false,
+  quotaBytes: 0,
+  quotaFiles: 0,
 });
 
 async function eventsFor(path: string) {
@@ -248,4 +252,68 @@ test("write - resume keeps the first offset bytes, append keeps all; beyond the 
   await fresh.write(Buffer.from("first"));
   await fresh.finish("close_notify");
   assert.equal(await readFile(join(dataDir, "files/alice/new-append.bin"), "utf8"), "first");
+});
+
+test("quota - bytes and files enforced during the write, by two storage instances sharing the ledger; a refused upload leaves nothing", async () => {
+  // A second storage instance on the same files and bus, as a scaled-out deployment runs them.
+  const store = await createFileStore(dataDir);
+  const other = await startStorageService("127.0.0.1:0", {
+    store,
+    nc,
+    log,
+    metrics: createStorageMetrics(createMetricsRegistry("storage-2")),
+    uploadIdleTimeoutMs: 1_000,
+    usage: await createUsageLedger(nc, (root) => store.usage(root)),
+  });
+  const clientB = createStorageClient(other.address);
+  const quota = { quotaBytes: 100_000, quotaFiles: 3 };
+  const put = async (via: StorageClient, path: string, size: number) => {
+    const upload = via.openUpload({ ...header(path, "quota"), ...quota });
+    try {
+      await upload.ready;
+      await upload.write(Buffer.alloc(size, 1));
+      await upload.finish("close_notify");
+      return "stored";
+    } catch (error) {
+      return error instanceof WharfError ? error.code : String(error);
+    }
+  };
+  try {
+    const seen = {
+      "A: a.bin 60000": await put(client, "/a.bin", 60_000),
+      "B: b.bin 60000 (40000 left)": await put(clientB, "/b.bin", 60_000),
+      "B: b.bin 30000": await put(clientB, "/b.bin", 30_000),
+      "A: c.bin 5000": await put(client, "/c.bin", 5_000),
+      "B: d.bin 1 (3 files already)": await put(clientB, "/d.bin", 1),
+      "A: a.bin replaced by 65000 (exactly full)": await put(client, "/a.bin", 65_000),
+    };
+    assert.deepEqual(seen, {
+      "A: a.bin 60000": "stored",
+      "B: b.bin 60000 (40000 left)": "WHARF_QUOTA_EXCEEDED",
+      "B: b.bin 30000": "stored",
+      "A: c.bin 5000": "stored",
+      "B: d.bin 1 (3 files already)": "WHARF_QUOTA_EXCEEDED",
+      "A: a.bin replaced by 65000 (exactly full)": "stored",
+    });
+    // A delete through one instance makes room for an upload through the other.
+    await clientB.delete(loc("/c.bin", "quota"));
+    assert.equal(await put(client, "/d.bin", 1), "stored");
+    await client.delete(loc("/d.bin", "quota"));
+    // Two uploads racing for the last 5,000 bytes and the last file: both fit while they run, one fits in the ledger.
+    const race = await Promise.all([put(client, "/e.bin", 4_000), put(clientB, "/f.bin", 4_000)]);
+    assert.deepEqual(race.sort(), ["WHARF_QUOTA_EXCEEDED", "stored"]);
+    const onDisk = (await readdir(join(dataDir, "files/quota"))).sort();
+    assert.equal(onDisk.length, 3, onDisk.join());
+    assert.deepEqual(onDisk.slice(0, 2), ["a.bin", "b.bin"]);
+    assert.equal((await readFile(join(dataDir, "files/quota/b.bin"))).length, 30_000, "the refused 60,000-byte b.bin left nothing");
+    assert.equal((await eventsFor("/b.bin")).filter((event) => event.root === "quota").length, 1);
+    await waitFor(async () => ((await readdir(join(dataDir, "uploads"))).length === 0 ? true : undefined), { what: "no temp file left" });
+    // The ledger agrees with the disk.
+    assert.deepEqual(await store.usage("quota"), { bytes: 65_000 + 30_000 + 4_000, files: 3 });
+    const ledger = await createUsageLedger(nc, () => Promise.reject(new Error("the ledger has the count; no recount expected")));
+    assert.deepEqual(await ledger.of("quota"), { bytes: 99_000, files: 3 });
+  } finally {
+    clientB.close();
+    await other.stop(1_000);
+  }
 });

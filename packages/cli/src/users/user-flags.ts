@@ -21,26 +21,31 @@ export const USER_FLAGS = `  --home FOLDER              the user's root folder i
   --no-certs                 remove every certificate rule
   --cert-login cert-only|cert+password
                              whether a mapped certificate alone logs in, or the password is still needed
-  --upload-limit BYTES/S | --download-limit BYTES/S   (0: unlimited)`;
+  --upload-limit BYTES/S | --download-limit BYTES/S   (0: unlimited)
+  --quota-bytes N | --quota-files N   what the user's root may hold (storage refuses uploads past it: 552)
+  --no-quota                 remove the quota`;
 
 export interface UserFlags {
   changes: Partial<UserRecordInput>;
   passwordFromStdin: boolean;
   removePassword: boolean;
+  removeQuota: boolean;
 }
 
-const SWITCHES: ReadonlySet<string> = new Set(["--enable", "--disable", "--disabled", "--password-stdin", "--no-password", "--tls-required", "--tls-optional", "--no-certs"]);
-const VALUED: ReadonlySet<string> = new Set(["--home", "--perm", "--allow-from", "--ports", "--cert-file", "--cert-issuer", "--cert-login", "--upload-limit", "--download-limit"]);
+const SWITCHES: ReadonlySet<string> = new Set(["--enable", "--disable", "--disabled", "--password-stdin", "--no-password", "--tls-required", "--tls-optional", "--no-certs", "--no-quota"]);
+const VALUED: ReadonlySet<string> = new Set(["--home", "--perm", "--allow-from", "--ports", "--cert-file", "--cert-issuer", "--cert-login", "--upload-limit", "--download-limit", "--quota-bytes", "--quota-files"]);
 
 const list = (value: string) => (value === "any" ? [] : value.split(",").map((item) => item.trim()).filter(Boolean));
 
 /** Parses the flags after the user name into record changes; a message a person can act on when they are wrong. */
 export function parseUserFlags(args: readonly string[]): UserFlags | string {
   const changes: Partial<UserRecordInput> = {};
-  const flags: UserFlags = { changes, passwordFromStdin: false, removePassword: false };
+  const flags: UserFlags = { changes, passwordFromStdin: false, removePassword: false, removeQuota: false };
   let permissions: Record<string, string[]> | undefined;
   let certificates: CertificateRule[] | undefined;
   let issuer: string | undefined;
+  /** null: remove the quota; undefined: leave it. */
+  let quota: { bytes?: number; files?: number } | null | undefined;
   const addRule = (rule: CertificateRule) => {
     certificates ??= [];
     certificates.push(rule);
@@ -88,6 +93,10 @@ export function parseUserFlags(args: readonly string[]): UserFlags | string {
     else if (flag === "--cert-login") {
       if (text !== "cert-only" && text !== "cert+password") return `--cert-login must be cert-only or cert+password (got "${text}")`;
       changes.certificateLogin = text;
+    } else if (flag === "--no-quota") quota = null;
+    else if (flag === "--quota-bytes" || flag === "--quota-files") {
+      if (!/^[1-9]\d{0,15}$/.test(text)) return `${flag} needs a whole number above 0 (got "${text}")`;
+      quota = { ...(quota ?? {}), [flag === "--quota-bytes" ? "bytes" : "files"]: Number(text) };
     } else if (flag === "--upload-limit" || flag === "--download-limit") {
       if (!/^\d{1,15}$/.test(text)) return `${flag} needs bytes per second, a whole number (got "${text}")`;
       changes[flag === "--upload-limit" ? "uploadBytesPerSecond" : "downloadBytesPerSecond"] = Number(text);
@@ -99,6 +108,10 @@ export function parseUserFlags(args: readonly string[]): UserFlags | string {
     certificates = certificates.map((rule) => (rule.fingerprint === undefined ? { ...rule, issuer } : rule));
   }
   if (certificates) changes.certificates = certificates;
+  if (quota !== undefined) {
+    flags.removeQuota = quota === null;
+    if (quota) changes.quota = quota;
+  }
   if (flags.passwordFromStdin && flags.removePassword) return "--password-stdin and --no-password cannot be used together";
   return flags;
 }

@@ -46,6 +46,7 @@ function describeUser(user: UserRecord): string {
     user.allowedAddresses.join(",") || "any",
     user.allowedPorts.join(",") || "any",
     permissions,
+    user.quota ? `${user.quota.bytes ?? "-"} bytes, ${user.quota.files ?? "-"} files` : "-",
   ].join("\t");
 }
 
@@ -85,7 +86,7 @@ export async function usersCommand(args: readonly string[], env: NodeJS.ProcessE
   try {
     const store = await createUserStore(nc);
     if (sub === "ls") {
-      out("NAME\tENABLED\tHOME\tPASSWORD\tCERTIFICATES\tTLS\tFROM\tPORTS\tPERMISSIONS");
+      out("NAME\tENABLED\tHOME\tPASSWORD\tCERTIFICATES\tTLS\tFROM\tPORTS\tPERMISSIONS\tQUOTA");
       for (const user of await store.names()) {
         const record = await store.get(user);
         out(record ? describeUser(record) : `${user}\t-\t(unreadable)`);
@@ -124,6 +125,7 @@ export async function usersCommand(args: readonly string[], env: NodeJS.ProcessE
     const candidate: UserRecordInput = { ...(existing ?? { name: user, home: user }), ...flags.changes, name: user };
     if (newPassword !== undefined) candidate.passwordHash = await hashPassword(newPassword, argon2);
     if (flags.removePassword) delete candidate.passwordHash;
+    if (flags.removeQuota) delete candidate.quota;
     const parsed = UserRecord.safeParse(candidate);
     if (!parsed.success) {
       err(`user ${user} not ${sub === "add" ? "added" : "changed"}:`);

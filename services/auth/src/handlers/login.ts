@@ -40,6 +40,8 @@ function sessionUser(user: UserRecord, method: LoginMethod): auth.User {
     uploadBytesPerSecond: user.uploadBytesPerSecond,
     downloadBytesPerSecond: user.downloadBytesPerSecond,
     method,
+    quotaBytes: user.quota?.bytes ?? 0,
+    quotaFiles: user.quota?.files ?? 0,
   };
 }
 

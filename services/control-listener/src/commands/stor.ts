@@ -43,6 +43,8 @@ export async function receiveFile(
     append,
     // Without the overwrite permission a user may add files but not replace them (550 from storage).
     noOverwrite: !session.may(location.path, "overwrite"),
+    quotaBytes: session.user?.quotaBytes ?? 0,
+    quotaFiles: session.user?.quotaFiles ?? 0,
   });
   // Storage checks the target before the client may send anything (one round trip, overlapping the
   // client's connect and TLS handshake): a missing folder is 553 (as vsftpd), a folder name 550, and
@@ -56,6 +58,7 @@ export async function receiveFile(
       if (refusal.code === "WHARF_NOT_FOUND" || refusal.code === "WHARF_NOT_A_DIRECTORY") session.reply(553, "Could not create file.");
       else if (refusal.code === "WHARF_IS_A_DIRECTORY") session.reply(550, "Is a folder.");
       else if (refusal.code === "WHARF_INVALID_ARGUMENT") session.reply(554, "Requested action not taken: invalid REST offset.");
+      else if (refusal.code === "WHARF_QUOTA_EXCEEDED") session.reply(552, "Exceeded storage allocation (quota): no room for another file.");
       else if (refusal.code === "WHARF_ALREADY_EXISTS") session.reply(550, "Permission denied: the file exists and may not be overwritten.");
       else session.replyError(refusal);
     },

@@ -2,11 +2,16 @@ import { type storage, WharfError } from "@wharf/contracts";
 import type { Logger } from "@wharf/telemetry";
 import type { FileStore } from "../file-store.js";
 import { unary } from "../grpc-handler.js";
+import type { UsageLedger } from "../usage.js";
 
-/** Rename: moves a file or folder inside one root. */
-export const createRenameHandler = ({ store, log }: { store: FileStore; log: Logger }) =>
+/** Rename: moves a file or folder inside one root; a file it replaces leaves the root's usage. */
+export const createRenameHandler = ({ store, log, usage }: { store: FileStore; log: Logger; usage: UsageLedger }) =>
   unary<storage.RenameRequest, storage.RenameResponse>(log, async (request) => {
     if (!request.from) throw new WharfError("WHARF_INVALID_ARGUMENT", "location missing");
-    await store.rename(request.from, request.toPath);
+    const { replacedSize } = await store.rename(request.from, request.toPath);
+    const root = request.from.root;
+    if (replacedSize !== undefined) {
+      await usage.change(root, { bytes: -replacedSize, files: -1 }).catch((error: unknown) => log.warn({ err: String(error), root }, "usage not updated after a rename"));
+    }
     return {};
   });

@@ -8,6 +8,7 @@ import type { Failpoint, FileStore } from "../file-store.js";
 import { logUnexpected } from "../grpc-handler.js";
 import type { StorageMetrics } from "../metrics.js";
 import { Upload } from "../upload.js";
+import type { UsageLedger } from "../usage.js";
 
 export interface WriteDeps {
   store: FileStore;
@@ -18,6 +19,8 @@ export interface WriteDeps {
   uploadIdleTimeoutMs: number;
   /** Crash tests only: stops the process at a step of the commit. */
   failpoint?: Failpoint;
+  /** Bytes and files per root, for quotas. */
+  usage: UsageLedger;
 }
 
 /**
@@ -38,6 +41,7 @@ export function createWriteHandler({
   metrics,
   uploadIdleTimeoutMs,
   failpoint = () => undefined,
+  usage,
 }: WriteDeps): handleBidiStreamingCall<storage.WriteRequest, storage.WriteResponse> {
   return (call) => {
     let upload: Upload | undefined;
@@ -75,7 +79,7 @@ export function createWriteHandler({
         if (endMarker) throw new WharfError("WHARF_INVALID_ARGUMENT", "data after the end marker");
         if (part.header) {
           if (upload) throw new WharfError("WHARF_INVALID_ARGUMENT", "a second upload header");
-          upload = await Upload.open(store, part.header);
+          upload = await Upload.open(store, part.header, usage);
           // The caller waits for this before it lets its client send (FTP's 150).
           call.write({ ready: true, size: 0, sha256: "", uploadId: "" });
           await upload.copyKeptPart();
@@ -107,6 +111,16 @@ export function createWriteHandler({
         }),
       );
       const event = committed.record;
+      // The ledger is where two uploads racing for the last of a quota are told apart: the one whose
+      // change does not fit is put back, as if it had never been committed.
+      const delta = { bytes: committed.size - (upload.replacedSize ?? 0), files: upload.replacedSize === undefined ? 1 : 0 };
+      const quota = { bytes: header.quotaBytes, files: header.quotaFiles };
+      try {
+        await usage.change(location.root, delta, quota);
+      } catch (error) {
+        await committed.pending.rollback();
+        throw error;
+      }
       try {
         // The event carries the uploader's trace, so the push joins the same trace.
         const trace = extractTraceContext(metadataCarrier(call.metadata));
@@ -118,6 +132,7 @@ export function createWriteHandler({
       } catch (error) {
         // No event, no new version: put the previous one back, so the client's retry starts from the old state.
         await committed.pending.rollback();
+        await usage.change(location.root, { bytes: -delta.bytes, files: -delta.files }).catch(() => undefined);
         throw new WharfError("WHARF_UNAVAILABLE", "the event could not be published; the upload was not stored", { cause: error });
       }
       await failpoint("after-publish");
@@ -150,7 +165,8 @@ export function createWriteHandler({
         async (error: unknown) => {
           await upload?.abort();
           const aborted = call.cancelled || WharfError.from(error).code === "WHARF_TRANSFER_ABORTED";
-          metrics.commits.inc({ outcome: aborted ? "aborted" : "failed" });
+          const quota = WharfError.from(error).code === "WHARF_QUOTA_EXCEEDED";
+          metrics.commits.inc({ outcome: aborted ? "aborted" : quota ? "quota_exceeded" : "failed" });
           log.info(
             {
               uploadId: upload?.header.uploadId,

@@ -76,6 +76,9 @@ export interface User {
   downloadBytesPerSecond: number;
   /** How the login was proved: "password", "cert" or "cert+password". */
   method: string;
+  /** The user's quota on their root: bytes and files; 0 means no limit. */
+  quotaBytes: number;
+  quotaFiles: number;
 }
 
 /** FolderPermissions grants permissions in one folder and below it. */
@@ -444,7 +447,16 @@ export const LoginResponse: MessageFns<LoginResponse> = {
 };
 
 function createBaseUser(): User {
-  return { name: "", home: "", permissions: [], uploadBytesPerSecond: 0, downloadBytesPerSecond: 0, method: "" };
+  return {
+    name: "",
+    home: "",
+    permissions: [],
+    uploadBytesPerSecond: 0,
+    downloadBytesPerSecond: 0,
+    method: "",
+    quotaBytes: 0,
+    quotaFiles: 0,
+  };
 }
 
 export const User: MessageFns<User> = {
@@ -466,6 +478,12 @@ export const User: MessageFns<User> = {
     }
     if (message.method !== "") {
       writer.uint32(50).string(message.method);
+    }
+    if (message.quotaBytes !== 0) {
+      writer.uint32(56).uint64(message.quotaBytes);
+    }
+    if (message.quotaFiles !== 0) {
+      writer.uint32(64).uint64(message.quotaFiles);
     }
     return writer;
   },
@@ -531,6 +549,22 @@ export const User: MessageFns<User> = {
             message.method = reader.string();
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.quotaBytes = longToNumber(reader.uint64());
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.quotaFiles = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -561,6 +595,16 @@ export const User: MessageFns<User> = {
         ? globalThis.Number(object.download_bytes_per_second)
         : 0,
       method: isSet(object.method) ? globalThis.String(object.method) : "",
+      quotaBytes: isSet(object.quotaBytes)
+        ? globalThis.Number(object.quotaBytes)
+        : isSet(object.quota_bytes)
+        ? globalThis.Number(object.quota_bytes)
+        : 0,
+      quotaFiles: isSet(object.quotaFiles)
+        ? globalThis.Number(object.quotaFiles)
+        : isSet(object.quota_files)
+        ? globalThis.Number(object.quota_files)
+        : 0,
     };
   },
 
@@ -584,6 +628,12 @@ export const User: MessageFns<User> = {
     if (message.method !== "") {
       obj.method = message.method;
     }
+    if (message.quotaBytes !== 0) {
+      obj.quotaBytes = Math.round(message.quotaBytes);
+    }
+    if (message.quotaFiles !== 0) {
+      obj.quotaFiles = Math.round(message.quotaFiles);
+    }
     return obj;
   },
 
@@ -598,6 +648,8 @@ export const User: MessageFns<User> = {
     message.uploadBytesPerSecond = object.uploadBytesPerSecond ?? 0;
     message.downloadBytesPerSecond = object.downloadBytesPerSecond ?? 0;
     message.method = object.method ?? "";
+    message.quotaBytes = object.quotaBytes ?? 0;
+    message.quotaFiles = object.quotaFiles ?? 0;
     return message;
   },
 };

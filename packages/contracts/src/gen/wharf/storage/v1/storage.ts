@@ -102,6 +102,13 @@ export interface WriteHeader {
    * and again just before the commit.
    */
   noOverwrite: boolean;
+  /**
+   * The quota of the root (the uploader's): the upload fails with
+   * WHARF_QUOTA_EXCEEDED, leaving nothing, if the root would then hold more
+   * bytes or files than this; 0 means no limit.
+   */
+  quotaBytes: number;
+  quotaFiles: number;
 }
 
 /** WriteEnd marks a complete upload; without it the upload is aborted. */
@@ -310,6 +317,8 @@ function createBaseWriteHeader(): WriteHeader {
     offset: 0,
     append: false,
     noOverwrite: false,
+    quotaBytes: 0,
+    quotaFiles: 0,
   };
 }
 
@@ -338,6 +347,12 @@ export const WriteHeader: MessageFns<WriteHeader> = {
     }
     if (message.noOverwrite !== false) {
       writer.uint32(64).bool(message.noOverwrite);
+    }
+    if (message.quotaBytes !== 0) {
+      writer.uint32(72).uint64(message.quotaBytes);
+    }
+    if (message.quotaFiles !== 0) {
+      writer.uint32(80).uint64(message.quotaFiles);
     }
     return writer;
   },
@@ -419,6 +434,22 @@ export const WriteHeader: MessageFns<WriteHeader> = {
             message.noOverwrite = reader.bool();
             continue;
           }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.quotaBytes = longToNumber(reader.uint64());
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.quotaFiles = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -457,6 +488,16 @@ export const WriteHeader: MessageFns<WriteHeader> = {
         : isSet(object.no_overwrite)
         ? globalThis.Boolean(object.no_overwrite)
         : false,
+      quotaBytes: isSet(object.quotaBytes)
+        ? globalThis.Number(object.quotaBytes)
+        : isSet(object.quota_bytes)
+        ? globalThis.Number(object.quota_bytes)
+        : 0,
+      quotaFiles: isSet(object.quotaFiles)
+        ? globalThis.Number(object.quotaFiles)
+        : isSet(object.quota_files)
+        ? globalThis.Number(object.quota_files)
+        : 0,
     };
   },
 
@@ -486,6 +527,12 @@ export const WriteHeader: MessageFns<WriteHeader> = {
     if (message.noOverwrite !== false) {
       obj.noOverwrite = message.noOverwrite;
     }
+    if (message.quotaBytes !== 0) {
+      obj.quotaBytes = Math.round(message.quotaBytes);
+    }
+    if (message.quotaFiles !== 0) {
+      obj.quotaFiles = Math.round(message.quotaFiles);
+    }
     return obj;
   },
 
@@ -504,6 +551,8 @@ export const WriteHeader: MessageFns<WriteHeader> = {
     message.offset = object.offset ?? 0;
     message.append = object.append ?? false;
     message.noOverwrite = object.noOverwrite ?? false;
+    message.quotaBytes = object.quotaBytes ?? 0;
+    message.quotaFiles = object.quotaFiles ?? 0;
     return message;
   },
 };
