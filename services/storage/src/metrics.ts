@@ -1,8 +1,11 @@
-import { Counter, type Registry } from "prom-client";
+import { Counter, Histogram, type Registry } from "prom-client";
 
 export interface StorageMetrics {
   commits: Counter<"outcome">;
   bytesWritten: Counter;
+  bytesRead: Counter;
+  /** From the end marker to the answer: sync, journal, rename, folder sync, ledger, event ack. */
+  commitLatency: Histogram;
   recoveryActions: Counter<"action">;
 }
 
@@ -10,8 +13,19 @@ export function createStorageMetrics(registry: Registry): StorageMetrics {
   return {
     commits: new Counter({
       name: "wharf_storage_uploads_total",
-      help: "Uploads that ended, by outcome (committed, aborted by the client, quota_exceeded, failed).",
+      help: "Uploads that ended, by outcome: committed; aborted (the caller stopped or vanished: a cut, an ABOR, no end marker, nothing for the idle timeout), quota_exceeded, not_announced (the event could not be published; rolled back), failed (anything else).",
       labelNames: ["outcome"] as const,
+      registers: [registry],
+    }),
+    bytesRead: new Counter({
+      name: "wharf_storage_read_bytes_total",
+      help: "Bytes sent by Read calls (downloads, outbound pushes).",
+      registers: [registry],
+    }),
+    commitLatency: new Histogram({
+      name: "wharf_storage_commit_duration_seconds",
+      help: "Time from an upload's end marker to storage's answer: file sync, journal, rename, folder sync, usage ledger and the event's acknowledgement.",
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [registry],
     }),
     recoveryActions: new Counter({

@@ -317,3 +317,17 @@ test("quota - bytes and files enforced during the write, by two storage instance
     await other.stop(1_000);
   }
 });
+
+test("metrics - commit latency, bytes read, and why uploads ended", async () => {
+  const upload = client.openUpload(header("/measured.bin"));
+  await upload.write(Buffer.alloc(10_000, 9));
+  await upload.finish("close_notify");
+  let read = 0;
+  for await (const chunk of client.read(loc("/measured.bin"), 0)) read += chunk.byteLength;
+  assert.equal(read, 10_000);
+  const text = await registry.metrics();
+  assert.match(text, /wharf_storage_commit_duration_seconds_count\{service="storage"\} [1-9]/);
+  assert.match(text, /wharf_storage_read_bytes_total\{service="storage"\} ([1-9]\d{4,})/);
+  assert.match(text, /wharf_storage_uploads_total\{outcome="committed",service="storage"\} [1-9]/);
+  assert.match(text, /wharf_storage_uploads_total\{outcome="aborted",service="storage"\} [1-9]/);
+});

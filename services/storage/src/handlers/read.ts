@@ -3,10 +3,11 @@ import { type storage, toGrpcStatus } from "@wharf/contracts";
 import type { Logger } from "@wharf/telemetry";
 import type { FileStore } from "../file-store.js";
 import { logUnexpected } from "../grpc-handler.js";
+import type { StorageMetrics } from "../metrics.js";
 import { writeOrStop } from "../stream-writes.js";
 
 /** Read: streams a file from an offset, pausing the disk while gRPC's buffer is full. */
-export function createReadHandler({ store, log }: { store: FileStore; log: Logger }): handleServerStreamingCall<storage.ReadRequest, storage.ReadResponse> {
+export function createReadHandler({ store, log, metrics }: { store: FileStore; log: Logger; metrics: StorageMetrics }): handleServerStreamingCall<storage.ReadRequest, storage.ReadResponse> {
   return (call) => {
     void (async () => {
       const location = call.request.location ?? { root: "", path: "" };
@@ -14,6 +15,7 @@ export function createReadHandler({ store, log }: { store: FileStore; log: Logge
       call.once("cancelled", () => stream.destroy());
       try {
         for await (const chunk of stream) {
+          metrics.bytesRead.inc((chunk as Buffer).byteLength);
           if (!(await writeOrStop(call, { chunk: chunk as Buffer }))) return;
         }
       } finally {

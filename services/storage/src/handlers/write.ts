@@ -53,7 +53,16 @@ export function createWriteHandler({
       stopUpload = reject;
     });
     stopped.catch(() => undefined);
-    const cancel = () => stopUpload(new WharfError("WHARF_TRANSFER_ABORTED", "upload cancelled by the client"));
+    /**
+     * Why the upload ended without a commit, for the metric. "aborted" covers a cancelled call, a
+     * stream without its end marker and an idle stream: which of them a vanished caller shows depends
+     * on timing, so they are one outcome.
+     */
+    let ending: "aborted" | "not_announced" | undefined;
+    const cancel = () => {
+      ending ??= "aborted";
+      stopUpload(new WharfError("WHARF_TRANSFER_ABORTED", "upload cancelled by the client"));
+    };
     if (call.cancelled) cancel();
     else call.once("cancelled", cancel);
     // One timer for the whole upload, re-armed only when it fires early: re-arming it on every
@@ -64,7 +73,10 @@ export function createWriteHandler({
     };
     const checkIdle = () => {
       const idleMs = Date.now() - lastMessageAt;
-      if (idleMs >= uploadIdleTimeoutMs) stopUpload(new WharfError("WHARF_TRANSFER_ABORTED", "upload idle for too long"));
+      if (idleMs >= uploadIdleTimeoutMs) {
+        ending ??= "aborted";
+        stopUpload(new WharfError("WHARF_TRANSFER_ABORTED", "upload idle for too long"));
+      }
       else idleTimer = setTimeout(checkIdle, uploadIdleTimeoutMs - idleMs);
     };
     let idleTimer = setTimeout(checkIdle, uploadIdleTimeoutMs);
@@ -92,7 +104,12 @@ export function createWriteHandler({
         }
       }
       if (!upload) throw new WharfError("WHARF_INVALID_ARGUMENT", "an upload starts with its header");
-      if (!endMarker) throw new WharfError("WHARF_TRANSFER_ABORTED", "the upload ended before its end marker");
+      if (!endMarker) {
+        // The listener sends the end marker for every complete upload: a stream without one was stopped by its caller.
+        ending ??= "aborted";
+        throw new WharfError("WHARF_TRANSFER_ABORTED", "the upload ended before its end marker");
+      }
+      const stopCommitTimer = metrics.commitLatency.startTimer();
       const { header, location } = upload;
       const streamEnd = endMarker.streamEnd || "unknown";
       const committed = await upload.commit(
@@ -131,12 +148,14 @@ export function createWriteHandler({
         );
       } catch (error) {
         // No event, no new version: put the previous one back, so the client's retry starts from the old state.
+        ending = "not_announced";
         await committed.pending.rollback();
         await usage.change(location.root, { bytes: -delta.bytes, files: -delta.files }).catch(() => undefined);
         throw new WharfError("WHARF_UNAVAILABLE", "the event could not be published; the upload was not stored", { cause: error });
       }
       await failpoint("after-publish");
       await committed.pending.confirm();
+      stopCommitTimer();
       return {
         size: committed.size,
         sha256: committed.sha256,
@@ -164,9 +183,9 @@ export function createWriteHandler({
         },
         async (error: unknown) => {
           await upload?.abort();
-          const aborted = call.cancelled || WharfError.from(error).code === "WHARF_TRANSFER_ABORTED";
-          const quota = WharfError.from(error).code === "WHARF_QUOTA_EXCEEDED";
-          metrics.commits.inc({ outcome: aborted ? "aborted" : quota ? "quota_exceeded" : "failed" });
+          const code = WharfError.from(error).code;
+          if (call.cancelled) ending ??= "aborted";
+          metrics.commits.inc({ outcome: ending ?? (code === "WHARF_QUOTA_EXCEEDED" ? "quota_exceeded" : "failed") });
           log.info(
             {
               uploadId: upload?.header.uploadId,
