@@ -35,7 +35,8 @@ export interface UploadStream {
  * deadline, and every error comes back as a WharfError.
  */
 export interface StorageClient {
-  stat(location: StorageLocation): Promise<storage.Entry>;
+  /** One entry; with `preferPartial`, a kept partial upload of the name first (its size is where a resume continues). */
+  stat(location: StorageLocation, options?: { preferPartial?: boolean }): Promise<storage.Entry>;
   list(location: StorageLocation): AsyncIterable<storage.Entry[]>;
   read(location: StorageLocation, offset?: number): AsyncIterable<Buffer>;
   mkdir(location: StorageLocation): Promise<void>;
@@ -80,8 +81,8 @@ export function createStorageClient(address: string, { unaryDeadlineMs = 10_000,
   }
 
   return {
-    stat: async (location) => {
-      const response = await call<storage.StatRequest, storage.StatResponse>(client.stat, { location });
+    stat: async (location, { preferPartial = false } = {}) => {
+      const response = await call<storage.StatRequest, storage.StatResponse>(client.stat, { location, preferPartial });
       if (!response.entry) throw fromGrpcError(new Error("stat returned no entry"));
       return response.entry;
     },

@@ -46,6 +46,7 @@ def roundtrip(host, port, user, password, local, remote, out, passive=True) -> d
 
 def cut(host, port, user, password, local, remote, nbytes) -> dict:
     ftp = connect(host, int(port), user, password)
+    ftp.voidcmd("TYPE I")
     conn = ftp.transfercmd(f"STOR {remote}")
     with open(local, "rb") as source:
         conn.sendall(source.read(int(nbytes)))

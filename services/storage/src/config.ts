@@ -14,6 +14,8 @@ export const StorageConfig = z
     WHARF_STORAGE_METRICS_PORT: tcpPort.default(9103),
     // A root's usage (for quotas) is counted from disk again when its count is this old, correcting any drift.
     WHARF_STORAGE_USAGE_RECOUNT_MS: durationMs.default(3_600_000),
+    // A cut upload is kept this long for a resume (REST + STOR, APPE); 0 keeps none.
+    WHARF_STORAGE_PARTIAL_TTL_MS: durationMs.default(86_400_000),
     // For crash tests only: the process kills itself (SIGKILL) at this step of the next commit.
     WHARF_STORAGE_FAILPOINT: z.enum(["before-rename", "after-rename", "after-publish"]).optional(),
   })
@@ -25,5 +27,6 @@ export const StorageConfig = z
     uploadIdleTimeoutMs: env.WHARF_STORAGE_UPLOAD_IDLE_TIMEOUT_MS,
     failpoint: env.WHARF_STORAGE_FAILPOINT,
     usageRecountMs: env.WHARF_STORAGE_USAGE_RECOUNT_MS,
+    partialTtlMs: env.WHARF_STORAGE_PARTIAL_TTL_MS,
   }));
 export type StorageConfig = z.output<typeof StorageConfig>;

@@ -37,6 +37,8 @@ export interface FileStore {
   checksum(location: Location): Promise<{ sha256: string; size: number }>;
   /** Where an upload's bytes go until it is committed. */
   uploadTempPath(uploadId: string): string;
+  /** Where cut uploads are kept for resume (the same filesystem as uploads/, so keeping one is a rename). */
+  readonly partialsDir: string;
   /**
    * Atomically puts a synced temp file in place (at `destination`, a disk path
    * from resolve()) and syncs the folder. The previous version is kept aside
@@ -87,6 +89,7 @@ export type Failpoint = (step: CommitStep) => Promise<void> | void;
 export async function createFileStore(dataDir: string, { failpoint = () => undefined }: { failpoint?: Failpoint } = {}): Promise<FileStore> {
   const filesDir = join(dataDir, "files");
   const uploadsDir = join(dataDir, "uploads");
+  const partialsDir = join(dataDir, "partials");
   await mkdir(filesDir, { recursive: true });
   await mkdir(uploadsDir, { recursive: true });
   // Each root's real path, found once: resolving it again for every call was a
@@ -230,6 +233,8 @@ export async function createFileStore(dataDir: string, { failpoint = () => undef
         }
         return { sha256: hash.digest("hex"), size };
       }),
+
+    partialsDir,
 
     uploadTempPath: (uploadId) => {
       if (!UPLOAD_ID.test(uploadId)) throw new WharfError("WHARF_INVALID_ARGUMENT", "bad upload id");

@@ -4,3 +4,4 @@ export * from "./service.js";
 export * from "./config.js";
 export * from "./recovery.js";
 export * from "./usage.js";
+export * from "./partials.js";

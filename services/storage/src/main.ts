@@ -5,6 +5,7 @@ import { createReadiness, onShutdown } from "@wharf/lifecycle";
 import { createLogger, createMetricsRegistry, startHealthServer, startTracing } from "@wharf/telemetry";
 import { StorageConfig } from "./config.js";
 import { type CommitStep, createFileStore } from "./file-store.js";
+import { createPartialUploads } from "./partials.js";
 import { recoverCommits } from "./recovery.js";
 import { createUsageLedger } from "./usage.js";
 import { createStorageMetrics } from "./metrics.js";
@@ -28,7 +29,16 @@ const store = await createFileStore(config.dataDir, { failpoint });
 const metrics = createStorageMetrics(registry);
 await recoverCommits({ store, nc, log, metrics });
 const usage = await createUsageLedger(nc, (root) => store.usage(root), { recountMs: config.usageRecountMs });
-const service = await startStorageService(config.grpcAddress, { store, nc, log, metrics, uploadIdleTimeoutMs: config.uploadIdleTimeoutMs, failpoint, usage });
+const partials = await createPartialUploads(store.partialsDir, { ttlMs: config.partialTtlMs });
+const sweepPartials = () =>
+  partials.sweep().then(
+    (removed) => removed > 0 && log.info({ removed }, "expired partial uploads removed"),
+    (error: unknown) => log.warn({ err: String(error) }, "partial uploads could not be swept"),
+  );
+await sweepPartials();
+const sweeper = setInterval(sweepPartials, 3_600_000);
+sweeper.unref();
+const service = await startStorageService(config.grpcAddress, { store, nc, log, metrics, uploadIdleTimeoutMs: config.uploadIdleTimeoutMs, failpoint, usage, partials });
 
 readiness.set(true);
 onShutdown({ log, graceMs: config.shutdownGraceMs, stopWhenStdinCloses: config.stopWithStdin }, [

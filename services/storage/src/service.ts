@@ -16,6 +16,7 @@ import { createSetModifiedTimeHandler } from "./handlers/set-modified-time.js";
 import { createStatHandler } from "./handlers/stat.js";
 import { createWriteHandler } from "./handlers/write.js";
 import type { StorageMetrics } from "./metrics.js";
+import type { PartialUploads } from "./partials.js";
 import type { UsageLedger } from "./usage.js";
 
 export interface StorageServiceDeps {
@@ -29,6 +30,8 @@ export interface StorageServiceDeps {
   failpoint?: Failpoint;
   /** Bytes and files per root (the wharf_usage bucket), for quotas. */
   usage: UsageLedger;
+  /** Cut uploads kept for resume. */
+  partials: PartialUploads;
 }
 
 export interface StorageService {

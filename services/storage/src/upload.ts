@@ -6,6 +6,7 @@ import { dirname } from "node:path";
 import { type storage, WharfError } from "@wharf/contracts";
 import { discardTemp, type FileStore, type Location, type PendingCommit } from "./file-store.js";
 import { fromFsError } from "./fs-errors.js";
+import type { PartialUploads } from "./partials.js";
 import { passesQuota, type UsageLedger } from "./usage.js";
 
 /** Bytes gathered before one writev to the temp file... */
@@ -46,13 +47,15 @@ export class Upload {
     readonly replacedSize: number | undefined,
     /** The most bytes the new version may have under the root's quota. */
     private readonly room: number,
+    /** Where the first `keep` bytes come from: a kept partial of this name, or the current version. */
+    private readonly keptFrom: string,
   ) {
     this.header = header;
     this.location = location;
   }
 
   /** Checks the target (inside the root, parent is a folder, not itself a folder) before any byte is taken. */
-  static async open(store: FileStore, header: storage.WriteHeader | undefined, usage: UsageLedger): Promise<Upload> {
+  static async open(store: FileStore, header: storage.WriteHeader | undefined, usage: UsageLedger, partials: PartialUploads): Promise<Upload> {
     if (!header?.location) throw new WharfError("WHARF_INVALID_ARGUMENT", "an upload starts with its header");
     const location = { root: header.location.root, path: header.location.path };
     const tempPath = store.uploadTempPath(header.uploadId);
@@ -63,8 +66,12 @@ export class Upload {
       const existing = await stat(target).catch(() => undefined);
       if (existing?.isDirectory()) throw new WharfError("WHARF_IS_A_DIRECTORY", "is a folder");
       if (existing && header.noOverwrite) throw new WharfError("WHARF_ALREADY_EXISTS", "the file exists and may not be overwritten");
-      const keep = header.append ? (existing?.size ?? 0) : header.offset;
-      if (keep > (existing?.size ?? 0)) throw new WharfError("WHARF_INVALID_ARGUMENT", "the resume offset is beyond the end of the file");
+      // REST n + STOR and APPE continue a kept partial of this name when there is one (it is newer than
+      // the current version: a commit drops it), else the current version.
+      const partial = header.offset > 0 || header.append ? await partials.find(location.root, location.path) : undefined;
+      const base = partial?.size ?? existing?.size ?? 0;
+      const keep = header.append ? base : header.offset;
+      if (keep > base) throw new WharfError("WHARF_INVALID_ARGUMENT", "the resume offset is beyond the end of the file");
       let room = Number.POSITIVE_INFINITY;
       if (header.quotaBytes > 0 || header.quotaFiles > 0) {
         // A quota is checked before the first byte (a new file past the file count), during the
@@ -76,7 +83,7 @@ export class Upload {
         if (header.quotaBytes > 0) room = header.quotaBytes - used.bytes + (existing?.size ?? 0);
       }
       const file = await open(tempPath, "wx", 0o640);
-      return new Upload(store, header, location, tempPath, file, target, keep, existing?.size, room);
+      return new Upload(store, header, location, tempPath, file, target, keep, existing?.size, room, partial?.file ?? target);
     } catch (error) {
       throw fromFsError(error);
     }
@@ -91,7 +98,7 @@ export class Upload {
   async copyKeptPart(): Promise<void> {
     if (this.keep === 0) return;
     try {
-      for await (const chunk of createReadStream(this.target, { start: 0, end: this.keep - 1 })) await this.append(chunk as Buffer);
+      for await (const chunk of createReadStream(this.keptFrom, { start: 0, end: this.keep - 1 })) await this.append(chunk as Buffer);
     } catch (error) {
       throw fromFsError(error);
     }
@@ -160,6 +167,25 @@ export class Upload {
       await this.file.close().catch(() => undefined);
       await discardTemp(this.tempPath);
       throw fromFsError(error);
+    }
+  }
+
+  /**
+   * Ends a cut upload by keeping what arrived (synced) as the partial of its
+   * name, for a resume; with nothing received, or partials off, like abort().
+   */
+  async keepAsPartial(partials: PartialUploads): Promise<void> {
+    if (this.finished) return;
+    if (!partials.enabled || this.size === 0) return this.abort();
+    this.finished = true;
+    try {
+      await this.flush();
+      await this.file.sync();
+      await this.file.close();
+      await partials.keep(this.tempPath, this.location.root, this.location.path, this.size);
+    } catch {
+      await this.file.close().catch(() => undefined);
+      await discardTemp(this.tempPath);
     }
   }
 

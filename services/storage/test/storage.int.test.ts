@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -13,6 +13,7 @@ import { createFileStore } from "../src/file-store.js";
 import { createStorageMetrics } from "../src/metrics.js";
 import { type StorageService, startStorageService } from "../src/service.js";
 import { createUsageLedger } from "../src/usage.js";
+import { createPartialUploads, type PartialUploads } from "../src/partials.js";
 
 const log = createLogger({ service: "storage-test", level: "silent" });
 let nats: TestNatsServer;
@@ -21,6 +22,9 @@ let dataDir: string;
 let service: StorageService;
 let client: StorageClient;
 let uploadSeq = 0;
+let partials: PartialUploads;
+/** The partials' clock, moved by the expiry test. */
+let clock = Date.now();
 const registry = createMetricsRegistry("storage");
 const aborted = async () => (await registry.getSingleMetric("wharf_storage_uploads_total")?.get())?.values.find((v) => v.labels.outcome === "aborted")?.value ?? 0;
 
@@ -31,7 +35,8 @@ before(async () => {
   dataDir = await mkdtemp(join(tmpdir(), "wharf-storage-"));
   const store = await createFileStore(dataDir);
   const usage = await createUsageLedger(nc, (root) => store.usage(root));
-  service = await startStorageService("127.0.0.1:0", { store, nc, log, metrics: createStorageMetrics(registry), uploadIdleTimeoutMs: 1_000, usage });
+  partials = await createPartialUploads(store.partialsDir, { ttlMs: 3_600_000, now: () => clock });
+  service = await startStorageService("127.0.0.1:0", { store, nc, log, metrics: createStorageMetrics(registry), uploadIdleTimeoutMs: 1_000, usage, partials });
   client = createStorageClient(service.address);
 });
 
@@ -264,6 +269,7 @@ test("quota - bytes and files enforced during the write, by two storage instance
     metrics: createStorageMetrics(createMetricsRegistry("storage-2")),
     uploadIdleTimeoutMs: 1_000,
     usage: await createUsageLedger(nc, (root) => store.usage(root)),
+    partials,
   });
   const clientB = createStorageClient(other.address);
   const quota = { quotaBytes: 100_000, quotaFiles: 3 };
@@ -330,4 +336,56 @@ test("metrics - commit latency, bytes read, and why uploads ended", async () => 
   assert.match(text, /wharf_storage_read_bytes_total\{service="storage"\} ([1-9]\d{4,})/);
   assert.match(text, /wharf_storage_uploads_total\{outcome="committed",service="storage"\} [1-9]/);
   assert.match(text, /wharf_storage_uploads_total\{outcome="aborted",service="storage"\} [1-9]/);
+});
+
+test("partials - a cut upload is kept: REST n continues it, APPE adds to it, past its end is refused, a commit drops it, and it expires", async () => {
+  const full = randomBytes(4 * 1024 * 1024);
+  const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
+  const tempBytes = async () => {
+    let total = 0;
+    for (const name of await readdir(join(dataDir, "uploads"))) total += (await stat(join(dataDir, "uploads", name)).catch(() => undefined))?.size ?? 0;
+    return total;
+  };
+  /**
+   * Sends the first bytes of `full`, waits until storage has written some of them (it writes in 1 MiB
+   * batches), and cuts the upload; resolves with how much storage kept: all it had received.
+   */
+  const cutAfter = async (path: string, bytes: number) => {
+    const cut = client.openUpload(header(path));
+    await cut.ready;
+    for (let offset = 0; offset < bytes; offset += 65_536) await cut.write(full.subarray(offset, Math.min(bytes, offset + 65_536)));
+    await waitFor(async () => ((await tempBytes()) >= 1024 * 1024 ? true : undefined), { what: "storage to write the first batch" });
+    cut.cancel();
+    return waitFor(
+      () =>
+        client.stat(loc(path), { preferPartial: true }).then(
+          (entry) => entry.size,
+          () => undefined,
+        ),
+      { what: "the cut upload to be kept" },
+    );
+  };
+  const kept = await cutAfter("/resumable.bin", 3 * 1024 * 1024);
+  assert.ok(kept >= 1024 * 1024 && kept <= 3 * 1024 * 1024, String(kept));
+  assert.equal(await errorCode(client.stat(loc("/resumable.bin"))), "WHARF_NOT_FOUND", "a partial is never the file");
+  assert.equal(await errorCode(client.openUpload(header("/resumable.bin", "alice", { offset: kept + 1 })).ready), "WHARF_INVALID_ARGUMENT");
+  const resumed = client.openUpload(header("/resumable.bin", "alice", { offset: kept }));
+  await resumed.write(full.subarray(kept));
+  assert.equal((await resumed.finish("close_notify")).sha256, sha256(full));
+  assert.deepEqual(await readFile(join(dataDir, "files/alice/resumable.bin")), full);
+  assert.equal((await client.stat(loc("/resumable.bin"), { preferPartial: true })).size, full.length, "the commit dropped the partial");
+
+  // APPE continues a kept partial too.
+  const keptAgain = await cutAfter("/appended.bin", 2 * 1024 * 1024);
+  const appended = client.openUpload(header("/appended.bin", "alice", { append: true }));
+  await appended.write(full.subarray(keptAgain));
+  assert.equal((await appended.finish("close_notify")).sha256, sha256(full));
+
+  // A partial older than its time to live is gone.
+  await cutAfter("/expiring.bin", 2 * 1024 * 1024);
+  clock += 3_600_000;
+  assert.equal(await errorCode(client.stat(loc("/expiring.bin"), { preferPartial: true })), "WHARF_NOT_FOUND");
+  // The sweep takes every other expired partial (the cut upload of an earlier test).
+  await partials.sweep();
+  assert.deepEqual(await readdir(join(dataDir, "partials")), []);
 });

@@ -8,6 +8,7 @@ import type { Failpoint, FileStore } from "../file-store.js";
 import { logUnexpected } from "../grpc-handler.js";
 import type { StorageMetrics } from "../metrics.js";
 import { Upload } from "../upload.js";
+import type { PartialUploads } from "../partials.js";
 import type { UsageLedger } from "../usage.js";
 
 export interface WriteDeps {
@@ -21,6 +22,8 @@ export interface WriteDeps {
   failpoint?: Failpoint;
   /** Bytes and files per root, for quotas. */
   usage: UsageLedger;
+  /** Cut uploads kept for resume. */
+  partials: PartialUploads;
 }
 
 /**
@@ -42,6 +45,7 @@ export function createWriteHandler({
   uploadIdleTimeoutMs,
   failpoint = () => undefined,
   usage,
+  partials,
 }: WriteDeps): handleBidiStreamingCall<storage.WriteRequest, storage.WriteResponse> {
   return (call) => {
     let upload: Upload | undefined;
@@ -91,7 +95,7 @@ export function createWriteHandler({
         if (endMarker) throw new WharfError("WHARF_INVALID_ARGUMENT", "data after the end marker");
         if (part.header) {
           if (upload) throw new WharfError("WHARF_INVALID_ARGUMENT", "a second upload header");
-          upload = await Upload.open(store, part.header, usage);
+          upload = await Upload.open(store, part.header, usage, partials);
           // The caller waits for this before it lets its client send (FTP's 150).
           call.write({ ready: true, size: 0, sha256: "", uploadId: "" });
           await upload.copyKeptPart();
@@ -155,6 +159,8 @@ export function createWriteHandler({
       }
       await failpoint("after-publish");
       await committed.pending.confirm();
+      // A completed upload supersedes a kept partial of its name.
+      await partials.drop(location.root, location.path).catch(() => undefined);
       stopCommitTimer();
       return {
         size: committed.size,
@@ -182,7 +188,10 @@ export function createWriteHandler({
           call.end();
         },
         async (error: unknown) => {
-          await upload?.abort();
+          // A cut upload is kept for a resume (REST + STOR, APPE); a refused or failed one is not.
+          if (call.cancelled) ending ??= "aborted";
+          if (ending === "aborted") await upload?.keepAsPartial(partials);
+          else await upload?.abort();
           const code = WharfError.from(error).code;
           if (call.cancelled) ending ??= "aborted";
           metrics.commits.inc({ outcome: ending ?? (code === "WHARF_QUOTA_EXCEEDED" ? "quota_exceeded" : "failed") });

@@ -154,7 +154,15 @@ export interface Entry {
 }
 
 export interface StatRequest {
-  location: Location | undefined;
+  location:
+    | Location
+    | undefined;
+  /**
+   * Answer with a kept partial upload of this name when there is one (its
+   * size: where a resume continues), else with the entry itself. For FTP SIZE,
+   * which resuming clients (curl -C -, lftp put -c) ask before REST.
+   */
+  preferPartial: boolean;
 }
 
 export interface StatResponse {
@@ -1130,13 +1138,16 @@ export const Entry: MessageFns<Entry> = {
 };
 
 function createBaseStatRequest(): StatRequest {
-  return { location: undefined };
+  return { location: undefined, preferPartial: false };
 }
 
 export const StatRequest: MessageFns<StatRequest> = {
   encode(message: StatRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.location !== undefined) {
       Location.encode(message.location, writer.uint32(10).fork()).join();
+    }
+    if (message.preferPartial !== false) {
+      writer.uint32(16).bool(message.preferPartial);
     }
     return writer;
   },
@@ -1162,6 +1173,14 @@ export const StatRequest: MessageFns<StatRequest> = {
             message.location = Location.decode(reader, reader.uint32());
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.preferPartial = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1175,13 +1194,23 @@ export const StatRequest: MessageFns<StatRequest> = {
   },
 
   fromJSON(object: any): StatRequest {
-    return { location: isSet(object.location) ? Location.fromJSON(object.location) : undefined };
+    return {
+      location: isSet(object.location) ? Location.fromJSON(object.location) : undefined,
+      preferPartial: isSet(object.preferPartial)
+        ? globalThis.Boolean(object.preferPartial)
+        : isSet(object.prefer_partial)
+        ? globalThis.Boolean(object.prefer_partial)
+        : false,
+    };
   },
 
   toJSON(message: StatRequest): unknown {
     const obj: any = {};
     if (message.location !== undefined) {
       obj.location = Location.toJSON(message.location);
+    }
+    if (message.preferPartial !== false) {
+      obj.preferPartial = message.preferPartial;
     }
     return obj;
   },
@@ -1194,6 +1223,7 @@ export const StatRequest: MessageFns<StatRequest> = {
     message.location = (object.location !== undefined && object.location !== null)
       ? Location.fromPartial(object.location)
       : undefined;
+    message.preferPartial = object.preferPartial ?? false;
     return message;
   },
 };

@@ -1,0 +1,97 @@
+import { createHash } from "node:crypto";
+import { mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { join } from "node:path";
+
+export interface KeptPartial {
+  /** The kept bytes, a prefix of the file the cut upload was sending. */
+  file: string;
+  size: number;
+  keptAt: number;
+}
+
+export interface PartialUploads {
+  /** Keeps a cut upload's temp file (already synced) as the partial of root + path, replacing an older one. */
+  keep(tempPath: string, root: string, path: string, size: number): Promise<void>;
+  /** The kept partial of root + path, unless there is none or it expired. */
+  find(root: string, path: string): Promise<KeptPartial | undefined>;
+  /** Forgets the partial of root + path (a completed upload supersedes it). */
+  drop(root: string, path: string): Promise<void>;
+  /** Removes expired partials; resolves with how many. */
+  sweep(): Promise<number>;
+  /** False when partials are not kept (a TTL of 0). */
+  readonly enabled: boolean;
+}
+
+/**
+ * Cut uploads kept for resume (REST n + STOR, APPE), one per name, in
+ * <data>/partials/: the bytes (`<key>.part`) and where they belong
+ * (`<key>.json`). They are never listed or read as the file; a resumed upload
+ * starts from them, and they expire after `ttlMs`.
+ */
+export async function createPartialUploads(dir: string, { ttlMs, now = Date.now }: { ttlMs: number; now?: () => number }): Promise<PartialUploads> {
+  await mkdir(dir, { recursive: true });
+  const keyOf = (root: string, path: string) => createHash("sha256").update(`${root}\0${path}`).digest("hex");
+  const files = (key: string) => ({ part: join(dir, `${key}.part`), meta: join(dir, `${key}.json`) });
+  const remove = async (key: string) => {
+    const { part, meta } = files(key);
+    await rm(meta, { force: true });
+    await rm(part, { force: true });
+  };
+  const readMeta = async (key: string) => {
+    try {
+      return JSON.parse(await readFile(files(key).meta, "utf8")) as { root: string; path: string; size: number; keptAt: number };
+    } catch {
+      return undefined;
+    }
+  };
+  return {
+    enabled: ttlMs > 0,
+    async keep(tempPath, root, path, size) {
+      const key = keyOf(root, path);
+      const { part, meta } = files(key);
+      await remove(key);
+      await rename(tempPath, part);
+      const handle = await open(meta, "w", 0o640);
+      try {
+        await handle.writeFile(JSON.stringify({ root, path, size, keptAt: now() }));
+        await handle.datasync();
+      } finally {
+        await handle.close();
+      }
+    },
+    async find(root, path) {
+      if (ttlMs <= 0) return undefined;
+      const key = keyOf(root, path);
+      const meta = await readMeta(key);
+      if (!meta || meta.root !== root || meta.path !== path) return undefined;
+      if (now() - meta.keptAt >= ttlMs) {
+        await remove(key);
+        return undefined;
+      }
+      const info = await stat(files(key).part).catch(() => undefined);
+      // The bytes must all be there: a kept partial is never read past what was written.
+      if (!info || info.size < meta.size) return undefined;
+      return { file: files(key).part, size: meta.size, keptAt: meta.keptAt };
+    },
+    drop: (root, path) => remove(keyOf(root, path)),
+    async sweep() {
+      let removed = 0;
+      const names = new Set(await readdir(dir));
+      for (const name of names) {
+        const key = name.replace(/\.(part|json)$/, "");
+        if (name.endsWith(".json")) {
+          const meta = await readMeta(key);
+          if (!meta || now() - meta.keptAt >= ttlMs) {
+            await remove(key);
+            removed++;
+          }
+        } else if (!names.has(`${key}.json`)) {
+          // Bytes without their meta (a crash between the two writes of keep()) belong to no one.
+          await rm(join(dir, name), { force: true });
+          removed++;
+        }
+      }
+      return removed;
+    },
+  };
+}
