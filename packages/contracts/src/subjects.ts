@@ -33,6 +33,8 @@ export const buckets = {
   portStatus: "wharf_port_status",
   /** Source addresses the brute-force defender banned, one key per address (BanRecord JSON). */
   bans: "wharf_bans",
+  /** What storage recorded about each committed file (checksum, uploader, …), one key per root and path. */
+  files: "wharf_files",
   /** Bytes and files per storage root, for quotas (UsageRecord JSON), shared by every storage instance. */
   usage: "wharf_usage",
 } as const;

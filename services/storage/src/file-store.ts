@@ -33,6 +33,8 @@ export interface FileStore {
   /** Bytes and files under a root, counted from disk (symbolic links are not followed or counted). */
   usage(root: string): Promise<{ bytes: number; files: number }>;
   setModifiedTime(location: Location, mtimeMs: number): Promise<void>;
+  /** The identity of a file on disk (what stored metadata describes): inode, size, modification time. */
+  identity(location: Location): Promise<{ ino: number; size: number; mtimeMs: number }>;
   /** SHA-256 and size of a file, read from disk. */
   checksum(location: Location): Promise<{ sha256: string; size: number }>;
   /** Where an upload's bytes go until it is committed. */
@@ -219,6 +221,13 @@ export async function createFileStore(dataDir: string, { failpoint = () => undef
         if ((await stat(target)).isDirectory()) throw new WharfError("WHARF_IS_A_DIRECTORY", "is a folder");
         const when = new Date(mtimeMs);
         await utimes(target, when, when);
+      }),
+
+    identity: (location) =>
+      guard(async () => {
+        const info = await stat(await resolve(location));
+        if (info.isDirectory()) throw new WharfError("WHARF_IS_A_DIRECTORY", "is a folder");
+        return { ino: info.ino, size: info.size, mtimeMs: info.mtimeMs };
       }),
 
     checksum: (location) =>

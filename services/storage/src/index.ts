@@ -5,3 +5,4 @@ export * from "./config.js";
 export * from "./recovery.js";
 export * from "./usage.js";
 export * from "./partials.js";
+export * from "./file-metadata.js";

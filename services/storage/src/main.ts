@@ -5,6 +5,7 @@ import { createReadiness, onShutdown } from "@wharf/lifecycle";
 import { createLogger, createMetricsRegistry, startHealthServer, startTracing } from "@wharf/telemetry";
 import { StorageConfig } from "./config.js";
 import { type CommitStep, createFileStore } from "./file-store.js";
+import { createFileMetadataStore } from "./file-metadata.js";
 import { createPartialUploads } from "./partials.js";
 import { recoverCommits } from "./recovery.js";
 import { createUsageLedger } from "./usage.js";
@@ -27,7 +28,8 @@ const failpoint = (step: CommitStep) => {
 };
 const store = await createFileStore(config.dataDir, { failpoint });
 const metrics = createStorageMetrics(registry);
-await recoverCommits({ store, nc, log, metrics });
+const files = await createFileMetadataStore(nc);
+await recoverCommits({ store, files, nc, log, metrics });
 const usage = await createUsageLedger(nc, (root) => store.usage(root), { recountMs: config.usageRecountMs });
 const partials = await createPartialUploads(store.partialsDir, { ttlMs: config.partialTtlMs });
 const sweepPartials = () =>
@@ -38,7 +40,7 @@ const sweepPartials = () =>
 await sweepPartials();
 const sweeper = setInterval(sweepPartials, 3_600_000);
 sweeper.unref();
-const service = await startStorageService(config.grpcAddress, { store, nc, log, metrics, uploadIdleTimeoutMs: config.uploadIdleTimeoutMs, failpoint, usage, partials });
+const service = await startStorageService(config.grpcAddress, { store, nc, log, metrics, uploadIdleTimeoutMs: config.uploadIdleTimeoutMs, failpoint, usage, partials, files });
 
 readiness.set(true);
 onShutdown({ log, graceMs: config.shutdownGraceMs, stopWhenStdinCloses: config.stopWithStdin }, [

@@ -7,6 +7,7 @@ export interface StorageMetrics {
   /** From the end marker to the answer: sync, journal, rename, folder sync, ledger, event ack. */
   commitLatency: Histogram;
   recoveryActions: Counter<"action">;
+  checksums: Counter<"source">;
 }
 
 export function createStorageMetrics(registry: Registry): StorageMetrics {
@@ -26,6 +27,12 @@ export function createStorageMetrics(registry: Registry): StorageMetrics {
       name: "wharf_storage_commit_duration_seconds",
       help: "Time from an upload's end marker to storage's answer: file sync, journal, rename, folder sync, usage ledger and the event's acknowledgement.",
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    checksums: new Counter({
+      name: "wharf_storage_checksums_total",
+      help: "Checksum requests (FTP HASH, XSHA256), by source: metadata (recorded at the commit) or computed (the file was read).",
+      labelNames: ["source"] as const,
       registers: [registry],
     }),
     recoveryActions: new Counter({

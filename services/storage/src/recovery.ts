@@ -1,11 +1,13 @@
 import { type NatsConnection, publishEvent } from "@wharf/bus";
 import { FileStoredEvent, subjects } from "@wharf/contracts";
 import type { Logger } from "@wharf/telemetry";
+import { type FileMetadataStore, recordCommit } from "./file-metadata.js";
 import type { FileStore } from "./file-store.js";
 import type { StorageMetrics } from "./metrics.js";
 
 export interface RecoveryDeps {
   store: FileStore;
+  files: FileMetadataStore;
   nc: NatsConnection;
   log: Logger;
   metrics: StorageMetrics;
@@ -20,7 +22,7 @@ export interface RecoveryDeps {
  * two minutes by default). A commit whose event cannot be published now keeps
  * its journal and is tried again at the next start.
  */
-export async function recoverCommits({ store, nc, log, metrics }: RecoveryDeps): Promise<void> {
+export async function recoverCommits({ store, files, nc, log, metrics }: RecoveryDeps): Promise<void> {
   const report = await store.recover();
   metrics.recoveryActions.inc({ action: "removed_temp" }, report.removedTemps);
   metrics.recoveryActions.inc({ action: "undone" }, report.undone);
@@ -32,6 +34,7 @@ export async function recoverCommits({ store, nc, log, metrics }: RecoveryDeps):
       continue;
     }
     try {
+      await recordCommit(store.identity, files, event.data).catch((error: unknown) => log.warn({ err: String(error) }, "file metadata not recorded"));
       await publishEvent(nc, subjects.fileStored, event.data, { msgId: event.data.uploadId });
       await commit.done();
       republished++;

@@ -16,6 +16,7 @@ import { createSetModifiedTimeHandler } from "./handlers/set-modified-time.js";
 import { createStatHandler } from "./handlers/stat.js";
 import { createWriteHandler } from "./handlers/write.js";
 import type { StorageMetrics } from "./metrics.js";
+import type { FileMetadataStore } from "./file-metadata.js";
 import type { PartialUploads } from "./partials.js";
 import type { UsageLedger } from "./usage.js";
 
@@ -32,6 +33,8 @@ export interface StorageServiceDeps {
   usage: UsageLedger;
   /** Cut uploads kept for resume. */
   partials: PartialUploads;
+  /** What storage records about each committed version (the wharf_files bucket). */
+  files: FileMetadataStore;
 }
 
 export interface StorageService {

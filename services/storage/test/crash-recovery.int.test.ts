@@ -35,8 +35,21 @@ interface RunningStorage {
 
 let running: RunningStorage | undefined;
 
-/** Starts the storage service as `npm start` would, and waits for its "storage ready" line. */
+/**
+ * Starts the storage service as `npm start` would, and waits for its "storage ready" line. A free port
+ * can be taken by another test between choosing it and binding it: then it tries new ports.
+ */
 async function startStorage(failpoint?: string): Promise<RunningStorage> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startStorageOnce(failpoint);
+    } catch (error) {
+      if (attempt === 3 || !String(error).includes("EADDRINUSE")) throw error;
+    }
+  }
+}
+
+async function startStorageOnce(failpoint?: string): Promise<RunningStorage> {
   const [grpcPort, metricsPort] = [await getFreePort(), await getFreePort()];
   const env = {
     ...process.env,

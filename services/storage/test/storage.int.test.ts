@@ -14,6 +14,7 @@ import { createStorageMetrics } from "../src/metrics.js";
 import { type StorageService, startStorageService } from "../src/service.js";
 import { createUsageLedger } from "../src/usage.js";
 import { createPartialUploads, type PartialUploads } from "../src/partials.js";
+import { createFileMetadataStore } from "../src/file-metadata.js";
 
 const log = createLogger({ service: "storage-test", level: "silent" });
 let nats: TestNatsServer;
@@ -36,7 +37,7 @@ before(async () => {
   const store = await createFileStore(dataDir);
   const usage = await createUsageLedger(nc, (root) => store.usage(root));
   partials = await createPartialUploads(store.partialsDir, { ttlMs: 3_600_000, now: () => clock });
-  service = await startStorageService("127.0.0.1:0", { store, nc, log, metrics: createStorageMetrics(registry), uploadIdleTimeoutMs: 1_000, usage, partials });
+  service = await startStorageService("127.0.0.1:0", { store, nc, log, metrics: createStorageMetrics(registry), uploadIdleTimeoutMs: 1_000, usage, partials, files: await createFileMetadataStore(nc) });
   client = createStorageClient(service.address);
 });
 
@@ -270,6 +271,7 @@ test("quota - bytes and files enforced during the write, by two storage instance
     uploadIdleTimeoutMs: 1_000,
     usage: await createUsageLedger(nc, (root) => store.usage(root)),
     partials,
+    files: await createFileMetadataStore(nc),
   });
   const clientB = createStorageClient(other.address);
   const quota = { quotaBytes: 100_000, quotaFiles: 3 };
@@ -388,4 +390,31 @@ test("partials - a cut upload is kept: REST n continues it, APPE adds to it, pas
   // The sweep takes every other expired partial (the cut upload of an earlier test).
   await partials.sweep();
   assert.deepEqual(await readdir(join(dataDir, "partials")), []);
+});
+
+test("metadata - each commit records checksum, size and uploader; HASH is answered from it while the file is unchanged", async () => {
+  const bytes = randomBytes(100_000);
+  const upload = client.openUpload(header("/summed.bin"));
+  await upload.write(bytes);
+  const { sha256, uploadId } = await upload.finish("close_notify");
+  const recorded = await (await createFileMetadataStore(nc)).get("alice", "/summed.bin");
+  assert.deepEqual(
+    { sha256: recorded?.sha256, size: recorded?.size, user: recorded?.user, uploadId: recorded?.uploadId, streamEnd: recorded?.streamEnd },
+    { sha256, size: 100_000, user: "alice", uploadId, streamEnd: "close_notify" },
+  );
+  const fromMetadata = async () => (await registry.getSingleMetric("wharf_storage_checksums_total")?.get())?.values.find((v) => v.labels.source === "metadata")?.value ?? 0;
+  const before = await fromMetadata();
+  assert.equal((await client.checksum(loc("/summed.bin"))).sha256, sha256);
+  assert.equal(await fromMetadata(), before + 1);
+  // Changed outside Wharf, same size: the record no longer describes the file, so the bytes are read.
+  const changed = randomBytes(100_000);
+  await writeFile(join(dataDir, "files/alice/summed.bin"), changed);
+  assert.equal((await client.checksum(loc("/summed.bin"))).sha256, createHash("sha256").update(changed).digest("hex"));
+  assert.equal(await fromMetadata(), before + 1);
+  // A rename takes the record along; a delete drops it.
+  await writeFile(join(dataDir, "files/alice/summed.bin"), bytes);
+  await client.rename(loc("/summed.bin"), "/renamed-sum.bin");
+  assert.equal((await (await createFileMetadataStore(nc)).get("alice", "/renamed-sum.bin"))?.uploadId, uploadId);
+  await client.delete(loc("/renamed-sum.bin"));
+  assert.equal(await (await createFileMetadataStore(nc)).get("alice", "/renamed-sum.bin"), undefined);
 });

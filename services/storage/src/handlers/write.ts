@@ -8,6 +8,7 @@ import type { Failpoint, FileStore } from "../file-store.js";
 import { logUnexpected } from "../grpc-handler.js";
 import type { StorageMetrics } from "../metrics.js";
 import { Upload } from "../upload.js";
+import { type FileMetadataStore, recordCommit } from "../file-metadata.js";
 import type { PartialUploads } from "../partials.js";
 import type { UsageLedger } from "../usage.js";
 
@@ -24,6 +25,8 @@ export interface WriteDeps {
   usage: UsageLedger;
   /** Cut uploads kept for resume. */
   partials: PartialUploads;
+  /** What storage records about each committed version. */
+  files: FileMetadataStore;
 }
 
 /**
@@ -46,6 +49,7 @@ export function createWriteHandler({
   failpoint = () => undefined,
   usage,
   partials,
+  files,
 }: WriteDeps): handleBidiStreamingCall<storage.WriteRequest, storage.WriteResponse> {
   return (call) => {
     let upload: Upload | undefined;
@@ -145,11 +149,16 @@ export function createWriteHandler({
       try {
         // The event carries the uploader's trace, so the push joins the same trace.
         const trace = extractTraceContext(metadataCarrier(call.metadata));
+        // The metadata (checksum, uploader, …) is written alongside; without it HASH reads the file instead.
+        const recorded = recordCommit(store.identity, files, event).catch((error: unknown) =>
+          log.warn({ err: String(error), uploadId: header.uploadId }, "file metadata not recorded; checksums will be read from the file"),
+        );
         await context.with(trace, () =>
           publishEvent(nc, subjects.fileStored, event, {
             msgId: header.uploadId,
           }),
         );
+        await recorded;
       } catch (error) {
         // No event, no new version: put the previous one back, so the client's retry starts from the old state.
         ending = "not_announced";
