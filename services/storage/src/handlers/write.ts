@@ -137,15 +137,27 @@ export function createWriteHandler({
       );
       const event = committed.record;
       // The ledger is where two uploads racing for the last of a quota are told apart: the one whose
-      // change does not fit is put back, as if it had never been committed.
+      // change does not fit is put back, as if it had never been committed. Without a quota nothing
+      // can be refused there, so the change goes alongside the event instead of before it.
       const delta = { bytes: committed.size - (upload.replacedSize ?? 0), files: upload.replacedSize === undefined ? 1 : 0 };
-      const quota = { bytes: header.quotaBytes, files: header.quotaFiles };
-      try {
-        await usage.change(location.root, delta, quota);
-      } catch (error) {
-        await committed.pending.rollback();
-        throw error;
+      const limited = header.quotaBytes > 0 || header.quotaFiles > 0;
+      if (limited) {
+        try {
+          await usage.change(location.root, delta, { bytes: header.quotaBytes, files: header.quotaFiles });
+        } catch (error) {
+          await committed.pending.rollback();
+          throw error;
+        }
       }
+      const counted = limited
+        ? Promise.resolve(true)
+        : usage.change(location.root, delta).then(
+            () => true,
+            (error: unknown) => {
+              log.warn({ err: String(error), root: location.root }, "usage not updated after a commit; the next recount corrects it");
+              return false;
+            },
+          );
       try {
         // The event carries the uploader's trace, so the push joins the same trace.
         const trace = extractTraceContext(metadataCarrier(call.metadata));
@@ -158,12 +170,12 @@ export function createWriteHandler({
             msgId: header.uploadId,
           }),
         );
-        await recorded;
+        await Promise.all([recorded, counted]);
       } catch (error) {
         // No event, no new version: put the previous one back, so the client's retry starts from the old state.
         ending = "not_announced";
         await committed.pending.rollback();
-        await usage.change(location.root, { bytes: -delta.bytes, files: -delta.files }).catch(() => undefined);
+        if (await counted) await usage.change(location.root, { bytes: -delta.bytes, files: -delta.files }).catch(() => undefined);
         throw new WharfError("WHARF_UNAVAILABLE", "the event could not be published; the upload was not stored", { cause: error });
       }
       await failpoint("after-publish");
