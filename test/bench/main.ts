@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { makeTestCertificates } from "@wharf/testing";
 import { startFtpSrv, startVsftpd, startWharfTarget, type Target } from "./peers.js";
+import { storageAlone } from "./storage-alone.js";
 import { largeFile, logins, manyDownloads, peakMemory, smallFiles } from "./workloads.js";
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -97,6 +98,16 @@ async function runWorkloads(name: string, target: Target): Promise<void> {
     const { result, peakMiB } = await peakMemory(target, () => manyDownloads(target, SESSIONS, 2 * MAX_SECONDS));
     return `${result.MBps.toFixed(0)}, ${result.errors}, ${peakMiB.toFixed(0)}`;
   });
+}
+
+// Storage alone (no FTP in front): Wharf's own rows, to read the FTP figures against.
+try {
+  const runs = await repeat(() => storageAlone(base, { largeMiB: LARGE_MB, smallFiles: SMALL, maxSeconds: MAX_SECONDS }));
+  record(`storage alone (gRPC, no FTP): ${LARGE_MB} MiB upload, MB/s`, "wharf", median(runs.map((run) => run.largeMBps)).toFixed(0));
+  record(`storage alone: ${SMALL} × 4 KiB commits, 1 stream, files/s`, "wharf", median(runs.map((run) => run.oneStream)).toFixed(0));
+  record(`storage alone: ${SMALL} × 4 KiB commits, 8 streams, files/s`, "wharf", median(runs.map((run) => run.eightStreams)).toFixed(0));
+} catch (error) {
+  record("storage alone (gRPC, no FTP)", "wharf", `failed: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`);
 }
 
 const header = ["workload", ...names, ...names.filter((n) => n !== "wharf").map((n) => `wharf/${n}`)];
