@@ -217,7 +217,7 @@ test("write - concurrent uploads to one name: the file is exactly one of them, o
   assert.deepEqual(new Set(events.map((event) => event.uploadId)), new Set(results.map((result) => result.uploadId)));
 });
 
-test("list - a listing cancelled halfway closes its folder handle", async () => {
+test("list - 20,000 entries come in pages of at most 500, all of them once; a listing cancelled halfway closes its folder handle", async () => {
   const folder = join(dataDir, "files/alice/many");
   await mkdir(folder);
   for (let batch = 0; batch < 40; batch++) {
@@ -237,6 +237,16 @@ test("list - a listing cancelled halfway closes its folder handle", async () => 
     }
   }
   await waitFor(async () => ((await openOnFolder()) === 0 ? true : undefined), { what: "storage to close the folder handles" });
+  // Read to the end: storage streams the folder (opendir) a page at a time rather than reading it whole.
+  const pageSizes: number[] = [];
+  const names = new Set<string>();
+  for await (const page of client.list(loc("/many"))) {
+    pageSizes.push(page.length);
+    for (const entry of page) names.add(entry.name);
+  }
+  assert.equal(names.size, 20_000);
+  assert.equal(pageSizes.reduce((sum, size) => sum + size, 0), 20_000, "no entry twice");
+  assert.ok(Math.max(...pageSizes) <= 500, String(Math.max(...pageSizes)));
 });
 
 test("write - resume keeps the first offset bytes, append keeps all; beyond the end is refused (no holes)", async () => {
