@@ -58,6 +58,7 @@ export async function createFileMetadataStore(nc: NatsConnection): Promise<FileM
       await kv.delete(keyOf(root, path));
     },
     move: async (root, from, to) => {
+      if (keyOf(root, from) === keyOf(root, to)) return;
       const metadata = await get(root, from);
       if (metadata) await kv.put(keyOf(root, to), JSON.stringify(metadata));
       await kv.delete(keyOf(root, from));
@@ -65,9 +66,8 @@ export async function createFileMetadataStore(nc: NatsConnection): Promise<FileM
   };
 }
 
-/** Records a committed version's metadata, taking the file's identity from disk (it was just put in place). */
-export async function recordCommit(identity: (location: { root: string; path: string }) => Promise<FileMetadata["disk"]>, files: FileMetadataStore, event: FileStoredEvent): Promise<void> {
-  const disk = await identity({ root: event.root, path: event.path });
+/** Records a committed version's metadata, with the identity of the file on disk it describes. */
+export async function recordCommit(files: FileMetadataStore, event: FileStoredEvent, disk: FileMetadata["disk"]): Promise<void> {
   const { sha256, size, user, sessionId, portAlias, uploadId, streamEnd, storedAt } = event;
   await files.put(event.root, event.path, { sha256, size, user, sessionId, portAlias, uploadId, streamEnd, storedAt, disk });
 }

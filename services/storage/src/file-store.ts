@@ -53,7 +53,7 @@ export interface FileStore {
    * rollback() remove it. A journal left by a crash is how recover() tells a
    * commit that happened from one that did not.
    */
-  commitUpload(tempPath: string, destination: string, options: { noOverwrite?: boolean; record: unknown }): Promise<PendingCommit>;
+  commitUpload(tempPath: string, destination: string, options: { noOverwrite?: boolean; record: unknown; identity: { ino: number; dev: number } }): Promise<PendingCommit>;
   /**
    * Run once at start, before any upload: finishes what a crash interrupted.
    * Temp files of uploads that never reached their commit are removed; a
@@ -75,6 +75,8 @@ export interface RecoveryReport {
 
 /** A commit that is visible but not final: confirm() drops the kept previous version, rollback() restores it. */
 export interface PendingCommit {
+  /** The size of the file this commit replaced (seen under the commit's lock), or undefined for a new name. */
+  replacedSize: number | undefined;
   confirm(): Promise<void>;
   rollback(): Promise<void>;
 }
@@ -190,10 +192,12 @@ export async function createFileStore(dataDir: string, { failpoint = () => undef
         refuseRoot(toPath, "replace");
         const source = await resolve(from);
         const target = await resolve({ root: from.root, path: toPath });
-        await lstat(source);
+        const moved = await lstat(source);
         const replaced = await lstat(target).catch(() => undefined);
         await rename(source, target);
-        return { replacedSize: replaced?.isFile() ? replaced.size : undefined };
+        // Renaming a file onto itself (or onto another name of it) replaces nothing.
+        const same = replaced !== undefined && replaced.ino === moved.ino && replaced.dev === moved.dev;
+        return { replacedSize: replaced?.isFile() && !same ? replaced.size : undefined };
       }),
 
     usage: (root) =>
@@ -250,30 +254,37 @@ export async function createFileStore(dataDir: string, { failpoint = () => undef
       return join(uploadsDir, `${uploadId}.part`);
     },
 
-    commitUpload: (tempPath, destination, { noOverwrite = false, record }) =>
+    commitUpload: (tempPath, destination, { noOverwrite = false, record, identity }) =>
       guard(async () => {
-        // The destination was resolved and its folder checked when the upload opened; a folder
-        // removed since makes the rename fail (ENOENT), which is reported, not papered over.
-        const existing = await lstat(destination).catch(() => undefined);
-        if (existing?.isDirectory()) throw new WharfError("WHARF_IS_A_DIRECTORY", "is a folder");
         // One commit per destination at a time in this process: a rollback must restore the
-        // version it replaced, not one another session committed meanwhile.
-        if (existing && noOverwrite) throw new WharfError("WHARF_ALREADY_EXISTS", "the file exists and may not be overwritten");
+        // version it replaced, not one another session committed meanwhile. So what is there is
+        // looked at only once the lock is held.
         const release = await locks.acquire(destination);
-        const previous = existing ? `${tempPath}.previous` : undefined;
         const journal = `${tempPath}${JOURNAL}`;
+        let previous: string | undefined;
+        let placed = false;
         try {
-          await writeSynced(journal, JSON.stringify({ destination, previous: previous !== undefined, record }));
+          // The destination was resolved and its folder checked when the upload opened; a folder
+          // removed since makes the rename fail (ENOENT), which is reported, not papered over.
+          const existing = await lstat(destination).catch(() => undefined);
+          if (existing?.isDirectory()) throw new WharfError("WHARF_IS_A_DIRECTORY", "is a folder");
+          if (existing && noOverwrite) throw new WharfError("WHARF_ALREADY_EXISTS", "the file exists and may not be overwritten");
+          previous = existing ? `${tempPath}${PREVIOUS}` : undefined;
+          // The journal names the new version by its inode: recovery trusts only that, not the names.
+          await writeSynced(journal, JSON.stringify({ destination, previous: previous !== undefined, record, ino: identity.ino, dev: identity.dev }));
+          await syncFolder(dirname(journal));
           await failpoint("before-rename");
           if (noOverwrite) {
             // link() fails if the name was taken meanwhile, by any process: no window between check and commit.
             await link(tempPath, destination).catch((error: NodeJS.ErrnoException) => {
               throw error.code === "EEXIST" ? new WharfError("WHARF_ALREADY_EXISTS", "the file appeared during the upload and may not be overwritten") : error;
             });
+            placed = true;
             await unlink(tempPath);
           } else {
             if (previous) await link(destination, previous);
             await rename(tempPath, destination);
+            placed = true;
           }
           await syncFolder(dirname(destination));
           await failpoint("after-rename");
@@ -287,22 +298,24 @@ export async function createFileStore(dataDir: string, { failpoint = () => undef
               release();
             }
           };
+          const kept = previous;
           return {
+            replacedSize: existing?.isFile() ? existing.size : undefined,
             confirm: () =>
               settle(async () => {
-                if (previous) await rm(previous, { force: true });
+                if (kept) await rm(kept, { force: true });
                 await rm(journal, { force: true });
               }),
             rollback: () =>
               settle(async () => {
-                if (previous) await rename(previous, destination);
-                else await unlink(destination);
-                await syncFolder(dirname(destination));
+                await putBack(destination, kept);
                 await rm(journal, { force: true });
               }),
           };
         } catch (error) {
-          if (previous) await rm(previous, { force: true });
+          // Whatever failed after the new version was put in place, it goes again: no event, no new version.
+          if (placed) await putBack(destination, previous).catch(() => undefined);
+          else if (previous) await rm(previous, { force: true });
           await rm(journal, { force: true });
           release();
           throw error;
@@ -369,7 +382,14 @@ function createKeyedLock() {
 const JOURNAL = ".journal";
 const PREVIOUS = ".previous";
 
-/** Writes a small file and syncs it (its folder is synced by the commit's own folder sync and rename order). */
+/** Undoes a put-in-place: the kept previous version back under the name, or the name removed. */
+async function putBack(destination: string, previous: string | undefined): Promise<void> {
+  if (previous) await rename(previous, destination);
+  else await unlink(destination);
+  await syncFolder(dirname(destination));
+}
+
+/** Writes a small file and syncs it (the caller syncs its folder). */
 async function writeSynced(path: string, text: string): Promise<void> {
   const handle = await open(path, "w", 0o640);
   try {
@@ -390,7 +410,7 @@ async function recoverUploads(uploadsDir: string): Promise<RecoveryReport> {
     const temp = join(uploadsDir, name.slice(0, -JOURNAL.length));
     const journal = join(uploadsDir, name);
     journaled.add(name.slice(0, -JOURNAL.length));
-    let entry: { destination: string; previous: boolean; record: unknown };
+    let entry: { destination: string; previous: boolean; record: unknown; ino: number; dev: number };
     try {
       entry = JSON.parse(await readFile(journal, "utf8")) as typeof entry;
     } catch {
@@ -403,10 +423,10 @@ async function recoverUploads(uploadsDir: string): Promise<RecoveryReport> {
     }
     const tempInfo = await stat(temp).catch(() => undefined);
     const destinationInfo = await stat(entry.destination).catch(() => undefined);
-    // link() then unlink() (no-overwrite commits): a crash between them leaves the temp and the destination as one file.
-    const inPlace = !tempInfo || (destinationInfo !== undefined && destinationInfo.ino === tempInfo.ino && destinationInfo.dev === tempInfo.dev);
+    // In place only if the destination is the very file this commit wrote (its inode, journaled):
+    // not when the rename never happened, nor when a rollback already put the previous version back.
+    const inPlace = destinationInfo !== undefined && destinationInfo.ino === entry.ino && destinationInfo.dev === entry.dev;
     if (!inPlace) {
-      // The rename never happened: the destination still holds the previous version (or nothing).
       await rm(temp, { force: true });
       await rm(`${temp}${PREVIOUS}`, { force: true });
       await rm(journal, { force: true });

@@ -34,7 +34,7 @@ export async function recoverCommits({ store, files, nc, log, metrics }: Recover
       continue;
     }
     try {
-      await recordCommit(store.identity, files, event.data).catch((error: unknown) => log.warn({ err: String(error) }, "file metadata not recorded"));
+      await recordCommit(files, event.data, await store.identity({ root: event.data.root, path: event.data.path })).catch((error: unknown) => log.warn({ err: String(error) }, "file metadata not recorded"));
       await publishEvent(nc, subjects.fileStored, event.data, { msgId: event.data.uploadId });
       await commit.done();
       republished++;

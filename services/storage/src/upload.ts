@@ -66,8 +66,8 @@ export class Upload {
       const existing = await stat(target).catch(() => undefined);
       if (existing?.isDirectory()) throw new WharfError("WHARF_IS_A_DIRECTORY", "is a folder");
       if (existing && header.noOverwrite) throw new WharfError("WHARF_ALREADY_EXISTS", "the file exists and may not be overwritten");
-      // REST n + STOR and APPE continue a kept partial of this name when there is one (it is newer than
-      // the current version: a commit drops it), else the current version.
+      // REST n + STOR and APPE continue the latest cut upload of this name when one is kept, else the
+      // current version.
       const partial = header.offset > 0 || header.append ? await partials.find(location.root, location.path) : undefined;
       const base = partial?.size ?? existing?.size ?? 0;
       const keep = header.append ? base : header.offset;
@@ -149,20 +149,21 @@ export class Upload {
    * hashed, and puts it in place. The returned commit is undone by rollback()
    * (the previous version comes back) until confirm() is called.
    */
-  async commit<T>(describe: (upload: CommittedUpload) => T): Promise<CommittedUpload & { pending: PendingCommit; record: T }> {
+  async commit<T>(describe: (upload: CommittedUpload) => T): Promise<CommittedUpload & { pending: PendingCommit; record: T; disk: { ino: number; size: number; mtimeMs: number } }> {
     this.finished = true;
     try {
       await this.flush();
       await this.file.sync();
-      const { size } = await this.file.stat();
+      // The new version's identity on disk, from the file itself (a rename or link keeps inode and mtime).
+      const { size, ino, dev, mtimeMs } = await this.file.stat();
       await this.file.close();
       if (size !== this.size) throw new WharfError("WHARF_INTERNAL", "stored size differs from received size");
       const result = { size: this.size, sha256: this.hash.digest("hex") };
       // The record (the event) is journaled before the file is put in place: a crash after that is finished at the next start.
       const record = describe(result);
       // Someone else may have stored the name meanwhile; a user without overwrite must not replace it (checked atomically).
-      const pending = await this.store.commitUpload(this.tempPath, this.target, { noOverwrite: this.header.noOverwrite, record });
-      return { ...result, pending, record };
+      const pending = await this.store.commitUpload(this.tempPath, this.target, { noOverwrite: this.header.noOverwrite, record, identity: { ino, dev } });
+      return { ...result, pending, record, disk: { ino, size, mtimeMs } };
     } catch (error) {
       await this.file.close().catch(() => undefined);
       await discardTemp(this.tempPath);

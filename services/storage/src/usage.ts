@@ -87,7 +87,9 @@ export async function createUsageLedger(nc: NatsConnection, count: (root: string
         const { record, revision } = await read(root);
         if (!record) return true;
         if (passesQuota(record, delta, quota)) throw new WharfError("WHARF_QUOTA_EXCEEDED", "the upload would pass the quota");
-        await write(root, { bytes: record.bytes + delta.bytes, files: record.files + delta.files, countedAt: record.countedAt }, revision);
+        // Never below zero: a drift (a file removed outside Wharf) must not become room past the quota.
+        const next = { bytes: Math.max(0, record.bytes + delta.bytes), files: Math.max(0, record.files + delta.files), countedAt: record.countedAt };
+        await write(root, next, revision);
         return true;
       });
     },

@@ -34,7 +34,8 @@ export interface WriteDeps {
  * header; the final answer comes only after the commit and the acknowledged
  * file.stored event, so the listener's 226 means the file
  * is durable and announced. A stream that stops early (no end marker, a
- * cancelled call) is aborted: the temp file is removed and nothing is published.
+ * cancelled call) is aborted: nothing is published, and what arrived is kept
+ * as the name's partial for a resume (a refused or failed upload is deleted).
  *
  * The event is published after the rename; if it cannot be published, the
  * commit is rolled back (the previous version returns) and the client gets an
@@ -139,7 +140,9 @@ export function createWriteHandler({
       // The ledger is where two uploads racing for the last of a quota are told apart: the one whose
       // change does not fit is put back, as if it had never been committed. Without a quota nothing
       // can be refused there, so the change goes alongside the event instead of before it.
-      const delta = { bytes: committed.size - (upload.replacedSize ?? 0), files: upload.replacedSize === undefined ? 1 : 0 };
+      // What the commit replaced, as seen under its lock (not when the upload opened: the name may have changed since).
+      const { replacedSize } = committed.pending;
+      const delta = { bytes: committed.size - (replacedSize ?? 0), files: replacedSize === undefined ? 1 : 0 };
       const limited = header.quotaBytes > 0 || header.quotaFiles > 0;
       if (limited) {
         try {
@@ -162,7 +165,7 @@ export function createWriteHandler({
         // The event carries the uploader's trace, so the push joins the same trace.
         const trace = extractTraceContext(metadataCarrier(call.metadata));
         // The metadata (checksum, uploader, …) is written alongside; without it HASH reads the file instead.
-        const recorded = recordCommit(store.identity, files, event).catch((error: unknown) =>
+        const recorded = recordCommit(files, event, committed.disk).catch((error: unknown) =>
           log.warn({ err: String(error), uploadId: header.uploadId }, "file metadata not recorded; checksums will be read from the file"),
         );
         await context.with(trace, () =>
