@@ -25,8 +25,8 @@ export interface FileStore {
   list(location: Location): AsyncGenerator<Entry[]>;
   openRead(location: Location, offset: number): Promise<ReadStream>;
   mkdir(location: Location): Promise<void>;
-  /** Removes a file; resolves with its size. */
-  delete(location: Location): Promise<{ size: number }>;
+  /** Removes a file (or a symbolic link); resolves with what it took from the root's usage. */
+  delete(location: Location): Promise<{ size: number; files: number }>;
   rmdir(location: Location): Promise<void>;
   /** Moves a file or folder; resolves with the size of the file it replaced, if it replaced one. */
   rename(from: Location, toPath: string): Promise<{ replacedSize: number | undefined }>;
@@ -177,7 +177,8 @@ export async function createFileStore(dataDir: string, { failpoint = () => undef
         const info = await lstat(target);
         if (info.isDirectory()) throw new WharfError("WHARF_IS_A_DIRECTORY", "is a folder");
         await unlink(target);
-        return { size: info.size };
+        // Usage counts regular files only (as usage() does): a link removed takes nothing off.
+        return info.isFile() ? { size: info.size, files: 1 } : { size: 0, files: 0 };
       }),
 
     rmdir: (location) =>

@@ -1,6 +1,5 @@
 import { createHash, type Hash } from "node:crypto";
 import type { FileHandle } from "node:fs/promises";
-import { createReadStream } from "node:fs";
 import { open, stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import { type storage, WharfError } from "@wharf/contracts";
@@ -47,8 +46,11 @@ export class Upload {
     readonly replacedSize: number | undefined,
     /** The most bytes the new version may have under the root's quota. */
     private readonly room: number,
-    /** Where the first `keep` bytes come from: a kept partial of this name, or the current version. */
-    private readonly keptFrom: string,
+    /**
+     * The first `keep` bytes' source (a kept partial of this name, or the current version), opened
+     * when the upload opened: a partial or version replaced meanwhile cannot be mixed into this one.
+     */
+    private readonly keptFrom: FileHandle | undefined,
   ) {
     this.header = header;
     this.location = location;
@@ -82,8 +84,12 @@ export class Upload {
         }
         if (header.quotaBytes > 0) room = header.quotaBytes - used.bytes + (existing?.size ?? 0);
       }
-      const file = await open(tempPath, "wx", 0o640);
-      return new Upload(store, header, location, tempPath, file, target, keep, existing?.size, room, partial?.file ?? target);
+      const keptFrom = keep > 0 ? await open(partial?.file ?? target, "r") : undefined;
+      const file = await open(tempPath, "wx", 0o640).catch(async (error: unknown) => {
+        await keptFrom?.close();
+        throw error;
+      });
+      return new Upload(store, header, location, tempPath, file, target, keep, existing?.size, room, keptFrom);
     } catch (error) {
       throw fromFsError(error);
     }
@@ -96,11 +102,13 @@ export class Upload {
    * shrank meanwhile fails the upload rather than leave a hole.
    */
   async copyKeptPart(): Promise<void> {
-    if (this.keep === 0) return;
+    if (!this.keptFrom) return;
     try {
-      for await (const chunk of createReadStream(this.keptFrom, { start: 0, end: this.keep - 1 })) await this.append(chunk as Buffer);
+      for await (const chunk of this.keptFrom.createReadStream({ start: 0, end: this.keep - 1, autoClose: false })) await this.append(chunk as Buffer);
     } catch (error) {
       throw fromFsError(error);
+    } finally {
+      await this.keptFrom.close().catch(() => undefined);
     }
     if (this.size !== this.keep) throw new WharfError("WHARF_INVALID_ARGUMENT", "the file changed while the upload resumed; resume again");
   }
@@ -191,6 +199,7 @@ export class Upload {
   }
 
   async abort(): Promise<void> {
+    await this.keptFrom?.close().catch(() => undefined);
     if (this.finished) return;
     this.finished = true;
     await this.file.close().catch(() => undefined);

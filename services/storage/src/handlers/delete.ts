@@ -10,9 +10,9 @@ import { locationOf } from "./location.js";
 export const createDeleteHandler = ({ store, log, usage, files }: { store: FileStore; log: Logger; usage: UsageLedger; files: FileMetadataStore }) =>
   unary<storage.DeleteRequest, storage.DeleteResponse>(log, async (request) => {
     const location = locationOf(request);
-    const { size } = await store.delete(location);
+    const { size, files: count } = await store.delete(location);
     // The file is gone whatever the ledger says; a ledger that cannot be told now is corrected at its next recount.
-    await usage.change(location.root, { bytes: -size, files: -1 }).catch((error: unknown) => log.warn({ err: String(error), root: location.root }, "usage not updated after a delete"));
+    await usage.change(location.root, { bytes: -size, files: -count }).catch((error: unknown) => log.warn({ err: String(error), root: location.root }, "usage not updated after a delete"));
     await files.delete(location.root, location.path).catch(() => undefined);
     return {};
   });

@@ -112,6 +112,8 @@ export function createWriteHandler({
           endMarker = part.end;
         }
       }
+      // The stream is over: the idle limit no longer applies (a slow commit is not an idle caller).
+      clearTimeout(idleTimer);
       if (!upload) throw new WharfError("WHARF_INVALID_ARGUMENT", "an upload starts with its header");
       if (!endMarker) {
         // The listener sends the end marker for every complete upload: a stream without one was stopped by its caller.
