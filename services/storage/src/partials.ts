@@ -16,6 +16,8 @@ export interface PartialUploads {
   find(root: string, path: string): Promise<KeptPartial | undefined>;
   /** Forgets the partial of root + path (a completed upload supersedes it). */
   drop(root: string, path: string): Promise<void>;
+  /** Bytes kept in a root's partials (they count against its quota while they are kept). */
+  bytesOf(root: string): Promise<number>;
   /** Removes expired partials; resolves with how many. */
   sweep(): Promise<number>;
   /** False when partials are not kept (a TTL of 0). */
@@ -74,6 +76,15 @@ export async function createPartialUploads(dir: string, { ttlMs, now = Date.now 
       return { file: files(key).part, size: meta.size, keptAt: meta.keptAt };
     },
     drop: (root, path) => remove(keyOf(root, path)),
+    async bytesOf(root) {
+      let bytes = 0;
+      for (const name of await readdir(dir)) {
+        if (!name.endsWith(".json")) continue;
+        const meta = await readMeta(name.slice(0, -".json".length));
+        if (meta?.root === root && now() - meta.keptAt < ttlMs) bytes += meta.size;
+      }
+      return bytes;
+    },
     async sweep() {
       let removed = 0;
       const names = new Set(await readdir(dir));

@@ -82,7 +82,10 @@ export class Upload {
         if (!existing && passesQuota(used, { bytes: 0, files: 1 }, { files: header.quotaFiles })) {
           throw new WharfError("WHARF_QUOTA_EXCEEDED", "the root holds as many files as its quota allows");
         }
-        if (header.quotaBytes > 0) room = header.quotaBytes - used.bytes + (existing?.size ?? 0);
+        // Kept partials count too (else a user could park a quota's worth per name until they expire),
+        // except the one this upload continues: its bytes become part of the new version.
+        const parked = (await partials.bytesOf(location.root)) - (partial?.size ?? 0);
+        if (header.quotaBytes > 0) room = header.quotaBytes - used.bytes - parked + (existing?.size ?? 0);
       }
       const keptFrom = keep > 0 ? await open(partial?.file ?? target, "r") : undefined;
       const file = await open(tempPath, "wx", 0o640).catch(async (error: unknown) => {

@@ -482,3 +482,28 @@ test("metadata - each commit records checksum, size and uploader; HASH is answer
   await client.delete(loc("/renamed-sum.bin"));
   assert.equal(await (await createFileMetadataStore(nc)).get("alice", "/renamed-sum.bin"), undefined);
 });
+
+test("quota - kept partials count against the quota, except the one a resume continues", async () => {
+  const quota = { quotaBytes: 4 * 1024 * 1024, quotaFiles: 0 };
+  const at = (path: string, extra: Record<string, unknown> = {}) => ({ ...header(path, "parked"), ...quota, ...extra });
+  const full = randomBytes(3 * 1024 * 1024);
+  const cut = client.openUpload(at("/big.bin"));
+  await cut.ready;
+  for (let offset = 0; offset < full.length; offset += 65_536) await cut.write(full.subarray(offset, offset + 65_536));
+  await waitFor(async () => {
+    const names = await readdir(join(dataDir, "uploads"));
+    const sizes = await Promise.all(names.map((name) => stat(join(dataDir, "uploads", name)).then((info) => info.size, () => 0)));
+    return sizes.some((size) => size >= 1024 * 1024) ? true : undefined;
+  }, { what: "storage to write the first batch" });
+  cut.cancel();
+  const kept = await waitFor(() => client.stat(loc("/big.bin", "parked"), { preferPartial: true }).then((entry) => entry.size, () => undefined), { what: "the partial" });
+  // Another name may use only what the partial leaves.
+  const other = client.openUpload(at("/other.bin"));
+  const tooBig = await other.ready.then(() => other.write(Buffer.alloc(quota.quotaBytes - kept + 1, 1))).then(() => other.finish("close_notify")).then(() => "stored", (error: unknown) => (error instanceof WharfError ? error.code : String(error)));
+  assert.equal(tooBig, "WHARF_QUOTA_EXCEEDED");
+  // The resume itself has the whole quota: its kept bytes become the new version's.
+  const resumed = client.openUpload(at("/big.bin", { offset: kept }));
+  await resumed.write(full.subarray(kept));
+  await resumed.finish("close_notify");
+  assert.deepEqual(await readFile(join(dataDir, "files/parked/big.bin")), full);
+});
