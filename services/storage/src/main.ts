@@ -29,7 +29,7 @@ const failpoint = (step: CommitStep) => {
 const store = await createFileStore(config.dataDir, { failpoint });
 const metrics = createStorageMetrics(registry);
 const files = await createFileMetadataStore(nc);
-await recoverCommits({ store, files, nc, log, metrics });
+const recovery = await recoverCommits({ store, files, nc, log, metrics });
 const usage = await createUsageLedger(nc, (root) => store.usage(root), { recountMs: config.usageRecountMs });
 const partials = await createPartialUploads(store.partialsDir, { ttlMs: config.partialTtlMs });
 const sweepPartials = () =>
@@ -45,6 +45,7 @@ const service = await startStorageService(config.grpcAddress, { store, nc, log, 
 readiness.set(true);
 onShutdown({ log, graceMs: config.shutdownGraceMs, stopWhenStdinCloses: config.stopWithStdin }, [
   ["readiness", () => readiness.set(false)],
+  ["recovery", () => recovery.stop()],
   ["grpc", () => service.stop(Math.max(0, config.shutdownGraceMs - 2_000))],
   ["nats", () => nc.drain()],
   ["tracing", () => tracing.shutdown()],

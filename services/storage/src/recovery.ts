@@ -20,31 +20,54 @@ export interface RecoveryDeps {
  * The repeated publish carries the upload id as its message id, so JetStream
  * drops it if the first one had arrived (within the stream's duplicate window,
  * two minutes by default). A commit whose event cannot be published now keeps
- * its journal and is tried again at the next start.
+ * its journal and is tried again every `retryMs` until it is announced (and at
+ * the next start, should the process stop first); stop() ends the retries.
  */
-export async function recoverCommits({ store, files, nc, log, metrics }: RecoveryDeps): Promise<void> {
+export async function recoverCommits({ store, files, nc, log, metrics }: RecoveryDeps, { retryMs = 30_000 } = {}): Promise<{ pending(): number; stop(): void }> {
   const report = await store.recover();
   metrics.recoveryActions.inc({ action: "removed_temp" }, report.removedTemps);
   metrics.recoveryActions.inc({ action: "undone" }, report.undone);
-  let republished = 0;
-  for (const commit of report.committed) {
-    const event = FileStoredEvent.safeParse(commit.record);
-    if (!event.success) {
-      log.error({ record: commit.record }, "a journaled commit has no readable event; its journal is kept for an operator");
-      continue;
+  let pending = report.committed;
+  /** Announces what it can; resolves with the commits still to announce. */
+  const announce = async (commits: typeof pending) => {
+    const left: typeof pending = [];
+    for (const commit of commits) {
+      const event = FileStoredEvent.safeParse(commit.record);
+      if (!event.success) {
+        log.error({ record: commit.record }, "a journaled commit has no readable event; its journal is kept for an operator");
+        continue;
+      }
+      try {
+        await recordCommit(files, event.data, await store.identity({ root: event.data.root, path: event.data.path })).catch((error: unknown) =>
+          log.warn({ err: String(error) }, "file metadata not recorded"),
+        );
+        await publishEvent(nc, subjects.fileStored, event.data, { msgId: event.data.uploadId });
+        await commit.done();
+        metrics.recoveryActions.inc({ action: "republished" });
+        log.info({ uploadId: event.data.uploadId, root: event.data.root, path: event.data.path, sha256: event.data.sha256 }, "commit finished after a crash: event published");
+      } catch (error) {
+        log.error({ err: String(error), uploadId: event.data.uploadId }, "commit found after a crash could not be announced yet; trying again");
+        left.push(commit);
+      }
     }
-    try {
-      await recordCommit(files, event.data, await store.identity({ root: event.data.root, path: event.data.path })).catch((error: unknown) => log.warn({ err: String(error) }, "file metadata not recorded"));
-      await publishEvent(nc, subjects.fileStored, event.data, { msgId: event.data.uploadId });
-      await commit.done();
-      republished++;
-      metrics.recoveryActions.inc({ action: "republished" });
-      log.info({ uploadId: event.data.uploadId, root: event.data.root, path: event.data.path, sha256: event.data.sha256 }, "commit finished after a crash: event published");
-    } catch (error) {
-      log.error({ err: String(error), uploadId: event.data.uploadId }, "commit found after a crash could not be announced; tried again at the next start");
-    }
-  }
+    return left;
+  };
+  pending = await announce(pending);
   if (report.removedTemps + report.undone + report.committed.length > 0) {
-    log.warn({ removedTemps: report.removedTemps, undone: report.undone, republished, pending: report.committed.length - republished }, "recovered from an unclean stop");
+    log.warn({ removedTemps: report.removedTemps, undone: report.undone, republished: report.committed.length - pending.length, pending: pending.length }, "recovered from an unclean stop");
   }
+  let timer: NodeJS.Timeout | undefined;
+  const retry = () => {
+    if (pending.length === 0) return;
+    timer = setTimeout(async () => {
+      pending = await announce(pending);
+      retry();
+    }, retryMs);
+    timer.unref();
+  };
+  retry();
+  return {
+    pending: () => pending.length,
+    stop: () => clearTimeout(timer),
+  };
 }

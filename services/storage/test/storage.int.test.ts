@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connectBus, ensureStream, type NatsConnection } from "@wharf/bus";
-import { createStorageClient, type StorageClient, streams, subjects, WharfError } from "@wharf/contracts";
+import { createStorageClient, eventTypes, type StorageClient, streams, subjects, WharfError } from "@wharf/contracts";
 import { createLogger, createMetricsRegistry } from "@wharf/telemetry";
 import { startNatsServer, streamMessages, type TestNatsServer, waitFor } from "@wharf/testing";
 import { createFileStore } from "../src/file-store.js";
@@ -15,6 +15,7 @@ import { type StorageService, startStorageService } from "../src/service.js";
 import { createUsageLedger } from "../src/usage.js";
 import { createPartialUploads, type PartialUploads } from "../src/partials.js";
 import { createFileMetadataStore } from "../src/file-metadata.js";
+import { recoverCommits } from "../src/recovery.js";
 
 const log = createLogger({ service: "storage-test", level: "silent" });
 let nats: TestNatsServer;
@@ -506,4 +507,39 @@ test("quota - kept partials count against the quota, except the one a resume con
   await resumed.write(full.subarray(kept));
   await resumed.finish("close_notify");
   assert.deepEqual(await readFile(join(dataDir, "files/parked/big.bin")), full);
+});
+
+test("recovery - a commit that cannot be announced at start is announced as soon as the stream is back", async () => {
+  const store = await createFileStore(dataDir);
+  const destination = join(dataDir, "files/alice/late.txt");
+  await writeFile(destination, "late");
+  const { ino, dev } = await stat(destination);
+  const event = {
+    type: eventTypes.fileStored,
+    uploadId: `late-${Date.now()}`,
+    root: "alice",
+    path: "/late.txt",
+    size: 4,
+    sha256: createHash("sha256").update("late").digest("hex"),
+    user: "alice",
+    sessionId: "s",
+    portAlias: "p",
+    streamEnd: "close_notify",
+    storedAt: new Date().toISOString(),
+  };
+  await writeFile(join(dataDir, "uploads/late.part.journal"), JSON.stringify({ destination, previous: false, record: event, ino, dev }));
+  const jsm = await jetstreamManager(nc);
+  await jsm.streams.delete(streams.events.name);
+  let recovery: Awaited<ReturnType<typeof recoverCommits>> | undefined;
+  try {
+    recovery = await recoverCommits({ store, files: await createFileMetadataStore(nc), nc, log, metrics: createStorageMetrics(createMetricsRegistry("recovery-test")) }, { retryMs: 50 });
+    assert.equal(recovery.pending(), 1, "no stream, no announcement yet");
+  } finally {
+    await ensureStream(nc, streams.events);
+  }
+  const running = recovery;
+  await waitFor(async () => (running.pending() === 0 ? true : undefined), { what: "the retry to announce the commit" });
+  running.stop();
+  assert.equal((await eventsFor("/late.txt")).length, 1);
+  assert.deepEqual(await readdir(join(dataDir, "uploads")), []);
 });
