@@ -79,8 +79,16 @@ export async function createUsageLedger(nc: NatsConnection, count: (root: string
         const { record, revision } = await read(root);
         if (record && now() - record.countedAt < recountMs) return { bytes: record.bytes, files: record.files };
         const counted = await count(root);
-        await write(root, { ...counted, countedAt: now() }, revision);
-        return counted;
+        try {
+          await write(root, { ...counted, countedAt: now() }, revision);
+          return counted;
+        } catch (error) {
+          // A commit changed the root while it was counted. Without a count yet, count again; with
+          // one, go on with it (the recount is tried again next time): a busy root never starves.
+          const latest = (await read(root)).record;
+          if (!record || !latest) throw error;
+          return { bytes: latest.bytes, files: latest.files };
+        }
       }),
     change: async (root, delta, quota) => {
       await retrying(async () => {

@@ -12,7 +12,7 @@ import { startNatsServer, streamMessages, type TestNatsServer, waitFor } from "@
 import { createFileStore } from "../src/file-store.js";
 import { createStorageMetrics } from "../src/metrics.js";
 import { type StorageService, startStorageService } from "../src/service.js";
-import { createUsageLedger } from "../src/usage.js";
+import { createUsageLedger, type UsageLedger } from "../src/usage.js";
 import { createPartialUploads, type PartialUploads } from "../src/partials.js";
 import { createFileMetadataStore } from "../src/file-metadata.js";
 import { recoverCommits } from "../src/recovery.js";
@@ -542,4 +542,23 @@ test("recovery - a commit that cannot be announced at start is announced as soon
   running.stop();
   assert.equal((await eventsFor("/late.txt")).length, 1);
   assert.deepEqual(await readdir(join(dataDir, "uploads")), []);
+});
+
+test("usage - a recount overtaken by a commit goes on with the ledger's latest count instead of starving", async () => {
+  let clock = 0;
+  let counts = 0;
+  const ledger: UsageLedger = await createUsageLedger(
+    nc,
+    async () => {
+      counts++;
+      // From the second count on, a commit lands while the folder is being walked.
+      if (counts > 1) await ledger.change("busy-root", { bytes: 10, files: 1 });
+      return { bytes: 100, files: 1 };
+    },
+    { recountMs: 1_000, now: () => clock },
+  );
+  assert.deepEqual(await ledger.of("busy-root"), { bytes: 100, files: 1 });
+  clock += 2_000;
+  assert.deepEqual(await ledger.of("busy-root"), { bytes: 110, files: 2 });
+  assert.equal(counts, 2, "one walk, not eight");
 });
