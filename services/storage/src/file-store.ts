@@ -53,7 +53,17 @@ export interface FileStore {
    * rollback() remove it. A journal left by a crash is how recover() tells a
    * commit that happened from one that did not.
    */
-  commitUpload(tempPath: string, destination: string, options: { noOverwrite?: boolean; record: unknown; identity: { ino: number; dev: number } }): Promise<PendingCommit>;
+  commitUpload(
+    tempPath: string,
+    destination: string,
+    options: {
+      noOverwrite?: boolean;
+      record: unknown;
+      identity: { ino: number; dev: number };
+      /** Runs under the commit's lock before anything is put in place, told the size it will replace; throwing stops the commit. */
+      beforePlace?: (replacedSize: number | undefined) => Promise<void>;
+    },
+  ): Promise<PendingCommit>;
   /**
    * Run once at start, before any upload: finishes what a crash interrupted.
    * Temp files of uploads that never reached their commit are removed; a
@@ -255,7 +265,7 @@ export async function createFileStore(dataDir: string, { failpoint = () => undef
       return join(uploadsDir, `${uploadId}.part`);
     },
 
-    commitUpload: (tempPath, destination, { noOverwrite = false, record, identity }) =>
+    commitUpload: (tempPath, destination, { noOverwrite = false, record, identity, beforePlace }) =>
       guard(async () => {
         // One commit per destination at a time in this process: a rollback must restore the
         // version it replaced, not one another session committed meanwhile. So what is there is
@@ -270,6 +280,7 @@ export async function createFileStore(dataDir: string, { failpoint = () => undef
           const existing = await lstat(destination).catch(() => undefined);
           if (existing?.isDirectory()) throw new WharfError("WHARF_IS_A_DIRECTORY", "is a folder");
           if (existing && noOverwrite) throw new WharfError("WHARF_ALREADY_EXISTS", "the file exists and may not be overwritten");
+          await beforePlace?.(existing?.isFile() ? existing.size : undefined);
           previous = existing ? `${tempPath}${PREVIOUS}` : undefined;
           // The journal names the new version by its inode: recovery trusts only that, not the names.
           await writeSynced(journal, JSON.stringify({ destination, previous: previous !== undefined, record, ino: identity.ino, dev: identity.dev }));

@@ -160,7 +160,10 @@ export class Upload {
    * hashed, and puts it in place. The returned commit is undone by rollback()
    * (the previous version comes back) until confirm() is called.
    */
-  async commit<T>(describe: (upload: CommittedUpload) => T): Promise<CommittedUpload & { pending: PendingCommit; record: T; disk: { ino: number; size: number; mtimeMs: number } }> {
+  async commit<T>(
+    describe: (upload: CommittedUpload) => T,
+    beforePlace?: (replacedSize: number | undefined) => Promise<void>,
+  ): Promise<CommittedUpload & { pending: PendingCommit; record: T; disk: { ino: number; size: number; mtimeMs: number } }> {
     this.finished = true;
     try {
       await this.flush();
@@ -173,7 +176,7 @@ export class Upload {
       // The record (the event) is journaled before the file is put in place: a crash after that is finished at the next start.
       const record = describe(result);
       // Someone else may have stored the name meanwhile; a user without overwrite must not replace it (checked atomically).
-      const pending = await this.store.commitUpload(this.tempPath, this.target, { noOverwrite: this.header.noOverwrite, record, identity: { ino, dev } });
+      const pending = await this.store.commitUpload(this.tempPath, this.target, { noOverwrite: this.header.noOverwrite, record, identity: { ino, dev }, beforePlace });
       return { ...result, pending, record, disk: { ino, size, mtimeMs } };
     } catch (error) {
       await this.file.close().catch(() => undefined);

@@ -123,7 +123,18 @@ export function createWriteHandler({
       const stopCommitTimer = metrics.commitLatency.startTimer();
       const { header, location } = upload;
       const streamEnd = endMarker.streamEnd || "unknown";
-      const committed = await upload.commit(
+      // The ledger is where two uploads racing for the last of a quota are told apart. With a quota,
+      // the change is made under the commit's lock before the file is put in place, so a refused
+      // upload is never visible; without one nothing can be refused there, so it goes alongside the event.
+      const limited = header.quotaBytes > 0 || header.quotaFiles > 0;
+      const deltaOf = (replaced: number | undefined, size: number) => ({ bytes: size - (replaced ?? 0), files: replaced === undefined ? 1 : 0 });
+      let reservation: { bytes: number; files: number } | undefined;
+      const unreserve = async () => {
+        if (reservation) await usage.change(location.root, { bytes: -reservation.bytes, files: -reservation.files }).catch(() => undefined);
+        reservation = undefined;
+      };
+      const committed = await upload
+        .commit(
         ({ size, sha256 }): FileStoredEvent => ({
           type: eventTypes.fileStored,
           uploadId: header.uploadId,
@@ -137,25 +148,24 @@ export function createWriteHandler({
           streamEnd,
           storedAt: new Date().toISOString(),
         }),
-      );
-      const event = committed.record;
-      // The ledger is where two uploads racing for the last of a quota are told apart: the one whose
-      // change does not fit is put back, as if it had never been committed. Without a quota nothing
-      // can be refused there, so the change goes alongside the event instead of before it.
-      // What the commit replaced, as seen under its lock (not when the upload opened: the name may have changed since).
-      const { replacedSize } = committed.pending;
-      const delta = { bytes: committed.size - (replacedSize ?? 0), files: replacedSize === undefined ? 1 : 0 };
-      const limited = header.quotaBytes > 0 || header.quotaFiles > 0;
-      if (limited) {
-        try {
-          await usage.change(location.root, delta, { bytes: header.quotaBytes, files: header.quotaFiles });
-        } catch (error) {
-          await committed.pending.rollback();
+        limited
+          ? async (replaced) => {
+              const change = deltaOf(replaced, upload?.bytes ?? 0);
+              await usage.change(location.root, change, { bytes: header.quotaBytes, files: header.quotaFiles });
+              reservation = change;
+            }
+          : undefined,
+        )
+        .catch(async (error: unknown) => {
+          // Counted but not put in place (the name was taken, the rename failed): take the count back.
+          await unreserve();
           throw error;
-        }
-      }
+        });
+      const event = committed.record;
+      // What the commit replaced, as seen under its lock (not when the upload opened: the name may have changed since).
+      const delta = deltaOf(committed.pending.replacedSize, committed.size);
       const counted = limited
-        ? Promise.resolve(true)
+        ? Promise.resolve(reservation !== undefined)
         : usage.change(location.root, delta).then(
             () => true,
             (error: unknown) => {
