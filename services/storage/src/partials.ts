@@ -52,7 +52,8 @@ export async function createPartialUploads(dir: string, { ttlMs, now = Date.now 
       const key = keyOf(root, path);
       const { part, meta } = files(key);
       await remove(key);
-      await rename(tempPath, part);
+      // The record first, then the bytes: a sweep never finds these bytes without their record, and a
+      // reader that finds the record before the bytes arrive finds no bytes (no partial yet).
       const handle = await open(meta, "w", 0o640);
       try {
         await handle.writeFile(JSON.stringify({ root, path, size, keptAt: now() }));
@@ -60,6 +61,7 @@ export async function createPartialUploads(dir: string, { ttlMs, now = Date.now 
       } finally {
         await handle.close();
       }
+      await rename(tempPath, part);
     },
     async find(root, path) {
       if (ttlMs <= 0) return undefined;
@@ -97,7 +99,7 @@ export async function createPartialUploads(dir: string, { ttlMs, now = Date.now 
             removed++;
           }
         } else if (!names.has(`${key}.json`)) {
-          // Bytes without their meta (a crash between the two writes of keep()) belong to no one.
+          // Bytes without their record belong to no one (left by a crash in drop()).
           await rm(join(dir, name), { force: true });
           removed++;
         }
