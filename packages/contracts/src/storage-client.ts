@@ -42,7 +42,8 @@ export interface StorageClient {
   mkdir(location: StorageLocation): Promise<void>;
   delete(location: StorageLocation): Promise<void>;
   rmdir(location: StorageLocation): Promise<void>;
-  rename(from: StorageLocation, toPath: string): Promise<void>;
+  /** Moves a file or folder inside its root; with `noOverwrite`, a taken name is refused (WHARF_ALREADY_EXISTS). */
+  rename(from: StorageLocation, toPath: string, options?: { noOverwrite?: boolean }): Promise<void>;
   setModifiedTime(location: StorageLocation, mtimeMs: number): Promise<void>;
   checksum(location: StorageLocation): Promise<storage.ChecksumResponse>;
   openUpload(header: storage.WriteHeader): UploadStream;
@@ -101,7 +102,7 @@ export function createStorageClient(address: string, { unaryDeadlineMs = 10_000,
     mkdir: async (location) => void (await call(client.mkdir, { location })),
     delete: async (location) => void (await call(client.delete, { location })),
     rmdir: async (location) => void (await call(client.rmdir, { location })),
-    rename: async (from, toPath) => void (await call(client.rename, { from, toPath })),
+    rename: async (from, toPath, { noOverwrite = false } = {}) => void (await call(client.rename, { from, toPath, noOverwrite })),
     setModifiedTime: async (location, mtimeMs) => void (await call(client.setModifiedTime, { location, mtimeMs })),
     // A checksum reads the whole file: it gets the commit deadline, not the short unary one.
     checksum: (location) =>

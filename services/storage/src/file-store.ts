@@ -29,7 +29,7 @@ export interface FileStore {
   delete(location: Location): Promise<{ size: number; files: number }>;
   rmdir(location: Location): Promise<void>;
   /** Moves a file or folder; resolves with the size of the file it replaced, if it replaced one. */
-  rename(from: Location, toPath: string): Promise<{ replacedSize: number | undefined }>;
+  rename(from: Location, toPath: string, options?: { noOverwrite?: boolean }): Promise<{ replacedSize: number | undefined }>;
   /** Bytes and files under a root, counted from disk (symbolic links are not followed or counted). */
   usage(root: string): Promise<{ bytes: number; files: number }>;
   setModifiedTime(location: Location, mtimeMs: number): Promise<void>;
@@ -197,7 +197,7 @@ export async function createFileStore(dataDir: string, { failpoint = () => undef
         await rmdir(await resolve(location));
       }),
 
-    rename: (from, toPath) =>
+    rename: (from, toPath, { noOverwrite = false } = {}) =>
       guard(async () => {
         refuseRoot(from.path, "rename");
         refuseRoot(toPath, "replace");
@@ -205,9 +205,18 @@ export async function createFileStore(dataDir: string, { failpoint = () => undef
         const target = await resolve({ root: from.root, path: toPath });
         const moved = await lstat(source);
         const replaced = await lstat(target).catch(() => undefined);
+        const same = replaced !== undefined && replaced.ino === moved.ino && replaced.dev === moved.dev;
+        if (noOverwrite && replaced && !same) throw new WharfError("WHARF_ALREADY_EXISTS", "the name is taken and may not be overwritten");
+        if (noOverwrite && moved.isFile() && !same) {
+          // link() fails if the name was taken meanwhile, by anyone: no window between check and move.
+          await link(source, target).catch((error: NodeJS.ErrnoException) => {
+            throw error.code === "EEXIST" ? new WharfError("WHARF_ALREADY_EXISTS", "the name was taken meanwhile") : error;
+          });
+          await unlink(source);
+          return { replacedSize: undefined };
+        }
         await rename(source, target);
         // Renaming a file onto itself (or onto another name of it) replaces nothing.
-        const same = replaced !== undefined && replaced.ino === moved.ino && replaced.dev === moved.dev;
         return { replacedSize: replaced?.isFile() && !same ? replaced.size : undefined };
       }),
 

@@ -562,3 +562,14 @@ test("usage - a recount overtaken by a commit goes on with the ledger's latest c
   assert.deepEqual(await ledger.of("busy-root"), { bytes: 110, files: 2 });
   assert.equal(counts, 2, "one walk, not eight");
 });
+
+test("rename - without overwrite a taken name is refused and nothing moves; a free one is taken atomically", async () => {
+  await writeFile(join(dataDir, "files/alice/keep-a.txt"), "a");
+  await writeFile(join(dataDir, "files/alice/keep-b.txt"), "b");
+  assert.equal(await errorCode(client.rename(loc("/keep-a.txt"), "/keep-b.txt", { noOverwrite: true })), "WHARF_ALREADY_EXISTS");
+  assert.equal(await readFile(join(dataDir, "files/alice/keep-a.txt"), "utf8"), "a");
+  assert.equal(await readFile(join(dataDir, "files/alice/keep-b.txt"), "utf8"), "b");
+  await client.rename(loc("/keep-a.txt"), "/keep-c.txt", { noOverwrite: true });
+  assert.equal(await readFile(join(dataDir, "files/alice/keep-c.txt"), "utf8"), "a");
+  await assert.rejects(readFile(join(dataDir, "files/alice/keep-a.txt")), { code: "ENOENT" });
+});

@@ -1,4 +1,4 @@
-import { hasRulesWithin } from "@wharf/contracts";
+import { hasRulesWithin, WharfError } from "@wharf/contracts";
 import type { Command } from "./command.js";
 
 /**
@@ -16,14 +16,14 @@ export const rnto: Command = {
     if (!argument) return session.reply(501, "RNTO needs a name.");
     const to = session.location(argument, "rename");
     if (from.folder && hasRulesWithin(session.user?.permissions ?? [], to.path)) return session.reply(550, "Permission denied.");
-    if (!session.may(to.path, "overwrite")) {
-      const exists = await session.deps.storage.stat(to).then(
-        () => true,
-        () => false,
-      );
-      if (exists) return session.reply(550, "Permission denied.");
+    // Without overwrite, storage refuses a taken name (atomically for a file): 550, nothing moved.
+    const noOverwrite = !session.may(to.path, "overwrite");
+    try {
+      await session.deps.storage.rename({ root: to.root, path: from.path }, to.path, { noOverwrite });
+    } catch (error) {
+      if (noOverwrite && error instanceof WharfError && error.code === "WHARF_ALREADY_EXISTS") return session.reply(550, "Permission denied.");
+      throw error;
     }
-    await session.deps.storage.rename({ root: to.root, path: from.path }, to.path);
     session.reply(250, "Rename successful.");
   },
 };

@@ -9,7 +9,7 @@ import type { UsageLedger } from "../usage.js";
 export const createRenameHandler = ({ store, log, usage, files }: { store: FileStore; log: Logger; usage: UsageLedger; files: FileMetadataStore }) =>
   unary<storage.RenameRequest, storage.RenameResponse>(log, async (request) => {
     if (!request.from) throw new WharfError("WHARF_INVALID_ARGUMENT", "location missing");
-    const { replacedSize } = await store.rename(request.from, request.toPath);
+    const { replacedSize } = await store.rename(request.from, request.toPath, { noOverwrite: request.noOverwrite });
     const root = request.from.root;
     if (replacedSize !== undefined) {
       await usage.change(root, { bytes: -replacedSize, files: -1 }).catch((error: unknown) => log.warn({ err: String(error), root }, "usage not updated after a rename"));

@@ -204,6 +204,11 @@ export interface RenameRequest {
     | undefined;
   /** Only the path is used; the root is the one of from. */
   toPath: string;
+  /**
+   * Refuse (ALREADY_EXISTS) when to_path is taken: for a file, atomically
+   * (link then unlink), for a user who may rename but not overwrite.
+   */
+  noOverwrite: boolean;
 }
 
 export interface RenameResponse {
@@ -1797,7 +1802,7 @@ export const RmdirResponse: MessageFns<RmdirResponse> = {
 };
 
 function createBaseRenameRequest(): RenameRequest {
-  return { from: undefined, toPath: "" };
+  return { from: undefined, toPath: "", noOverwrite: false };
 }
 
 export const RenameRequest: MessageFns<RenameRequest> = {
@@ -1807,6 +1812,9 @@ export const RenameRequest: MessageFns<RenameRequest> = {
     }
     if (message.toPath !== "") {
       writer.uint32(18).string(message.toPath);
+    }
+    if (message.noOverwrite !== false) {
+      writer.uint32(24).bool(message.noOverwrite);
     }
     return writer;
   },
@@ -1840,6 +1848,14 @@ export const RenameRequest: MessageFns<RenameRequest> = {
             message.toPath = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.noOverwrite = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1860,6 +1876,11 @@ export const RenameRequest: MessageFns<RenameRequest> = {
         : isSet(object.to_path)
         ? globalThis.String(object.to_path)
         : "",
+      noOverwrite: isSet(object.noOverwrite)
+        ? globalThis.Boolean(object.noOverwrite)
+        : isSet(object.no_overwrite)
+        ? globalThis.Boolean(object.no_overwrite)
+        : false,
     };
   },
 
@@ -1871,6 +1892,9 @@ export const RenameRequest: MessageFns<RenameRequest> = {
     if (message.toPath !== "") {
       obj.toPath = message.toPath;
     }
+    if (message.noOverwrite !== false) {
+      obj.noOverwrite = message.noOverwrite;
+    }
     return obj;
   },
 
@@ -1881,6 +1905,7 @@ export const RenameRequest: MessageFns<RenameRequest> = {
     const message = createBaseRenameRequest();
     message.from = (object.from !== undefined && object.from !== null) ? Location.fromPartial(object.from) : undefined;
     message.toPath = object.toPath ?? "";
+    message.noOverwrite = object.noOverwrite ?? false;
     return message;
   },
 };
