@@ -2,14 +2,7 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { connectBus, ensureStream } from "@wharf/bus";
 import { createStorageClient, type StorageClient, streams } from "@wharf/contracts";
-import {
-  createFileMetadataStore,
-  createFileStore,
-  createPartialUploads,
-  createStorageMetrics,
-  createUsageLedger,
-  startStorageService,
-} from "@wharf/storage";
+import { createStorageMetrics, createStorageParts, startStorageService } from "@wharf/storage";
 import { createLogger, createMetricsRegistry } from "@wharf/telemetry";
 import { startNatsServer } from "@wharf/testing";
 
@@ -46,17 +39,9 @@ export async function storageAlone(base: string, { largeMiB, smallFiles, maxSeco
   await ensureStream(nc, streams.events);
   const dataDir = join(base, "storage-alone");
   await mkdir(join(dataDir, "files/bench"), { recursive: true });
-  const store = await createFileStore(dataDir);
-  const service = await startStorageService("127.0.0.1:0", {
-    store,
-    nc,
-    log,
-    metrics: createStorageMetrics(createMetricsRegistry("bench-storage")),
-    uploadIdleTimeoutMs: 60_000,
-    usage: await createUsageLedger(nc, (root) => store.usage(root)),
-    partials: await createPartialUploads(store.partialsDir, { ttlMs: 0 }),
-    files: await createFileMetadataStore(nc),
-  });
+  // Partials off: the bench's uploads all complete.
+  const parts = await createStorageParts(nc, dataDir, { partialTtlMs: 0 });
+  const service = await startStorageService("127.0.0.1:0", { ...parts, nc, log, metrics: createStorageMetrics(createMetricsRegistry("bench-storage")), uploadIdleTimeoutMs: 60_000 });
   const client = createStorageClient(service.address);
   try {
     const chunk = Buffer.alloc(256 * 1024, 7);

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { type Argon2Params, type AuthService, createAuthService, createUserStore, type DefenderSettings, hashPassword, type UserStore } from "@wharf/auth";
 import { connectBus, ensureStream, type NatsConnection } from "@wharf/bus";
 import { createStorageClient, streams, subjects } from "@wharf/contracts";
-import { createFileMetadataStore, createFileStore, createPartialUploads, createStorageMetrics, createUsageLedger, type StorageService, startStorageService } from "@wharf/storage";
+import { createStorageMetrics, createStorageParts, type StorageService, startStorageService } from "@wharf/storage";
 import { createLogger, createMetricsRegistry } from "@wharf/telemetry";
 import { once } from "node:events";
 import { connect, type Socket } from "node:net";
@@ -60,12 +60,10 @@ export async function startListenerStack(overrides: Partial<PortSettings> = {}, 
   const dataDir = await mkdtemp(join(tmpdir(), "wharf-listener-"));
   const certs = await makeTestCertificates(join(dataDir, "certs"));
 
-  const store = await createFileStore(join(dataDir, "storage"));
+  const parts = await createStorageParts(nc, join(dataDir, "storage"), { partialTtlMs: 3_600_000 });
   // The user's root exists from the start, so tests can place files in it directly.
   await mkdir(join(dataDir, "storage/files", USER), { recursive: true });
-  const usage = await createUsageLedger(nc, (root) => store.usage(root));
-  const partials = await createPartialUploads(store.partialsDir, { ttlMs: 3_600_000 });
-  const storage: StorageService = await startStorageService("127.0.0.1:0", { store, nc, log, metrics: createStorageMetrics(createMetricsRegistry("storage")), uploadIdleTimeoutMs: 1_000, usage, partials, files: await createFileMetadataStore(nc) });
+  const storage: StorageService = await startStorageService("127.0.0.1:0", { ...parts, nc, log, metrics: createStorageMetrics(createMetricsRegistry("storage")), uploadIdleTimeoutMs: 1_000 });
   const argon2 = { memoryKiB: 8_192, passes: 1, parallelism: 1 };
   const users = await createUserStore(nc);
   await users.put({ name: USER, passwordHash: await hashPassword(PASSWORD, argon2), enabled: true, home: USER });

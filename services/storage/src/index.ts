@@ -6,3 +6,4 @@ export * from "./recovery.js";
 export * from "./usage.js";
 export * from "./partials.js";
 export * from "./file-metadata.js";
+export * from "./storage-parts.js";

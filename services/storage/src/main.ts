@@ -4,11 +4,9 @@ import { streams } from "@wharf/contracts";
 import { createReadiness, onShutdown } from "@wharf/lifecycle";
 import { createLogger, createMetricsRegistry, startHealthServer, startTracing } from "@wharf/telemetry";
 import { StorageConfig } from "./config.js";
-import { type CommitStep, createFileStore } from "./file-store.js";
-import { createFileMetadataStore } from "./file-metadata.js";
-import { createPartialUploads } from "./partials.js";
+import type { CommitStep } from "./file-store.js";
 import { recoverCommits } from "./recovery.js";
-import { createUsageLedger } from "./usage.js";
+import { createStorageParts } from "./storage-parts.js";
 import { createStorageMetrics } from "./metrics.js";
 import { startStorageService } from "./service.js";
 
@@ -26,12 +24,10 @@ const failpoint = (step: CommitStep) => {
   log.warn({ step }, "failpoint reached: killing this process");
   process.kill(process.pid, "SIGKILL");
 };
-const store = await createFileStore(config.dataDir, { failpoint });
+const parts = await createStorageParts(nc, config.dataDir, { failpoint, partialTtlMs: config.partialTtlMs, usageRecountMs: config.usageRecountMs });
+const { partials } = parts;
 const metrics = createStorageMetrics(registry);
-const files = await createFileMetadataStore(nc);
-const recovery = await recoverCommits({ store, files, nc, log, metrics });
-const usage = await createUsageLedger(nc, (root) => store.usage(root), { recountMs: config.usageRecountMs });
-const partials = await createPartialUploads(store.partialsDir, { ttlMs: config.partialTtlMs });
+const recovery = await recoverCommits({ ...parts, nc, log, metrics });
 const sweepPartials = () =>
   partials.sweep().then(
     (removed) => removed > 0 && log.info({ removed }, "expired partial uploads removed"),
@@ -40,7 +36,7 @@ const sweepPartials = () =>
 await sweepPartials();
 const sweeper = setInterval(sweepPartials, 3_600_000);
 sweeper.unref();
-const service = await startStorageService(config.grpcAddress, { store, nc, log, metrics, uploadIdleTimeoutMs: config.uploadIdleTimeoutMs, failpoint, usage, partials, files });
+const service = await startStorageService(config.grpcAddress, { ...parts, nc, log, metrics, uploadIdleTimeoutMs: config.uploadIdleTimeoutMs, failpoint });
 
 readiness.set(true);
 onShutdown({ log, graceMs: config.shutdownGraceMs, stopWhenStdinCloses: config.stopWithStdin }, [

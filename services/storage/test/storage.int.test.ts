@@ -12,8 +12,9 @@ import { startNatsServer, streamMessages, type TestNatsServer, waitFor } from "@
 import { createFileStore } from "../src/file-store.js";
 import { createStorageMetrics } from "../src/metrics.js";
 import { type StorageService, startStorageService } from "../src/service.js";
+import { createStorageParts } from "../src/storage-parts.js";
 import { createUsageLedger, type UsageLedger } from "../src/usage.js";
-import { createPartialUploads, type PartialUploads } from "../src/partials.js";
+import type { PartialUploads } from "../src/partials.js";
 import { createFileMetadataStore } from "../src/file-metadata.js";
 import { recoverCommits } from "../src/recovery.js";
 
@@ -35,10 +36,9 @@ before(async () => {
   nc = await connectBus({ url: nats.url, name: "storage-test" }, log);
   await ensureStream(nc, streams.events);
   dataDir = await mkdtemp(join(tmpdir(), "wharf-storage-"));
-  const store = await createFileStore(dataDir);
-  const usage = await createUsageLedger(nc, (root) => store.usage(root));
-  partials = await createPartialUploads(store.partialsDir, { ttlMs: 3_600_000, now: () => clock });
-  service = await startStorageService("127.0.0.1:0", { store, nc, log, metrics: createStorageMetrics(registry), uploadIdleTimeoutMs: 1_000, usage, partials, files: await createFileMetadataStore(nc) });
+  const parts = await createStorageParts(nc, dataDir, { partialTtlMs: 3_600_000, now: () => clock });
+  partials = parts.partials;
+  service = await startStorageService("127.0.0.1:0", { ...parts, nc, log, metrics: createStorageMetrics(registry), uploadIdleTimeoutMs: 1_000 });
   client = createStorageClient(service.address);
 });
 
@@ -327,17 +327,9 @@ test("write - resume keeps the first offset bytes, append keeps all; beyond the 
 test("quota - bytes and files enforced during the write, by two storage instances sharing the ledger; a refused upload leaves nothing", async () => {
   // A second storage instance on the same bus and ledger. (It shares the folder too, which is fine for
   // this test's distinct names; two instances committing to one name at once are not safe yet.)
-  const store = await createFileStore(dataDir);
-  const other = await startStorageService("127.0.0.1:0", {
-    store,
-    nc,
-    log,
-    metrics: createStorageMetrics(createMetricsRegistry("storage-2")),
-    uploadIdleTimeoutMs: 1_000,
-    usage: await createUsageLedger(nc, (root) => store.usage(root)),
-    partials,
-    files: await createFileMetadataStore(nc),
-  });
+  const parts = await createStorageParts(nc, dataDir, { partialTtlMs: 3_600_000, now: () => clock });
+  const { store } = parts;
+  const other = await startStorageService("127.0.0.1:0", { ...parts, nc, log, metrics: createStorageMetrics(createMetricsRegistry("storage-2")), uploadIdleTimeoutMs: 1_000 });
   const clientB = createStorageClient(other.address);
   const quota = { quotaBytes: 100_000, quotaFiles: 3 };
   const put = async (via: StorageClient, path: string, size: number) => {
