@@ -109,6 +109,15 @@ try {
 } catch (error) {
   record("storage alone (gRPC, no FTP)", "wharf", `failed: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`);
 }
+// The same with the JetStream object-store backend (WHARF_STORAGE_BACKEND=nats).
+try {
+  const runs = await repeat(() => storageAlone(base, { largeMiB: LARGE_MB, smallFiles: SMALL, maxSeconds: MAX_SECONDS, backend: "object-store" }));
+  record(`storage alone, nats backend: ${LARGE_MB} MiB upload, MB/s`, "wharf", median(runs.map((run) => run.largeMBps)).toFixed(0));
+  record(`storage alone, nats backend: ${SMALL} × 4 KiB commits, 1 stream, files/s`, "wharf", median(runs.map((run) => run.oneStream)).toFixed(0));
+  record(`storage alone, nats backend: ${SMALL} × 4 KiB commits, 8 streams, files/s`, "wharf", median(runs.map((run) => run.eightStreams)).toFixed(0));
+} catch (error) {
+  record("storage alone, nats backend", "wharf", `failed: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`);
+}
 
 const header = ["workload", ...names, ...names.filter((n) => n !== "wharf").map((n) => `wharf/${n}`)];
 const ratio = (a?: string, b?: string) => {

@@ -30,9 +30,13 @@ async function upload(client: StorageClient, path: string, chunks: Iterable<Buff
  * JetStream and file store, the same as `npm start` runs, driven by the
  * storage client the listener uses. One large upload (MB/s) and many 4 KiB
  * commits (files/s) on one stream and on eight, so a listener figure can be
- * read against what storage alone does.
+ * read against what storage alone does. `backend` picks the filesystem or
+ * the JetStream object-store backend (docs/storage.md).
  */
-export async function storageAlone(base: string, { largeMiB, smallFiles, maxSeconds }: { largeMiB: number; smallFiles: number; maxSeconds: number }) {
+export async function storageAlone(
+  base: string,
+  { largeMiB, smallFiles, maxSeconds, backend = "filesystem" }: { largeMiB: number; smallFiles: number; maxSeconds: number; backend?: "filesystem" | "object-store" },
+) {
   const log = createLogger({ service: "bench-storage", level: "silent" });
   const nats = await startNatsServer();
   const nc = await connectBus({ url: nats.url, name: "bench-storage" }, log);
@@ -40,7 +44,7 @@ export async function storageAlone(base: string, { largeMiB, smallFiles, maxSeco
   const dataDir = join(base, "storage-alone");
   await mkdir(join(dataDir, "files/bench"), { recursive: true });
   // Partials off: the bench's uploads all complete.
-  const parts = await createStorageParts(nc, dataDir, { partialTtlMs: 0 });
+  const parts = await createStorageParts(nc, backend === "filesystem" ? { kind: "filesystem", dataDir } : { kind: "object-store", instanceId: "bench" }, { partialTtlMs: 0 });
   const service = await startStorageService("127.0.0.1:0", { ...parts, nc, log, metrics: createStorageMetrics(createMetricsRegistry("bench-storage")), uploadIdleTimeoutMs: 60_000 });
   const client = createStorageClient(service.address);
   try {

@@ -27,7 +27,7 @@ const launcher = fileURLToPath(new URL("../../../packages/cli/dist/src/main.js",
  * nats-server), on free ports and a fresh data folder, and waits for its
  * "ready" line.
  */
-export async function startWharf({ passivePortCount = 100 }: { passivePortCount?: number } = {}): Promise<RunningWharf> {
+export async function startWharf({ passivePortCount = 100, extraEnv = {} }: { passivePortCount?: number; extraEnv?: Record<string, string> } = {}): Promise<RunningWharf> {
   const dataDir = await mkdtemp(join(tmpdir(), "wharf-e2e-"));
   const [natsPort, ftpPort, grpcPort, listener, auth, storage, outbound] = await Promise.all(Array.from({ length: 7 }, () => getFreePort()));
   const passiveLow = 20_000 + randomInt(200) * 100;
@@ -44,6 +44,7 @@ export async function startWharf({ passivePortCount = 100 }: { passivePortCount?
     WHARF_AUTH_METRICS_PORT: String(auth),
     WHARF_STORAGE_METRICS_PORT: String(storage),
     WHARF_OUTBOUND_METRICS_PORT: String(outbound),
+    ...extraEnv,
   };
   delete env.NATS_URL;
   delete env.WHARF_NATS_URL;

@@ -37,6 +37,12 @@ export const buckets = {
   files: "wharf_files",
   /** Bytes and files per storage root, for quotas (UsageRecord JSON), shared by every storage instance. */
   usage: "wharf_usage",
+  /** The object-store backend: file bytes, one object per stored version (JetStream object store). */
+  objects: "wharf_objects",
+  /** The object-store backend: folders and files per root and path, each naming the object that holds its bytes. */
+  tree: "wharf_tree",
+  /** The object-store backend: uploads in progress, commit journals, kept partials and objects waiting to be freed. */
+  objectState: "wharf_object_state",
 } as const;
 
 /** Durable consumers, named <owner>-<event>. */

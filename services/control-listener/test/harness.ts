@@ -60,7 +60,7 @@ export async function startListenerStack(overrides: Partial<PortSettings> = {}, 
   const dataDir = await mkdtemp(join(tmpdir(), "wharf-listener-"));
   const certs = await makeTestCertificates(join(dataDir, "certs"));
 
-  const parts = await createStorageParts(nc, join(dataDir, "storage"), { partialTtlMs: 3_600_000 });
+  const parts = await createStorageParts(nc, { kind: "filesystem", dataDir: join(dataDir, "storage") }, { partialTtlMs: 3_600_000 });
   // The user's root exists from the start, so tests can place files in it directly.
   await mkdir(join(dataDir, "storage/files", USER), { recursive: true });
   const storage: StorageService = await startStorageService("127.0.0.1:0", { ...parts, nc, log, metrics: createStorageMetrics(createMetricsRegistry("storage")), uploadIdleTimeoutMs: 1_000 });

@@ -4,8 +4,16 @@ import { z } from "zod";
 export const StorageConfig = z
   .object({
     ...commonEnv,
-    // Folder that holds files/ (committed files per root) and uploads/ (in progress).
+    // Where files are kept: "filesystem" (WHARF_DATA_DIR) or "nats" (a JetStream object store on WHARF_NATS_URL, shared by every storage instance).
+    WHARF_STORAGE_BACKEND: z.enum(["filesystem", "nats"]).default("filesystem"),
+    // Folder that holds files/ (committed files per root), uploads/ (in progress) and partials/ (cut uploads kept for resume).
     WHARF_DATA_DIR: z.string().min(1).default("data"),
+    // With the nats backend: replicas of its object store and buckets (3 on a three-node NATS cluster).
+    WHARF_STORAGE_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
+    // With the nats backend: names this instance in its journals; keep it stable across restarts (default: host name and gRPC address).
+    WHARF_STORAGE_INSTANCE_ID: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, "letters, digits, '.', '_', ':' and '-' only").optional(),
+    // With the nats backend: after this long without news, another instance's upload or commit is taken for abandoned and finished; replaced files stay readable this long for readers that opened them.
+    WHARF_STORAGE_STALE_MS: durationMs.default(120_000),
     // Address the gRPC server binds, host:port.
     WHARF_STORAGE_GRPC_ADDRESS: hostPort.default("127.0.0.1:50151"),
     // An upload stream with no message for this long is aborted and its temp file removed.
@@ -21,7 +29,11 @@ export const StorageConfig = z
   })
   .transform((env) => ({
     ...commonSettings(env),
+    backend: env.WHARF_STORAGE_BACKEND,
     dataDir: env.WHARF_DATA_DIR,
+    replicas: env.WHARF_STORAGE_REPLICAS,
+    instanceId: env.WHARF_STORAGE_INSTANCE_ID,
+    staleMs: env.WHARF_STORAGE_STALE_MS,
     grpcAddress: env.WHARF_STORAGE_GRPC_ADDRESS,
     metricsPort: env.WHARF_STORAGE_METRICS_PORT,
     uploadIdleTimeoutMs: env.WHARF_STORAGE_UPLOAD_IDLE_TIMEOUT_MS,

@@ -7,8 +7,8 @@ import { z } from "zod";
 /**
  * What storage records about each committed version (DESIGN.md §4): its
  * checksum and size, who sent it (user, session, port, upload id), when, and
- * how the stream ended; plus the identity of the file on disk (inode, size,
- * modification time) it describes, so a file changed since (MFMT, or anything
+ * how the stream ended; plus the identity of the stored file (the backend's
+ * version id, size, modification time) it describes, so a file changed since (MFMT, or anything
  * outside Wharf) is never answered from a stale record.
  */
 export const FileMetadata = z.object({
@@ -20,7 +20,7 @@ export const FileMetadata = z.object({
   uploadId: z.string(),
   streamEnd: z.string(),
   storedAt: z.string(),
-  disk: z.object({ ino: z.number(), size: z.number(), mtimeMs: z.number() }),
+  disk: z.object({ version: z.string(), size: z.number(), mtimeMs: z.number() }),
 });
 export type FileMetadata = z.infer<typeof FileMetadata>;
 
@@ -66,7 +66,7 @@ export async function createFileMetadataStore(nc: NatsConnection): Promise<FileM
   };
 }
 
-/** Records a committed version's metadata, with the identity of the file on disk it describes. */
+/** Records a committed version's metadata, with the identity of the stored file it describes. */
 export async function recordCommit(files: FileMetadataStore, event: FileStoredEvent, disk: FileMetadata["disk"]): Promise<void> {
   const { sha256, size, user, sessionId, portAlias, uploadId, streamEnd, storedAt } = event;
   await files.put(event.root, event.path, { sha256, size, user, sessionId, portAlias, uploadId, streamEnd, storedAt, disk });

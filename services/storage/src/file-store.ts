@@ -1,10 +1,5 @@
-import { createHash } from "node:crypto";
-import { type Dirent, type Stats, createReadStream, type ReadStream } from "node:fs";
-import { link, lstat, mkdir, open, opendir, readdir, readFile, realpath, rename, rm, rmdir, stat, unlink, utimes } from "node:fs/promises";
-import { dirname, join } from "node:path";
-import { storage, WharfError } from "@wharf/contracts";
-import { fromFsError } from "./fs-errors.js";
-import { assertInsideRoot, diskPath, normalizeVirtualPath, rootFolder } from "./paths.js";
+import type { Readable } from "node:stream";
+import type { storage } from "@wharf/contracts";
 
 export interface Location {
   root: string;
@@ -14,68 +9,128 @@ export interface Location {
 export type Entry = storage.Entry;
 
 /**
- * The local-filesystem backend: files of a root live under
- * <dataDir>/files/<root>/, uploads in progress under <dataDir>/uploads/ (the
- * same filesystem, so a commit is one atomic rename, and never listed).
+ * Which version of a file a name holds: what stored metadata describes, so a
+ * file changed since (MFMT, a new upload, anything outside Wharf) is never
+ * answered from a stale record. `version` is the backend's own identity of
+ * the bytes (device and inode on disk, the object's id in an object store).
+ */
+export interface FileIdentity {
+  version: string;
+  size: number;
+  mtimeMs: number;
+}
+
+/**
+ * Where an upload's bytes go until it is committed. Never listed, never read
+ * as the file: only commitUpload() makes it visible, and only keep() of the
+ * partials keeps it for a resume.
+ */
+export interface TempUpload {
+  /** Appends bytes, in order; the promise waits for the backend (that is how a slow store slows the sender). */
+  write(buffers: Uint8Array[]): Promise<void>;
+  /** Makes everything written durable; resolves with how many bytes the store holds. */
+  finish(): Promise<{ size: number }>;
+  /** Removes what was written; safe to call more than once, or after a failed finish. */
+  discard(): Promise<void>;
+}
+
+/** A cut upload kept for resume. */
+export interface KeptPartial {
+  size: number;
+  keptAt: number;
+  /** Opens the kept bytes for reading, pinned to them: a partial replaced meanwhile does not change what this reads. */
+  open(): Promise<Readable>;
+}
+
+export interface PartialUploads {
+  /** Keeps a cut upload's temp (finishing it) as the partial of root + path, replacing an older one. */
+  keep(temp: TempUpload, root: string, path: string, size: number): Promise<void>;
+  /** The kept partial of root + path, unless there is none or it expired. */
+  find(root: string, path: string): Promise<KeptPartial | undefined>;
+  /** Forgets the partial of root + path (a completed upload supersedes it). */
+  drop(root: string, path: string): Promise<void>;
+  /** Bytes kept in a root's partials (they count against its quota while they are kept). */
+  bytesOf(root: string): Promise<number>;
+  /** Removes expired partials; resolves with how many. */
+  sweep(): Promise<number>;
+  /** False when partials are not kept (a TTL of 0). */
+  readonly enabled: boolean;
+}
+
+/**
+ * Where storage keeps partners' files: a backend. Two exist, the local
+ * filesystem (filesystem-store.ts) and a NATS JetStream object store
+ * (object-store.ts); both pass the same contract suite
+ * (test/backend-contract.ts). Every path is a virtual path inside a root (a
+ * user's home); each method confines it, and refuses `..`, NUL, over-long
+ * names and (on disk) links pointing out with WHARF_INVALID_PATH or
+ * WHARF_PERMISSION_DENIED.
  */
 export interface FileStore {
-  /** Resolves a location to its disk path, checked against symlink escapes. */
-  resolve(location: Location): Promise<string>;
+  readonly kind: "filesystem" | "object-store";
+  /** Checks that a location is a valid path inside its root (without looking at what is there). */
+  confine(location: Location): Promise<void>;
   stat(location: Location): Promise<Entry>;
+  /** A folder's entries, in pages of at most 500. */
   list(location: Location): AsyncGenerator<Entry[]>;
-  openRead(location: Location, offset: number): Promise<ReadStream>;
+  /** The bytes of a file from `offset`, read as the consumer asks for them; pinned to the version open when it resolves. */
+  openRead(location: Location, offset: number): Promise<Readable>;
   mkdir(location: Location): Promise<void>;
   /** Removes a file (or a symbolic link); resolves with what it took from the root's usage. */
   delete(location: Location): Promise<{ size: number; files: number }>;
   rmdir(location: Location): Promise<void>;
   /** Moves a file or folder; resolves with the size of the file it replaced, if it replaced one. */
   rename(from: Location, toPath: string, options?: { noOverwrite?: boolean }): Promise<{ replacedSize: number | undefined }>;
-  /** Bytes and files under a root, counted from disk (symbolic links are not followed or counted). */
+  /** Bytes and files under a root, counted from the store. */
   usage(root: string): Promise<{ bytes: number; files: number }>;
   setModifiedTime(location: Location, mtimeMs: number): Promise<void>;
-  /** The identity of a file on disk (what stored metadata describes): inode, size, modification time. */
-  identity(location: Location): Promise<{ ino: number; size: number; mtimeMs: number }>;
-  /** SHA-256 and size of a file, read from disk. */
+  identity(location: Location): Promise<FileIdentity>;
+  /** SHA-256 and size of a file, from the store. */
   checksum(location: Location): Promise<{ sha256: string; size: number }>;
-  /** Where an upload's bytes go until it is committed. */
-  uploadTempPath(uploadId: string): string;
-  /** Where cut uploads are kept for resume (the same filesystem as uploads/, so keeping one is a rename). */
-  readonly partialsDir: string;
   /**
-   * Atomically puts a synced temp file in place (at `destination`, a disk path
-   * from resolve()) and syncs the folder. The previous version is kept aside
-   * until the commit is confirmed, so a commit whose event cannot be published
-   * is rolled back to exactly the old state. With `noOverwrite`, a taken name
-   * is refused atomically (WHARF_ALREADY_EXISTS).
+   * Checks an upload's target before any byte is taken: its folder exists, it
+   * is not a folder, and (with `noOverwrite`) it is free. Resolves with the
+   * size of the version there now, if any.
+   */
+  prepareUpload(location: Location, options: { noOverwrite: boolean }): Promise<{ existingSize: number | undefined }>;
+  /** Where an upload's bytes go until commit. */
+  createTemp(uploadId: string, location: Location): Promise<TempUpload>;
+  /**
+   * Atomically makes a finished temp the file at `location`. The previous
+   * version is kept until the commit is confirmed, so a commit whose event
+   * cannot be published is rolled back to exactly the old state. With
+   * `noOverwrite`, a taken name is refused atomically (WHARF_ALREADY_EXISTS).
    *
-   * `record` (the commit's event) is written to a journal next to the temp
-   * file, and synced, before the file is put in place; confirm() and
-   * rollback() remove it. A journal left by a crash is how recover() tells a
-   * commit that happened from one that did not.
+   * `record` (the commit's event) is journaled, durably, before the file is
+   * put in place; confirm() and rollback() remove it. A journal left by a
+   * crash is how recover() tells a commit that happened from one that did not.
    */
   commitUpload(
-    tempPath: string,
-    destination: string,
+    temp: TempUpload,
+    location: Location,
     options: {
       noOverwrite?: boolean;
       record: unknown;
-      identity: { ino: number; dev: number };
       /** Runs under the commit's lock before anything is put in place, told the size it will replace; throwing stops the commit. */
       beforePlace?: (replacedSize: number | undefined) => Promise<void>;
     },
   ): Promise<PendingCommit>;
   /**
-   * Run once at start, before any upload: finishes what a crash interrupted.
-   * Temp files of uploads that never reached their commit are removed; a
-   * commit that was journaled but not put in place is undone; one that was put
-   * in place is returned with its record, to be announced again (then
-   * finished with `done`).
+   * Finishes what a crash interrupted. At start (`atStart`), before any
+   * upload of this instance: temps of uploads that never reached their commit
+   * are removed, a commit journaled but not put in place is undone, and one
+   * that was put in place is returned with its record, to be announced again
+   * (then finished with `done`). Run again later (not at start), a backend
+   * shared by several instances also finishes what an instance that stopped
+   * for good left behind, and frees what nothing refers to any more.
    */
-  recover(): Promise<RecoveryReport>;
+  recover(options: { atStart: boolean }): Promise<RecoveryReport>;
+  /** Cut uploads kept for resume, in the same backend as the files. */
+  readonly partials: PartialUploads;
 }
 
 export interface RecoveryReport {
-  /** Temp files of uploads that never reached their commit, removed. */
+  /** Temps of uploads that never reached their commit, removed. */
   removedTemps: number;
   /** Commits journaled but not put in place, undone (the previous version is the current one). */
   undone: number;
@@ -87,12 +142,11 @@ export interface RecoveryReport {
 export interface PendingCommit {
   /** The size of the file this commit replaced (seen under the commit's lock), or undefined for a new name. */
   replacedSize: number | undefined;
+  /** The new version's identity, as identity() will report it while it is unchanged. */
+  identity: FileIdentity;
   confirm(): Promise<void>;
   rollback(): Promise<void>;
 }
-
-const LIST_PAGE = 500;
-const UPLOAD_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** The steps of a commit a crash test can stop the process at. */
 export type CommitStep = "before-rename" | "after-rename" | "after-publish";
@@ -100,379 +154,28 @@ export type CommitStep = "before-rename" | "after-rename" | "after-publish";
 /** Stops the process at a named step of a commit, for crash tests; a no-op unless a test asks for one. */
 export type Failpoint = (step: CommitStep) => Promise<void> | void;
 
-export async function createFileStore(dataDir: string, { failpoint = () => undefined }: { failpoint?: Failpoint } = {}): Promise<FileStore> {
-  const filesDir = join(dataDir, "files");
-  const uploadsDir = join(dataDir, "uploads");
-  const partialsDir = join(dataDir, "partials");
-  await mkdir(filesDir, { recursive: true });
-  await mkdir(uploadsDir, { recursive: true });
-  // Each root's real path, found once: resolving it again for every call was a
-  // thread-pool round trip per operation. (Roots are made here, never replaced.)
-  const realRoots = new Map<string, string>();
-  const locks = createKeyedLock();
-
-  const resolve = async ({ root, path }: Location) => {
-    const rootDir = rootFolder(filesDir, root);
-    let realRoot = realRoots.get(rootDir);
-    if (realRoot === undefined) {
-      await mkdir(rootDir, { recursive: true });
-      const found = await realpath(rootDir);
-      realRoots.set(rootDir, found);
-      realRoot = found;
-    }
-    const target = diskPath(rootDir, path);
-    await assertInsideRoot(rootDir, target, realRoot);
-    return target;
-  };
-
-  const guard = async <T>(work: () => Promise<T>): Promise<T> => {
-    try {
-      return await work();
-    } catch (error) {
-      throw fromFsError(error);
-    }
-  };
-
-  const refuseRoot = (path: string, what: string) => {
-    if (normalizeVirtualPath(path) === "/") throw new WharfError("WHARF_PERMISSION_DENIED", `cannot ${what} the root folder`);
-  };
-
-  return {
-    resolve: (location) => guard(() => resolve(location)),
-
-    stat: (location) =>
-      guard(async () => {
-        const target = await resolve(location);
-        return toEntry(normalizeVirtualPath(location.path).split("/").pop() || "/", await stat(target));
-      }),
-
-    list: async function* (location) {
-      const dir = await guard(() => resolve(location));
-      const info = await guard(() => stat(dir));
-      if (!info.isDirectory()) throw new WharfError("WHARF_NOT_A_DIRECTORY", "not a folder");
-      const handle = await guard(() => opendir(dir, { bufferSize: 128 }));
-      let page: Entry[] = [];
-      for await (const dirent of handle) {
-        const entry = await describe(location, dir, dirent);
-        if (!entry) continue;
-        page.push(entry);
-        if (page.length === LIST_PAGE) {
-          yield page;
-          page = [];
-        }
-      }
-      if (page.length > 0) yield page;
-    },
-
-    openRead: (location, offset) =>
-      guard(async () => {
-        const target = await resolve(location);
-        const info = await stat(target);
-        if (info.isDirectory()) throw new WharfError("WHARF_IS_A_DIRECTORY", "is a folder");
-        if (offset > info.size) throw new WharfError("WHARF_INVALID_ARGUMENT", "offset is beyond the end of the file");
-        const stream = createReadStream(target, { start: offset, highWaterMark: 256 * 1024 });
-        await new Promise<void>((ok, fail) => stream.once("open", () => ok()).once("error", fail));
-        return stream;
-      }),
-
-    mkdir: (location) =>
-      guard(async () => {
-        refuseRoot(location.path, "create");
-        await mkdir(await resolve(location));
-      }),
-
-    delete: (location) =>
-      guard(async () => {
-        const target = await resolve(location);
-        const info = await lstat(target);
-        if (info.isDirectory()) throw new WharfError("WHARF_IS_A_DIRECTORY", "is a folder");
-        await unlink(target);
-        // Usage counts regular files only (as usage() does): a link removed takes nothing off.
-        return info.isFile() ? { size: info.size, files: 1 } : { size: 0, files: 0 };
-      }),
-
-    rmdir: (location) =>
-      guard(async () => {
-        refuseRoot(location.path, "remove");
-        await rmdir(await resolve(location));
-      }),
-
-    rename: (from, toPath, { noOverwrite = false } = {}) =>
-      guard(async () => {
-        refuseRoot(from.path, "rename");
-        refuseRoot(toPath, "replace");
-        const source = await resolve(from);
-        const target = await resolve({ root: from.root, path: toPath });
-        const moved = await lstat(source);
-        const replaced = await lstat(target).catch(() => undefined);
-        const same = replaced !== undefined && replaced.ino === moved.ino && replaced.dev === moved.dev;
-        if (noOverwrite && replaced && !same) throw new WharfError("WHARF_ALREADY_EXISTS", "the name is taken and may not be overwritten");
-        if (noOverwrite && moved.isFile() && !same) {
-          // link() fails if the name was taken meanwhile, by anyone: no window between check and move.
-          await link(source, target).catch((error: NodeJS.ErrnoException) => {
-            throw error.code === "EEXIST" ? new WharfError("WHARF_ALREADY_EXISTS", "the name was taken meanwhile") : error;
-          });
-          await unlink(source);
-          return { replacedSize: undefined };
-        }
-        await rename(source, target);
-        // Renaming a file onto itself (or onto another name of it) replaces nothing.
-        return { replacedSize: replaced?.isFile() && !same ? replaced.size : undefined };
-      }),
-
-    usage: (root) =>
-      guard(async () => {
-        const rootDir = await resolve({ root, path: "/" });
-        let bytes = 0;
-        let files = 0;
-        const walk = async (dir: string): Promise<void> => {
-          for await (const dirent of await opendir(dir, { bufferSize: 128 })) {
-            const path = join(dir, dirent.name);
-            if (dirent.isDirectory()) await walk(path);
-            else if (dirent.isFile()) {
-              files++;
-              bytes += (await lstat(path).catch(() => undefined))?.size ?? 0;
-            }
-          }
-        };
-        await walk(rootDir);
-        return { bytes, files };
-      }),
-
-    setModifiedTime: (location, mtimeMs) =>
-      guard(async () => {
-        const target = await resolve(location);
-        if ((await stat(target)).isDirectory()) throw new WharfError("WHARF_IS_A_DIRECTORY", "is a folder");
-        const when = new Date(mtimeMs);
-        await utimes(target, when, when);
-      }),
-
-    identity: (location) =>
-      guard(async () => {
-        const info = await stat(await resolve(location));
-        if (info.isDirectory()) throw new WharfError("WHARF_IS_A_DIRECTORY", "is a folder");
-        return { ino: info.ino, size: info.size, mtimeMs: info.mtimeMs };
-      }),
-
-    checksum: (location) =>
-      guard(async () => {
-        const target = await resolve(location);
-        if ((await stat(target)).isDirectory()) throw new WharfError("WHARF_IS_A_DIRECTORY", "is a folder");
-        const hash = createHash("sha256");
-        let size = 0;
-        for await (const chunk of createReadStream(target, { highWaterMark: 1024 * 1024 })) {
-          hash.update(chunk as Buffer);
-          size += (chunk as Buffer).length;
-        }
-        return { sha256: hash.digest("hex"), size };
-      }),
-
-    partialsDir,
-
-    uploadTempPath: (uploadId) => {
-      if (!UPLOAD_ID.test(uploadId)) throw new WharfError("WHARF_INVALID_ARGUMENT", "bad upload id");
-      return join(uploadsDir, `${uploadId}.part`);
-    },
-
-    commitUpload: (tempPath, destination, { noOverwrite = false, record, identity, beforePlace }) =>
-      guard(async () => {
-        // One commit per destination at a time in this process: a rollback must restore the
-        // version it replaced, not one another session committed meanwhile. So what is there is
-        // looked at only once the lock is held.
-        const release = await locks.acquire(destination);
-        const journal = `${tempPath}${JOURNAL}`;
-        let previous: string | undefined;
-        let placed = false;
-        try {
-          // The destination was resolved and its folder checked when the upload opened; a folder
-          // removed since makes the rename fail (ENOENT), which is reported, not papered over.
-          const existing = await lstat(destination).catch(() => undefined);
-          if (existing?.isDirectory()) throw new WharfError("WHARF_IS_A_DIRECTORY", "is a folder");
-          if (existing && noOverwrite) throw new WharfError("WHARF_ALREADY_EXISTS", "the file exists and may not be overwritten");
-          await beforePlace?.(existing?.isFile() ? existing.size : undefined);
-          previous = existing ? `${tempPath}${PREVIOUS}` : undefined;
-          // The journal names the new version by its inode: recovery trusts only that, not the names.
-          await writeSynced(journal, JSON.stringify({ destination, previous: previous !== undefined, record, ino: identity.ino, dev: identity.dev }));
-          await syncFolder(dirname(journal));
-          await failpoint("before-rename");
-          if (noOverwrite) {
-            // link() fails if the name was taken meanwhile, by any process: no window between check and commit.
-            await link(tempPath, destination).catch((error: NodeJS.ErrnoException) => {
-              throw error.code === "EEXIST" ? new WharfError("WHARF_ALREADY_EXISTS", "the file appeared during the upload and may not be overwritten") : error;
-            });
-            placed = true;
-            await unlink(tempPath);
-          } else {
-            if (previous) await link(destination, previous);
-            await rename(tempPath, destination);
-            placed = true;
-          }
-          await syncFolder(dirname(destination));
-          await failpoint("after-rename");
-          let settled = false;
-          const settle = async (work: () => Promise<void>) => {
-            if (settled) return;
-            settled = true;
-            try {
-              await work();
-            } finally {
-              release();
-            }
-          };
-          const kept = previous;
-          return {
-            replacedSize: existing?.isFile() ? existing.size : undefined,
-            confirm: () =>
-              settle(async () => {
-                if (kept) await rm(kept, { force: true });
-                await rm(journal, { force: true });
-              }),
-            rollback: () =>
-              settle(async () => {
-                await putBack(destination, kept);
-                await rm(journal, { force: true });
-              }),
-          };
-        } catch (error) {
-          // Whatever failed after the new version was put in place, it goes again: no event, no new version.
-          if (placed) await putBack(destination, previous).catch(() => undefined);
-          else if (previous) await rm(previous, { force: true });
-          await rm(journal, { force: true });
-          release();
-          throw error;
-        }
-      }),
-
-    recover: () => guard(() => recoverUploads(uploadsDir)),
-  };
-
-  async function describe(location: Location, dir: string, dirent: Dirent): Promise<Entry | undefined> {
-    const path = join(dir, dirent.name);
-    try {
-      if (dirent.isSymbolicLink()) {
-        // A link is listed only when it stays inside the root; one pointing out is invisible.
-        await assertInsideRoot(rootFolder(filesDir, location.root), path);
-      }
-      return toEntry(dirent.name, await stat(path));
-    } catch {
-      return undefined;
-    }
-  }
+/** Options both backends take. */
+export interface BackendOptions {
+  failpoint?: Failpoint;
+  /** A kept cut upload's time to live; 0 keeps none. */
+  partialTtlMs: number;
+  /** The partials' clock (tests move it). */
+  now?: () => number;
 }
 
-function toEntry(name: string, info: Stats): Entry {
-  return {
-    name,
-    type: info.isDirectory() ? storage.EntryType.ENTRY_TYPE_DIRECTORY : storage.EntryType.ENTRY_TYPE_FILE,
-    size: info.isDirectory() ? 0 : info.size,
-    mtimeMs: Math.trunc(info.mtimeMs),
-  };
-}
-
-/** fsync of a folder: makes a rename in it durable. */
-async function syncFolder(path: string): Promise<void> {
-  const folder = await open(path, "r");
+/** Reads the first `count` bytes of a stream into `take`, then closes it; fails if the stream has fewer. */
+export async function readPrefix(stream: Readable, count: number, take: (chunk: Uint8Array) => Promise<void>): Promise<number> {
+  let taken = 0;
   try {
-    await folder.sync();
-  } finally {
-    await folder.close();
-  }
-}
-
-/** A mutex per key: acquire() resolves with a release function once the key is free. */
-function createKeyedLock() {
-  const tails = new Map<string, Promise<void>>();
-  return {
-    acquire: async (key: string): Promise<() => void> => {
-      const before = tails.get(key) ?? Promise.resolve();
-      let release!: () => void;
-      const mine = new Promise<void>((resolve) => {
-        release = resolve;
-      });
-      const tail = before.then(() => mine);
-      tails.set(key, tail);
-      await before;
-      return () => {
-        release();
-        if (tails.get(key) === tail) tails.delete(key);
-      };
-    },
-  };
-}
-
-const JOURNAL = ".journal";
-const PREVIOUS = ".previous";
-
-/** Undoes a put-in-place: the kept previous version back under the name, or the name removed. */
-async function putBack(destination: string, previous: string | undefined): Promise<void> {
-  if (previous) await rename(previous, destination);
-  else await unlink(destination);
-  await syncFolder(dirname(destination));
-}
-
-/** Writes a small file and syncs it (the caller syncs its folder). */
-async function writeSynced(path: string, text: string): Promise<void> {
-  const handle = await open(path, "w", 0o640);
-  try {
-    await handle.writeFile(text);
-    await handle.datasync();
-  } finally {
-    await handle.close();
-  }
-}
-
-/** See FileStore.recover(). */
-async function recoverUploads(uploadsDir: string): Promise<RecoveryReport> {
-  const report: RecoveryReport = { removedTemps: 0, undone: 0, committed: [] };
-  const names = new Set(await readdir(uploadsDir));
-  const journaled = new Set<string>();
-  for (const name of names) {
-    if (!name.endsWith(JOURNAL)) continue;
-    const temp = join(uploadsDir, name.slice(0, -JOURNAL.length));
-    const journal = join(uploadsDir, name);
-    journaled.add(name.slice(0, -JOURNAL.length));
-    let entry: { destination: string; previous: boolean; record: unknown; ino: number; dev: number };
-    try {
-      entry = JSON.parse(await readFile(journal, "utf8")) as typeof entry;
-    } catch {
-      // Torn before its sync returned: the commit had not started putting anything in place.
-      await rm(temp, { force: true });
-      await rm(`${temp}${PREVIOUS}`, { force: true });
-      await rm(journal, { force: true });
-      report.undone++;
-      continue;
+    for await (const chunk of stream) {
+      if (taken >= count) break;
+      const bytes = chunk as Buffer;
+      const part = bytes.byteLength > count - taken ? bytes.subarray(0, count - taken) : bytes;
+      taken += part.byteLength;
+      await take(part);
     }
-    const tempInfo = await stat(temp).catch(() => undefined);
-    const destinationInfo = await stat(entry.destination).catch(() => undefined);
-    // In place only if the destination is the very file this commit wrote (its inode, journaled):
-    // not when the rename never happened, nor when a rollback already put the previous version back.
-    const inPlace = destinationInfo !== undefined && destinationInfo.ino === entry.ino && destinationInfo.dev === entry.dev;
-    if (!inPlace) {
-      await rm(temp, { force: true });
-      await rm(`${temp}${PREVIOUS}`, { force: true });
-      await rm(journal, { force: true });
-      report.undone++;
-      continue;
-    }
-    if (tempInfo) await rm(temp, { force: true });
-    report.committed.push({
-      record: entry.record,
-      done: async () => {
-        await rm(`${temp}${PREVIOUS}`, { force: true });
-        await rm(journal, { force: true });
-      },
-    });
+  } finally {
+    stream.destroy();
   }
-  for (const name of names) {
-    if (name.endsWith(JOURNAL) || journaled.has(name) || journaled.has(name.replace(/\.previous$/, ""))) continue;
-    // An upload cut before its commit (the process died mid-transfer): nothing of it was ever visible.
-    await rm(join(uploadsDir, name), { force: true });
-    report.removedTemps++;
-  }
-  return report;
-}
-
-/** Removes a temp upload; missing is fine. */
-export async function discardTemp(tempPath: string): Promise<void> {
-  await rm(tempPath, { force: true });
+  return taken;
 }

@@ -21,6 +21,9 @@ export function fromFsError(reason: unknown): WharfError {
     case "EPERM":
     case "ELOOP":
       return new WharfError("WHARF_PERMISSION_DENIED", "permission denied", { cause: reason });
+    case "EINVAL":
+      // rename() of a folder into itself, the one EINVAL a valid path can cause.
+      return new WharfError("WHARF_INVALID_ARGUMENT", "a folder cannot move into itself", { cause: reason });
     case "ENAMETOOLONG":
       return new WharfError("WHARF_INVALID_PATH", "file name is too long", { cause: reason });
     case "ENOSPC":

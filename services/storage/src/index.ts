@@ -4,6 +4,5 @@ export * from "./service.js";
 export * from "./config.js";
 export * from "./recovery.js";
 export * from "./usage.js";
-export * from "./partials.js";
 export * from "./file-metadata.js";
 export * from "./storage-parts.js";

@@ -1,3 +1,4 @@
+import { hostname } from "node:os";
 import { connectBus, ensureStream } from "@wharf/bus";
 import { loadConfig } from "@wharf/config";
 import { streams } from "@wharf/contracts";
@@ -24,8 +25,12 @@ const failpoint = (step: CommitStep) => {
   log.warn({ step }, "failpoint reached: killing this process");
   process.kill(process.pid, "SIGKILL");
 };
-const parts = await createStorageParts(nc, config.dataDir, { failpoint, partialTtlMs: config.partialTtlMs, usageRecountMs: config.usageRecountMs });
-const { partials } = parts;
+const backend =
+  config.backend === "filesystem"
+    ? ({ kind: "filesystem", dataDir: config.dataDir } as const)
+    : ({ kind: "object-store", replicas: config.replicas, staleMs: config.staleMs, instanceId: config.instanceId ?? `${hostname()}-${config.grpcAddress}` } as const);
+const parts = await createStorageParts(nc, backend, { failpoint, partialTtlMs: config.partialTtlMs, usageRecountMs: config.usageRecountMs });
+const { partials } = parts.store;
 const metrics = createStorageMetrics(registry);
 const recovery = await recoverCommits({ ...parts, nc, log, metrics });
 const sweepPartials = () =>
@@ -47,4 +52,4 @@ onShutdown({ log, graceMs: config.shutdownGraceMs, stopWhenStdinCloses: config.s
   ["tracing", () => tracing.shutdown()],
   ["health", () => health.close()],
 ]);
-log.info({ grpc: service.address, dataDir: config.dataDir, metricsPort: health.port }, "storage ready");
+log.info({ grpc: service.address, backend: config.backend, ...(config.backend === "filesystem" ? { dataDir: config.dataDir } : {}), metricsPort: health.port }, "storage ready");

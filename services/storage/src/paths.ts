@@ -28,10 +28,15 @@ export function normalizeVirtualPath(path: string): string {
   return posix.join("/", ...parts);
 }
 
+/** Checks a root's name (a user's home): letters, digits, `.`, `_`, `-`. */
+export function checkRootName(root: string): string {
+  if (!ROOT_NAME.test(root)) throw invalid("bad root name");
+  return root;
+}
+
 /** The folder of a root (a user's home) under the files folder. */
 export function rootFolder(filesDir: string, root: string): string {
-  if (!ROOT_NAME.test(root)) throw invalid("bad root name");
-  return join(filesDir, root);
+  return join(filesDir, checkRootName(root));
 }
 
 /** The real path on disk of a virtual path inside a root folder (not yet checked for links). */

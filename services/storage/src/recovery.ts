@@ -21,12 +21,17 @@ export interface RecoveryDeps {
  * drops it if the first one had arrived (within the stream's duplicate window,
  * two minutes by default). A commit whose event cannot be published now keeps
  * its journal and is tried again every `retryMs` until it is announced (and at
- * the next start, should the process stop first); stop() ends the retries.
+ * the next start, should the process stop first); each of those passes also
+ * lets a shared backend finish what a vanished instance left. stop() ends them.
  */
 export async function recoverCommits({ store, files, nc, log, metrics }: RecoveryDeps, { retryMs = 30_000 } = {}): Promise<{ pending(): number; stop(): void }> {
-  const report = await store.recover();
-  metrics.recoveryActions.inc({ action: "removed_temp" }, report.removedTemps);
-  metrics.recoveryActions.inc({ action: "undone" }, report.undone);
+  const recover = async (atStart: boolean) => {
+    const report = await store.recover({ atStart });
+    metrics.recoveryActions.inc({ action: "removed_temp" }, report.removedTemps);
+    metrics.recoveryActions.inc({ action: "undone" }, report.undone);
+    return report;
+  };
+  const report = await recover(true);
   let pending = report.committed;
   /** Announces what it can; resolves with the commits still to announce. */
   const announce = async (commits: typeof pending) => {
@@ -57,17 +62,32 @@ export async function recoverCommits({ store, files, nc, log, metrics }: Recover
     log.warn({ removedTemps: report.removedTemps, undone: report.undone, republished: report.committed.length - pending.length, pending: pending.length }, "recovered from an unclean stop");
   }
   let timer: NodeJS.Timeout | undefined;
-  const retry = () => {
-    if (pending.length === 0) return;
-    timer = setTimeout(async () => {
-      pending = await announce(pending);
-      retry();
-    }, retryMs);
+  let stopped = false;
+  const again = async () => {
+    // A backend shared by several instances may hold what another instance left when it stopped for good.
+    try {
+      const found = await recover(false);
+      const known = new Set(pending.map((commit) => JSON.stringify(commit.record)));
+      pending.push(...found.committed.filter((commit) => !known.has(JSON.stringify(commit.record))));
+      if (found.removedTemps + found.undone + found.committed.length > 0) {
+        log.warn({ removedTemps: found.removedTemps, undone: found.undone, committed: found.committed.length }, "finished what a stopped storage instance left behind");
+      }
+    } catch (error) {
+      log.warn({ err: String(error) }, "recovery pass failed; trying again later");
+    }
+    pending = await announce(pending);
+  };
+  const schedule = () => {
+    if (stopped) return;
+    timer = setTimeout(() => void again().finally(schedule), retryMs);
     timer.unref();
   };
-  retry();
+  schedule();
   return {
     pending: () => pending.length,
-    stop: () => clearTimeout(timer),
+    stop: () => {
+      stopped = true;
+      clearTimeout(timer);
+    },
   };
 }

@@ -17,7 +17,6 @@ import { createStatHandler } from "./handlers/stat.js";
 import { createWriteHandler } from "./handlers/write.js";
 import type { StorageMetrics } from "./metrics.js";
 import type { FileMetadataStore } from "./file-metadata.js";
-import type { PartialUploads } from "./partials.js";
 import type { UsageLedger } from "./usage.js";
 
 export interface StorageServiceDeps {
@@ -31,8 +30,6 @@ export interface StorageServiceDeps {
   failpoint?: Failpoint;
   /** Bytes and files per root (the wharf_usage bucket), for quotas. */
   usage: UsageLedger;
-  /** Cut uploads kept for resume. */
-  partials: PartialUploads;
   /** What storage records about each committed version (the wharf_files bucket). */
   files: FileMetadataStore;
 }

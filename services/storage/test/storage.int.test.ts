@@ -9,12 +9,12 @@ import { connectBus, ensureStream, type NatsConnection } from "@wharf/bus";
 import { createStorageClient, eventTypes, type StorageClient, streams, subjects, WharfError } from "@wharf/contracts";
 import { createLogger, createMetricsRegistry } from "@wharf/telemetry";
 import { startNatsServer, streamMessages, type TestNatsServer, waitFor } from "@wharf/testing";
-import { createFileStore } from "../src/file-store.js";
+import { createFilesystemStore } from "../src/filesystem-store.js";
 import { createStorageMetrics } from "../src/metrics.js";
 import { type StorageService, startStorageService } from "../src/service.js";
 import { createStorageParts } from "../src/storage-parts.js";
 import { createUsageLedger, type UsageLedger } from "../src/usage.js";
-import type { PartialUploads } from "../src/partials.js";
+import type { PartialUploads } from "../src/file-store.js";
 import { createFileMetadataStore } from "../src/file-metadata.js";
 import { recoverCommits } from "../src/recovery.js";
 
@@ -36,8 +36,8 @@ before(async () => {
   nc = await connectBus({ url: nats.url, name: "storage-test" }, log);
   await ensureStream(nc, streams.events);
   dataDir = await mkdtemp(join(tmpdir(), "wharf-storage-"));
-  const parts = await createStorageParts(nc, dataDir, { partialTtlMs: 3_600_000, now: () => clock });
-  partials = parts.partials;
+  const parts = await createStorageParts(nc, { kind: "filesystem", dataDir }, { partialTtlMs: 3_600_000, now: () => clock });
+  partials = parts.store.partials;
   service = await startStorageService("127.0.0.1:0", { ...parts, nc, log, metrics: createStorageMetrics(registry), uploadIdleTimeoutMs: 1_000 });
   client = createStorageClient(service.address);
 });
@@ -221,7 +221,7 @@ test("write - a rollback puts back what its commit replaced, never removes a ver
 });
 
 test("recovery - trusts the journaled inode, not names: a rolled-back commit is not announced; a link() commit cut before its unlink is", async () => {
-  const store = await createFileStore(dataDir);
+  const store = await createFilesystemStore(dataDir, { partialTtlMs: 0 });
   const uploads = join(dataDir, "uploads");
   const destination = join(dataDir, "files/alice/recovered.txt");
   // A crash in a rollback, after the previous version came back: the temp is gone, the name holds the old file.
@@ -234,7 +234,7 @@ test("recovery - trusts the journaled inode, not names: a rolled-back commit is 
   await link(join(uploads, "linked.part"), linked);
   const { ino, dev } = await stat(linked);
   await writeFile(join(uploads, "linked.part.journal"), JSON.stringify({ destination: linked, previous: false, record: event("linked"), ino, dev }));
-  const report = await store.recover();
+  const report = await store.recover({ atStart: true });
   assert.equal(report.undone, 1);
   assert.deepEqual(report.committed.map((commit) => commit.record), [event("linked")]);
   for (const commit of report.committed) await commit.done();
@@ -327,7 +327,7 @@ test("write - resume keeps the first offset bytes, append keeps all; beyond the 
 test("quota - bytes and files enforced during the write, by two storage instances sharing the ledger; a refused upload leaves nothing", async () => {
   // A second storage instance on the same bus and ledger. (It shares the folder too, which is fine for
   // this test's distinct names; two instances committing to one name at once are not safe yet.)
-  const parts = await createStorageParts(nc, dataDir, { partialTtlMs: 3_600_000, now: () => clock });
+  const parts = await createStorageParts(nc, { kind: "filesystem", dataDir }, { partialTtlMs: 3_600_000, now: () => clock });
   const { store } = parts;
   const other = await startStorageService("127.0.0.1:0", { ...parts, nc, log, metrics: createStorageMetrics(createMetricsRegistry("storage-2")), uploadIdleTimeoutMs: 1_000 });
   const clientB = createStorageClient(other.address);
@@ -502,7 +502,7 @@ test("quota - kept partials count against the quota, except the one a resume con
 });
 
 test("recovery - a commit that cannot be announced at start is announced as soon as the stream is back", async () => {
-  const store = await createFileStore(dataDir);
+  const store = await createFilesystemStore(dataDir, { partialTtlMs: 0 });
   const destination = join(dataDir, "files/alice/late.txt");
   await writeFile(destination, "late");
   const { ino, dev } = await stat(destination);

@@ -9,7 +9,6 @@ import { logUnexpected } from "../grpc-handler.js";
 import type { StorageMetrics } from "../metrics.js";
 import { Upload } from "../upload.js";
 import { type FileMetadataStore, recordCommit } from "../file-metadata.js";
-import type { PartialUploads } from "../partials.js";
 import type { UsageLedger } from "../usage.js";
 
 export interface WriteDeps {
@@ -23,8 +22,6 @@ export interface WriteDeps {
   failpoint?: Failpoint;
   /** Bytes and files per root, for quotas. */
   usage: UsageLedger;
-  /** Cut uploads kept for resume. */
-  partials: PartialUploads;
   /** What storage records about each committed version. */
   files: FileMetadataStore;
 }
@@ -49,7 +46,6 @@ export function createWriteHandler({
   uploadIdleTimeoutMs,
   failpoint = () => undefined,
   usage,
-  partials,
   files,
 }: WriteDeps): handleBidiStreamingCall<storage.WriteRequest, storage.WriteResponse> {
   return (call) => {
@@ -100,7 +96,7 @@ export function createWriteHandler({
         if (endMarker) throw new WharfError("WHARF_INVALID_ARGUMENT", "data after the end marker");
         if (part.header) {
           if (upload) throw new WharfError("WHARF_INVALID_ARGUMENT", "a second upload header");
-          upload = await Upload.open(store, part.header, usage, partials);
+          upload = await Upload.open(store, part.header, usage);
           // The caller waits for this before it lets its client send (FTP's 150).
           call.write({ ready: true, size: 0, sha256: "", uploadId: "" });
           await upload.copyKeptPart();
@@ -177,7 +173,7 @@ export function createWriteHandler({
         // The event carries the uploader's trace, so the push joins the same trace.
         const trace = extractTraceContext(metadataCarrier(call.metadata));
         // The metadata (checksum, uploader, …) is written alongside; without it HASH reads the file instead.
-        const recorded = recordCommit(files, event, committed.disk).catch((error: unknown) =>
+        const recorded = recordCommit(files, event, committed.pending.identity).catch((error: unknown) =>
           log.warn({ err: String(error), uploadId: header.uploadId }, "file metadata not recorded; checksums will be read from the file"),
         );
         await context.with(trace, () =>
@@ -196,7 +192,7 @@ export function createWriteHandler({
       await failpoint("after-publish");
       await committed.pending.confirm();
       // A completed upload supersedes a kept partial of its name.
-      await partials.drop(location.root, location.path).catch(() => undefined);
+      await store.partials.drop(location.root, location.path).catch(() => undefined);
       stopCommitTimer();
       return {
         size: committed.size,
@@ -226,7 +222,7 @@ export function createWriteHandler({
         async (error: unknown) => {
           // A cut upload is kept for a resume (REST + STOR, APPE); a refused or failed one is not.
           if (call.cancelled) ending ??= "aborted";
-          if (ending === "aborted") await upload?.keepAsPartial(partials);
+          if (ending === "aborted") await upload?.keepAsPartial();
           else await upload?.abort();
           const code = WharfError.from(error).code;
           if (call.cancelled) ending ??= "aborted";

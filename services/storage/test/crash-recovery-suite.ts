@@ -1,16 +1,16 @@
 /**
- * Crash recovery (issue 5): the storage process is killed with SIGKILL at each
- * step of a commit (before the rename, after it, after the event's ack) and
- * in the middle of a transfer, then started again on the same data folder.
- * Each time: no partial file, the previous version byte-identical unless the
- * new one was put in place, the new one announced exactly once when it was,
- * and nothing left in uploads/.
+ * Crash recovery (issue 5), for each backend: the storage process is killed
+ * with SIGKILL at each step of a commit (before the rename, after it, after
+ * the event's ack) and in the middle of a transfer, then started again on the
+ * same data (folder or NATS). Each time: no partial file, the previous version
+ * byte-identical unless the new one was put in place, the new one announced
+ * exactly once when it was, and no upload leftovers.
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { once } from "node:events";
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -22,6 +22,15 @@ import { createLogger } from "@wharf/telemetry";
 import { getFreePort, startNatsServer, streamMessages, type TestNatsServer } from "@wharf/testing";
 
 const main = fileURLToPath(new URL("../src/main.js", import.meta.url));
+
+export interface CrashBackend {
+  /** What selects the backend in the storage process's environment. */
+  env: Record<string, string>;
+  /** How many uploads' leftovers (temps, journals) the backend holds. */
+  leftovers(nc: NatsConnection, dataDir: string): Promise<number>;
+}
+
+export function crashRecoverySuite(name: string, backend: CrashBackend): void {
 let nats: TestNatsServer;
 let nc: NatsConnection;
 let dataDir: string;
@@ -58,6 +67,7 @@ async function startStorageOnce(failpoint?: string): Promise<RunningStorage> {
     WHARF_STORAGE_GRPC_ADDRESS: `127.0.0.1:${grpcPort}`,
     WHARF_STORAGE_METRICS_PORT: String(metricsPort),
     WHARF_LOG_LEVEL: "info",
+    ...backend.env,
     ...(failpoint ? { WHARF_STORAGE_FAILPOINT: failpoint } : {}),
   };
   const child = spawn(process.execPath, [main], { env, stdio: ["ignore", "pipe", "pipe"] });
@@ -91,7 +101,6 @@ before(async () => {
   nc = await connectBus({ url: nats.url, name: "crash-test" }, createLogger({ service: "crash-test", level: "silent" }));
   await ensureStream(nc, streams.events);
   dataDir = await mkdtemp(join(tmpdir(), "wharf-crash-"));
-  await mkdir(join(dataDir, "files/alice"), { recursive: true });
 });
 
 after(async () => {
@@ -105,7 +114,17 @@ after(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-const onDisk = (path: string) => readFile(join(dataDir, "files/alice", path)).catch(() => undefined);
+/** The file as storage serves it, or undefined when there is none. */
+const stored = async (storage: RunningStorage, path: string) => {
+  try {
+    const chunks: Buffer[] = [];
+    for await (const chunk of storage.client.read({ root: "alice", path })) chunks.push(chunk);
+    return Buffer.concat(chunks);
+  } catch {
+    return undefined;
+  }
+};
+const leftovers = () => backend.leftovers(nc, dataDir);
 const eventsOf = async (uploadId: string) =>
   (await streamMessages(nc, streams.events.name, subjects.fileStored)).filter((message) => message.body.uploadId === uploadId);
 const header = (path: string, uploadId: string) => ({
@@ -139,13 +158,17 @@ async function metric(storage: RunningStorage, action: string): Promise<number> 
   return Number(new RegExp(`wharf_storage_recovery_actions_total\\{[^}]*action="${action}"[^}]*\\} (\\d+)`).exec(text)?.[1] ?? 0);
 }
 
-test("SIGKILL at each step of a commit, then a restart: the old version or the new one, whole, announced once; nothing left behind", async () => {
+test(`${name} - SIGKILL at each step of a commit, then a restart: the old version or the new one, whole, announced once; nothing left behind`, async () => {
   const v1 = randomBytes(200_000);
   const steps = ["before-rename", "after-rename", "after-publish"] as const;
   // Every step replaces a previous version, and one more crash before the rename makes a new file.
-  for (const step of steps) await writeFile(join(dataDir, "files/alice", `${step}.bin`), v1);
+  let storage = await startStorage();
+  for (const step of steps) assert.equal(await upload(storage, `/${step}.bin`, `v1-${step}`, v1), "committed");
+  storage.client.close();
+  storage.child.kill("SIGTERM");
+  await once(storage.child, "exit");
   const versions = new Map(steps.map((step) => [step, randomBytes(300_000)]));
-  let storage = await startStorage(steps[0]);
+  storage = await startStorage(steps[0]);
   const seen: Record<string, unknown> = {};
   for (const [index, step] of steps.entries()) {
     const uploadId = `crash-${step}`;
@@ -154,17 +177,17 @@ test("SIGKILL at each step of a commit, then a restart: the old version or the n
     assert.match(outcome, /^failed/, step);
     // The next start recovers this crash (and arms the next step's failpoint).
     storage = await startStorage(steps[index + 1]);
-    const content = await onDisk(`${step}.bin`);
+    const content = await stored(storage, `/${step}.bin`);
     seen[step] = {
       content: content?.equals(v1) ? "previous version" : content?.equals(versions.get(step) as Buffer) ? "new version" : "damaged",
       events: (await eventsOf(uploadId)).length,
-      leftInUploads: (await readdir(join(dataDir, "uploads"))).length,
+      leftovers: await leftovers(),
     };
   }
   assert.deepEqual(seen, {
-    "before-rename": { content: "previous version", events: 0, leftInUploads: 0 },
-    "after-rename": { content: "new version", events: 1, leftInUploads: 0 },
-    "after-publish": { content: "new version", events: 1, leftInUploads: 0 },
+    "before-rename": { content: "previous version", events: 0, leftovers: 0 },
+    "after-rename": { content: "new version", events: 1, leftovers: 0 },
+    "after-publish": { content: "new version", events: 1, leftovers: 0 },
   });
   // The after-rename crash had published nothing: its event came from the restart, with the new version's checksum.
   const sha256 = createHash("sha256").update(versions.get("after-rename") as Buffer).digest("hex");
@@ -180,7 +203,7 @@ test("SIGKILL at each step of a commit, then a restart: the old version or the n
   assert.match(await upload(storage, "/brand-new.bin", "crash-new", randomBytes(10_000)), /^failed/);
   assert.equal(await died(storage), "SIGKILL");
   storage = await startStorage();
-  assert.equal(await onDisk("brand-new.bin"), undefined);
+  assert.equal(await stored(storage, "/brand-new.bin"), undefined);
   assert.deepEqual(await eventsOf("crash-new"), []);
   assert.equal(await metric(storage, "undone"), 1);
 
@@ -193,7 +216,8 @@ test("SIGKILL at each step of a commit, then a restart: the old version or the n
   await midway.failed.catch(() => undefined);
   storage = await startStorage();
   assert.equal(await metric(storage, "removed_temp"), 1);
-  assert.deepEqual(await readdir(join(dataDir, "uploads")), []);
-  assert.ok((await onDisk("before-rename.bin"))?.equals(v1), "the previous version is untouched");
+  assert.equal(await leftovers(), 0);
+  assert.ok((await stored(storage, "/before-rename.bin"))?.equals(v1), "the previous version is untouched");
   assert.deepEqual(await eventsOf("crash-midway"), []);
 });
+}

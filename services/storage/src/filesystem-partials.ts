@@ -1,28 +1,10 @@
 import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
 import { mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
-
-export interface KeptPartial {
-  /** The kept bytes, a prefix of the file the cut upload was sending. */
-  file: string;
-  size: number;
-  keptAt: number;
-}
-
-export interface PartialUploads {
-  /** Keeps a cut upload's temp file (already synced) as the partial of root + path, replacing an older one. */
-  keep(tempPath: string, root: string, path: string, size: number): Promise<void>;
-  /** The kept partial of root + path, unless there is none or it expired. */
-  find(root: string, path: string): Promise<KeptPartial | undefined>;
-  /** Forgets the partial of root + path (a completed upload supersedes it). */
-  drop(root: string, path: string): Promise<void>;
-  /** Bytes kept in a root's partials (they count against its quota while they are kept). */
-  bytesOf(root: string): Promise<number>;
-  /** Removes expired partials; resolves with how many. */
-  sweep(): Promise<number>;
-  /** False when partials are not kept (a TTL of 0). */
-  readonly enabled: boolean;
-}
+import type { Readable } from "node:stream";
+import { WharfError } from "@wharf/contracts";
+import type { PartialUploads, TempUpload } from "./file-store.js";
 
 /**
  * Cut uploads kept for resume (REST n + STOR, APPE), one per name, in
@@ -48,7 +30,9 @@ export async function createPartialUploads(dir: string, { ttlMs, now = Date.now 
   };
   return {
     enabled: ttlMs > 0,
-    async keep(tempPath, root, path, size) {
+    async keep(temp, root, path, size) {
+      const tempPath = pathOf(temp);
+      await temp.finish();
       const key = keyOf(root, path);
       const { part, meta } = files(key);
       await remove(key);
@@ -75,7 +59,16 @@ export async function createPartialUploads(dir: string, { ttlMs, now = Date.now 
       const info = await stat(files(key).part).catch(() => undefined);
       // The bytes must all be there: a kept partial is never read past what was written.
       if (!info || info.size < meta.size) return undefined;
-      return { file: files(key).part, size: meta.size, keptAt: meta.keptAt };
+      const part = files(key).part;
+      return {
+        size: meta.size,
+        keptAt: meta.keptAt,
+        open: async () => {
+          const stream = createReadStream(part, { highWaterMark: 256 * 1024 });
+          await new Promise<void>((ok, fail) => stream.once("open", () => ok()).once("error", fail));
+          return stream as Readable;
+        },
+      };
     },
     drop: (root, path) => remove(keyOf(root, path)),
     async bytesOf(root) {
@@ -107,4 +100,11 @@ export async function createPartialUploads(dir: string, { ttlMs, now = Date.now 
       return removed;
     },
   };
+}
+
+/** The disk path of a temp upload of the filesystem backend (the only kind its partials can keep). */
+function pathOf(temp: TempUpload): string {
+  const path = (temp as { path?: unknown }).path;
+  if (typeof path !== "string") throw new WharfError("WHARF_INTERNAL", "a partial of the filesystem backend must come from its temp files");
+  return path;
 }

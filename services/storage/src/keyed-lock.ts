@@ -1,0 +1,20 @@
+/** A mutex per key: acquire() resolves with a release function once the key is free. */
+export function createKeyedLock() {
+  const tails = new Map<string, Promise<void>>();
+  return {
+    acquire: async (key: string): Promise<() => void> => {
+      const before = tails.get(key) ?? Promise.resolve();
+      let release!: () => void;
+      const mine = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const tail = before.then(() => mine);
+      tails.set(key, tail);
+      await before;
+      return () => {
+        release();
+        if (tails.get(key) === tail) tails.delete(key);
+      };
+    },
+  };
+}
