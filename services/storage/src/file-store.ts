@@ -179,3 +179,17 @@ export async function readPrefix(stream: Readable, count: number, take: (chunk: 
   }
   return taken;
 }
+
+/** Groups a folder's entries into pages of at most `size` (listings are streamed page by page); undefined entries are skipped. */
+export async function* inPages(entries: AsyncIterable<Entry | undefined>, size = 500): AsyncGenerator<Entry[]> {
+  let page: Entry[] = [];
+  for await (const entry of entries) {
+    if (!entry) continue;
+    page.push(entry);
+    if (page.length === size) {
+      yield page;
+      page = [];
+    }
+  }
+  if (page.length > 0) yield page;
+}

@@ -5,12 +5,11 @@ import { dirname, join } from "node:path";
 import { storage, WharfError } from "@wharf/contracts";
 import type { Readable } from "node:stream";
 import { createPartialUploads } from "./filesystem-partials.js";
-import type { BackendOptions, Entry, FileIdentity, FileStore, Location, RecoveryReport, TempUpload } from "./file-store.js";
+import { type BackendOptions, type Entry, type FileIdentity, type FileStore, type Location, type RecoveryReport, type TempUpload, inPages } from "./file-store.js";
 import { fromFsError } from "./fs-errors.js";
-import { createKeyedLock } from "./keyed-lock.js";
+import { createKeyedLock, settleOnce } from "./keyed-lock.js";
 import { assertInsideRoot, diskPath, normalizeVirtualPath, rootFolder } from "./paths.js";
 
-const LIST_PAGE = 500;
 const UPLOAD_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /**
@@ -76,17 +75,9 @@ export async function createFilesystemStore(dataDir: string, { failpoint = () =>
       const info = await guard(() => stat(dir));
       if (!info.isDirectory()) throw new WharfError("WHARF_NOT_A_DIRECTORY", "not a folder");
       const handle = await guard(() => opendir(dir, { bufferSize: 128 }));
-      let page: Entry[] = [];
-      for await (const dirent of handle) {
-        const entry = await describe(location, dir, dirent);
-        if (!entry) continue;
-        page.push(entry);
-        if (page.length === LIST_PAGE) {
-          yield page;
-          page = [];
-        }
-      }
-      if (page.length > 0) yield page;
+      yield* inPages((async function* () {
+        for await (const dirent of handle) yield describe(location, dir, dirent);
+      })());
     },
 
     openRead: (location, offset) =>
@@ -250,16 +241,7 @@ export async function createFilesystemStore(dataDir: string, { failpoint = () =>
           }
           await syncFolder(dirname(destination));
           await failpoint("after-rename");
-          let settled = false;
-          const settle = async (work: () => Promise<void>) => {
-            if (settled) return;
-            settled = true;
-            try {
-              await work();
-            } finally {
-              release();
-            }
-          };
+          const settle = settleOnce(release);
           const kept = previous;
           return {
             replacedSize: existing?.isFile() ? existing.size : undefined,

@@ -49,3 +49,13 @@ export async function* scanSubjects(js: JetStreamClient, jsm: JetStreamManager, 
     await jsm.consumers.delete(stream, info.name).catch(() => undefined);
   }
 }
+
+/** The current values of a KV bucket's keys under a key filter (`a.*`, `a.>`), deleted keys skipped, read as scanSubjects() reads. */
+export async function* scanKeyValues(js: JetStreamClient, jsm: JetStreamManager, bucket: string, filter: string): AsyncGenerator<{ key: string; value: Uint8Array; revision: number }> {
+  const prefix = `$KV.${bucket}.`;
+  for await (const message of scanSubjects(js, jsm, `KV_${bucket}`, `${prefix}${filter}`, { deliver: "last-per-subject", batch: 512 })) {
+    const operation = message.headers?.get("KV-Operation");
+    if (operation === "DEL" || operation === "PURGE") continue;
+    yield { key: message.subject.slice(prefix.length), value: message.data, revision: message.seq };
+  }
+}

@@ -18,3 +18,17 @@ export function createKeyedLock() {
     },
   };
 }
+
+/** For a commit holding a lock: the first of its endings (confirm or rollback) runs, then the lock is released whatever it did; later ones do nothing. */
+export function settleOnce(release: () => void): (work: () => Promise<void>) => Promise<void> {
+  let settled = false;
+  return async (work) => {
+    if (settled) return;
+    settled = true;
+    try {
+      await work();
+    } finally {
+      release();
+    }
+  };
+}

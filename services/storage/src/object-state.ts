@@ -1,6 +1,6 @@
 import type { KV } from "@nats-io/kv";
 import type { ObjectBucket } from "./object-io.js";
-import { scanSubjects } from "./jetstream-scan.js";
+import { scanKeyValues } from "./jetstream-scan.js";
 
 /**
  * The object-store backend's own bookkeeping, in one KV bucket shared by every
@@ -12,16 +12,11 @@ import { scanSubjects } from "./jetstream-scan.js";
  *   (readers that opened it before it was replaced or deleted can finish).
  */
 export class ObjectState {
-  private readonly prefix: string;
-
   constructor(
     private readonly kv: KV,
     private readonly bucket: ObjectBucket,
-    private readonly kvStream: string,
-    kvName: string,
-  ) {
-    this.prefix = `$KV.${kvName}.`;
-  }
+    private readonly kvName: string,
+  ) {}
 
   async put(key: string, value: unknown): Promise<void> {
     await this.kv.put(key, JSON.stringify(value));
@@ -43,11 +38,9 @@ export class ObjectState {
 
   /** Every current entry under a key filter (`j.*`, `p.<root>.*`, …). */
   async *scan<T>(filter: string): AsyncGenerator<{ key: string; value: T }> {
-    for await (const message of scanSubjects(this.bucket.js, this.bucket.jsm, this.kvStream, `${this.prefix}${filter}`, { deliver: "last-per-subject", batch: 512 })) {
-      const operation = message.headers?.get("KV-Operation");
-      if (operation === "DEL" || operation === "PURGE") continue;
+    for await (const { key, value } of scanKeyValues(this.bucket.js, this.bucket.jsm, this.kvName, filter)) {
       try {
-        yield { key: message.subject.slice(this.prefix.length), value: JSON.parse(Buffer.from(message.data).toString()) as T };
+        yield { key, value: JSON.parse(Buffer.from(value).toString()) as T };
       } catch {
         // Not JSON: not ours to read, left for an operator.
       }

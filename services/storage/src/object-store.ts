@@ -4,8 +4,8 @@ import { nuid } from "@nats-io/nats-core";
 import { Objm } from "@nats-io/obj";
 import type { NatsConnection } from "@wharf/bus";
 import { buckets, WharfError } from "@wharf/contracts";
-import type { BackendOptions, FileStore, Location, PendingCommit, RecoveryReport } from "./file-store.js";
-import { createKeyedLock } from "./keyed-lock.js";
+import { type BackendOptions, type FileStore, inPages, type Location, type PendingCommit, type RecoveryReport } from "./file-store.js";
+import { createKeyedLock, settleOnce } from "./keyed-lock.js";
 import { createObjectPartials } from "./object-partials.js";
 import { type ObjectBucket, type ObjectRef, ObjectWriter, readObject, removeObject } from "./object-io.js";
 import { ObjectState } from "./object-state.js";
@@ -26,7 +26,6 @@ export interface ObjectStoreOptions extends BackendOptions {
   staleMs?: number;
 }
 
-const LIST_PAGE = 500;
 const UPLOAD_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 interface UploadRecord {
@@ -71,8 +70,8 @@ export async function createObjectStore(nc: NatsConnection, { instanceId, replic
   await new Objm(js).create(buckets.objects, { replicas });
   const bucket: ObjectBucket = { name: buckets.objects, stream: `OBJ_${buckets.objects}`, js, jsm };
   const kvm = new Kvm(js);
-  const tree = new ObjectTree(await kvm.create(buckets.tree, { history: 1, replicas }), bucket, `KV_${buckets.tree}`, buckets.tree);
-  const state = new ObjectState(await kvm.create(buckets.objectState, { history: 1, replicas }), bucket, `KV_${buckets.objectState}`, buckets.objectState);
+  const tree = new ObjectTree(await kvm.create(buckets.tree, { history: 1, replicas }), bucket, buckets.tree);
+  const state = new ObjectState(await kvm.create(buckets.objectState, { history: 1, replicas }), bucket, buckets.objectState);
   const locks = createKeyedLock();
 
   /** An object nothing refers to any more: freed once readers that opened it had their grace period. */
@@ -122,15 +121,9 @@ export async function createObjectStore(nc: NatsConnection, { instanceId, replic
     list: async function* (location) {
       const key = keyOf(location);
       await guard(() => tree.folder(key));
-      let page = [];
-      for await (const child of tree.scan(key, "children")) {
-        page.push(tree.toEntry(child.key, child.entry));
-        if (page.length === LIST_PAGE) {
-          yield page;
-          page = [];
-        }
-      }
-      if (page.length > 0) yield page;
+      yield* inPages((async function* () {
+        for await (const child of tree.scan(key, "children")) yield tree.toEntry(child.key, child.entry);
+      })());
     },
 
     openRead: (location, offset) =>
@@ -305,16 +298,7 @@ export async function createObjectStore(nc: NatsConnection, { instanceId, replic
         }
         const previous = existing?.entry.t === "f" ? existing.entry : undefined;
         const ours = revision;
-        let settled = false;
-        const settle = async (work: () => Promise<void>) => {
-          if (settled) return;
-          settled = true;
-          try {
-            await work();
-          } finally {
-            release();
-          }
-        };
+        const settle = settleOnce(release);
         return {
           replacedSize: previous?.s,
           identity: { version: placed.n, size: placed.s, mtimeMs: placed.m },

@@ -2,7 +2,7 @@ import type { KV, KvEntry } from "@nats-io/kv";
 import { storage, WharfError } from "@wharf/contracts";
 import { z } from "zod";
 import type { ObjectBucket } from "./object-io.js";
-import { scanSubjects } from "./jetstream-scan.js";
+import { scanKeyValues } from "./jetstream-scan.js";
 import { checkRootName, normalizeVirtualPath } from "./paths.js";
 
 /**
@@ -35,16 +35,11 @@ const MAX_KEY_CHARS = 3_000;
  * revision-checked write of its key.
  */
 export class ObjectTree {
-  private readonly prefix: string;
-
   constructor(
     private readonly kv: KV,
     private readonly bucket: ObjectBucket,
-    private readonly kvStream: string,
-    kvName: string,
-  ) {
-    this.prefix = `$KV.${kvName}.`;
-  }
+    private readonly kvName: string,
+  ) {}
 
   /** The key of a location; "/" is the root's key, which has no entry (a root always exists). */
   keyOf(root: string, path: string): string {
@@ -80,12 +75,9 @@ export class ObjectTree {
 
   /** The current entries directly under a folder key (`children`) or at any depth (`descendants`), read in bounded batches. */
   async *scan(key: string, depth: "children" | "descendants"): AsyncGenerator<{ key: string } & Found> {
-    const filter = `${this.prefix}${key}.${depth === "children" ? "*" : ">"}`;
-    for await (const message of scanSubjects(this.bucket.js, this.bucket.jsm, this.kvStream, filter, { deliver: "last-per-subject", batch: 512 })) {
-      const operation = message.headers?.get("KV-Operation");
-      if (operation === "DEL" || operation === "PURGE") continue;
-      const entry = TreeEntry.safeParse(safeJson(message.data));
-      if (entry.success) yield { key: message.subject.slice(this.prefix.length), entry: entry.data, revision: message.seq };
+    for await (const found of scanKeyValues(this.bucket.js, this.bucket.jsm, this.kvName, `${key}.${depth === "children" ? "*" : ">"}`)) {
+      const entry = TreeEntry.safeParse(safeJson(found.value));
+      if (entry.success) yield { key: found.key, entry: entry.data, revision: found.revision };
     }
   }
 
