@@ -134,8 +134,11 @@ export interface RecoveryReport {
   removedTemps: number;
   /** Commits journaled but not put in place, undone (the previous version is the current one). */
   undone: number;
-  /** Commits put in place whose event may not have been acknowledged. */
-  committed: Array<{ record: unknown; done(): Promise<void> }>;
+  /**
+   * Commits put in place whose event may not have been acknowledged, with the
+   * identity of the version they put there when the backend knows it.
+   */
+  committed: Array<{ record: unknown; identity?: FileIdentity; done(): Promise<void> }>;
 }
 
 /** A commit that is visible but not final: confirm() drops the kept previous version, rollback() restores it. */

@@ -361,6 +361,7 @@ async function recoverUploads(uploadsDir: string): Promise<RecoveryReport> {
     if (tempInfo) await rm(temp, { force: true });
     report.committed.push({
       record: entry.record,
+      identity: identityOf(destinationInfo),
       done: async () => {
         await rm(`${temp}${PREVIOUS}`, { force: true });
         await rm(journal, { force: true });

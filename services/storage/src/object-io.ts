@@ -53,14 +53,15 @@ export class ObjectWriter implements TempUpload {
   private failure: unknown;
   private done: (ObjectRef & { sha256: string }) | undefined;
   private discarded = false;
+  private released = false;
 
   constructor(
     private readonly bucket: ObjectBucket,
     readonly name: string,
     readonly nuid: string,
     private readonly description: string,
-    /** Called once the object is removed or handed over (it stops being this upload's). */
-    private readonly onRelease: () => Promise<void>,
+    /** How the upload's record is kept: renewed while it runs, stopped, and forgotten once the object is someone else's or gone. */
+    private readonly record: { stopRenewing(): void; forget(): Promise<void> },
   ) {}
 
   async write(buffers: Uint8Array[]): Promise<void> {
@@ -128,17 +129,32 @@ export class ObjectWriter implements TempUpload {
     return this.done;
   }
 
-  /** The object stops being this upload's (a commit or a kept partial refers to it now). */
+  /**
+   * The object stops being this upload's: a commit's journal or a kept
+   * partial answers for it now, and discard() no longer removes it.
+   */
   async release(): Promise<void> {
-    await this.onRelease();
+    this.released = true;
+    this.record.stopRenewing();
+    await this.record.forget();
   }
 
+  /**
+   * Removes the object, unless it was released. Never throws: if the store
+   * cannot be reached, the upload's record stays (no longer renewed) and
+   * recovery removes the object once the record is stale.
+   */
   async discard(): Promise<void> {
-    if (this.discarded) return;
+    if (this.discarded || this.released) return;
     this.discarded = true;
-    await Promise.allSettled(this.inFlight.splice(0));
-    await removeObject(this.bucket, { name: this.name, nuid: this.nuid });
-    await this.onRelease().catch(() => undefined);
+    this.record.stopRenewing();
+    try {
+      await Promise.allSettled(this.inFlight.splice(0));
+      await removeObject(this.bucket, { name: this.name, nuid: this.nuid });
+      await this.record.forget();
+    } catch {
+      // Left for recovery (see above).
+    }
   }
 }
 
@@ -158,7 +174,8 @@ export function readObject(bucket: ObjectBucket, object: ObjectRef, offset: numb
     if (object.chunks === 0) return;
     let position = 0;
     let seen = 0;
-    for await (const message of scanSubjects(bucket.js, bucket.jsm, bucket.stream, chunkSubject(bucket, object.nuid), { deliver: "all", batch: 8 })) {
+    // A chunk that does not come within 10 s was purged (a file replaced or deleted longer ago than its grace period) or the server is gone.
+    for await (const message of scanSubjects(bucket.js, bucket.jsm, bucket.stream, chunkSubject(bucket, object.nuid), { deliver: "all", batch: 8, idleMs: 10_000 })) {
       const data = Buffer.from(message.data);
       seen++;
       const end = position + data.byteLength;
@@ -167,9 +184,16 @@ export function readObject(bucket: ObjectBucket, object: ObjectRef, offset: numb
       if (seen === object.chunks) break;
     }
     // A missing chunk must never pass for a short file.
-    if (position !== object.size) throw new WharfError("WHARF_INTERNAL", "the stored object is incomplete");
+    if (position !== object.size) throw new WharfError("WHARF_UNAVAILABLE", "the stored object is incomplete");
   }
-  return Readable.from(bytes(), { objectMode: false, highWaterMark: 2 * CHUNK_BYTES });
+  async function* mapped(): AsyncGenerator<Buffer> {
+    try {
+      yield* bytes();
+    } catch (error) {
+      throw storeFailure(error);
+    }
+  }
+  return Readable.from(mapped(), { objectMode: false, highWaterMark: 2 * CHUNK_BYTES });
 }
 
 function storeFailure(error: unknown): WharfError {

@@ -1,6 +1,7 @@
 import type { KV } from "@nats-io/kv";
 import type { ObjectBucket } from "./object-io.js";
-import { scanKeyValues } from "./jetstream-scan.js";
+import { dropDeleteMarker, scanKeyValues } from "./jetstream-scan.js";
+import { isRevisionConflict } from "./object-tree.js";
 
 /**
  * The object-store backend's own bookkeeping, in one KV bucket shared by every
@@ -23,24 +24,58 @@ export class ObjectState {
   }
 
   async get<T>(key: string): Promise<T | undefined> {
+    return (await this.getAt<T>(key))?.value;
+  }
+
+  /** The value and its revision, for a revision-checked change. */
+  async getAt<T>(key: string): Promise<{ value: T; revision: number } | undefined> {
     const entry = await this.kv.get(key);
     if (entry?.operation !== "PUT") return undefined;
     try {
-      return entry.json<T>();
+      return { value: entry.json<T>(), revision: entry.revision };
     } catch {
       return undefined;
     }
   }
 
+  /** Writes `value` if the key is still at `revision` (0: if it has no value); resolves false if someone changed it since. */
+  async putAt(key: string, value: unknown, revision: number): Promise<boolean> {
+    try {
+      if (revision === 0) await this.kv.create(key, JSON.stringify(value));
+      else await this.kv.update(key, JSON.stringify(value), revision);
+      return true;
+    } catch (error) {
+      if (isRevisionConflict(error)) return false;
+      throw error;
+    }
+  }
+
   async delete(key: string): Promise<void> {
     await this.kv.delete(key);
+    await this.dropMarker(key);
+  }
+
+  private async dropMarker(key: string): Promise<void> {
+    await dropDeleteMarker(this.bucket.jsm, this.kvName, key).catch(() => undefined);
+  }
+
+  /** Removes the key if it is still at `revision`; resolves false if someone changed it since. */
+  async deleteAt(key: string, revision: number): Promise<boolean> {
+    try {
+      await this.kv.delete(key, { previousSeq: revision });
+      await this.dropMarker(key);
+      return true;
+    } catch (error) {
+      if (isRevisionConflict(error)) return false;
+      throw error;
+    }
   }
 
   /** Every current entry under a key filter (`j.*`, `p.<root>.*`, …). */
-  async *scan<T>(filter: string): AsyncGenerator<{ key: string; value: T }> {
-    for await (const { key, value } of scanKeyValues(this.bucket.js, this.bucket.jsm, this.kvName, filter)) {
+  async *scan<T>(filter: string): AsyncGenerator<{ key: string; value: T; revision: number }> {
+    for await (const { key, value, revision } of scanKeyValues(this.bucket.js, this.bucket.jsm, this.kvName, filter)) {
       try {
-        yield { key, value: JSON.parse(Buffer.from(value).toString()) as T };
+        yield { key, value: JSON.parse(Buffer.from(value).toString()) as T, revision };
       } catch {
         // Not JSON: not ours to read, left for an operator.
       }

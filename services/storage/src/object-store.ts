@@ -29,6 +29,7 @@ export interface ObjectStoreOptions extends BackendOptions {
 const UPLOAD_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 interface UploadRecord {
+  root: string;
   name: string;
   nuid: string;
   owner: string;
@@ -45,6 +46,7 @@ interface JournalRecord {
 }
 
 interface TrashRecord {
+  root: string;
   name: string;
   nuid: string;
   at: number;
@@ -70,14 +72,17 @@ export async function createObjectStore(nc: NatsConnection, { instanceId, replic
   await new Objm(js).create(buckets.objects, { replicas });
   const bucket: ObjectBucket = { name: buckets.objects, stream: `OBJ_${buckets.objects}`, js, jsm };
   const kvm = new Kvm(js);
-  const tree = new ObjectTree(await kvm.create(buckets.tree, { history: 1, replicas }), bucket, buckets.tree);
-  const state = new ObjectState(await kvm.create(buckets.objectState, { history: 1, replicas }), bucket, buckets.objectState);
+  // No direct gets: with replicas, a follower may answer a direct get from behind the leader, and what this
+  // backend reads decides what it keeps or removes.
+  const tree = new ObjectTree(await kvm.create(buckets.tree, { history: 1, replicas, allow_direct: false }), bucket, buckets.tree);
+  const state = new ObjectState(await kvm.create(buckets.objectState, { history: 1, replicas, allow_direct: false }), bucket, buckets.objectState);
   const locks = createKeyedLock();
 
-  /** An object nothing refers to any more: freed once readers that opened it had their grace period. */
-  const free = async ({ name, nuid: id }: { name: string; nuid: string }) => {
-    await state.put(`t.${id}`, { name, nuid: id, at: Date.now() } satisfies TrashRecord);
+  /** An object no name of `root` refers to any more: freed once readers that opened it had their grace period (and if still no name holds it). */
+  const free = async ({ name, nuid: id }: { name: string; nuid: string }, root: string) => {
+    await state.put(`t.${id}`, { root, name, nuid: id, at: Date.now() } satisfies TrashRecord);
   };
+  const partials = createObjectPartials(bucket, state, free, { ttlMs: partialTtlMs, ...(now ? { now } : {}) });
   const keyOf = ({ root, path }: Location) => tree.keyOf(root, path);
   const refuseRoot = (key: string, what: string) => {
     if (tree.isRootKey(key)) throw new WharfError("WHARF_PERMISSION_DENIED", `cannot ${what} the root folder`);
@@ -146,7 +151,7 @@ export async function createObjectStore(nc: NatsConnection, { instanceId, replic
         const key = keyOf(location);
         const { entry, revision } = await fileAt(key);
         if (!(await tree.remove(key, revision))) throw new WharfError("WHARF_UNAVAILABLE", "the file changed while it was being deleted; try again");
-        await free(objectOf(entry));
+        await free(objectOf(entry), location.root);
         return { size: entry.s, files: 1 };
       }),
 
@@ -158,6 +163,12 @@ export async function createObjectStore(nc: NatsConnection, { instanceId, replic
         if (entry.t !== "d") throw new WharfError("WHARF_NOT_A_DIRECTORY", "not a folder");
         if (await hasChildren(key)) throw new WharfError("WHARF_DIRECTORY_NOT_EMPTY", "folder not empty");
         if (!(await tree.remove(key, revision))) throw new WharfError("WHARF_UNAVAILABLE", "the folder changed while it was being removed; try again");
+        // A commit into the folder checks it exists just before it writes its name; one that slipped in
+        // between the check above and the removal is seen now, and the folder comes back around it.
+        if (await hasChildren(key)) {
+          await tree.create(key, entry).catch(() => undefined);
+          throw new WharfError("WHARF_DIRECTORY_NOT_EMPTY", "folder not empty");
+        }
       }),
 
     rename: (from, toPath, { noOverwrite = false } = {}) =>
@@ -176,12 +187,19 @@ export async function createObjectStore(nc: NatsConnection, { instanceId, replic
         if (replaced?.entry.t === "f" && moved.entry.t === "d") throw new WharfError("WHARF_NOT_A_DIRECTORY", "not a folder");
         if (replaced?.entry.t === "d" && (await hasChildren(target))) throw new WharfError("WHARF_DIRECTORY_NOT_EMPTY", "folder not empty");
         if (moved.entry.t === "f") {
-          // The new name first, then the old one goes: a crash in between leaves the file under both names, never under none.
+          // The new name first, then the old one goes: a crash in between leaves the file under both names,
+          // never under none (and an object is only ever freed when no name holds it).
           const placed = replaced ? await tree.update(target, moved.entry, replaced.revision) : await tree.create(target, moved.entry);
           if (placed === undefined) throw new WharfError("WHARF_UNAVAILABLE", "the name changed during the rename; try again");
-          await tree.remove(source, moved.revision);
-          if (replaced?.entry.t === "f") await free(objectOf(replaced.entry));
-          return { replacedSize: replaced?.entry.t === "f" ? replaced.entry.s : undefined };
+          if (!(await tree.remove(source, moved.revision))) {
+            // The file changed meanwhile (a new version, MFMT, a delete): the rename did not happen.
+            if (replaced) await tree.update(target, replaced.entry, placed);
+            else await tree.remove(target, placed);
+            throw new WharfError("WHARF_UNAVAILABLE", "the file changed during the rename; try again");
+          }
+          const replacedFile = replaced?.entry.t === "f" ? replaced.entry : undefined;
+          if (replacedFile && replacedFile.n !== moved.entry.n) await free(objectOf(replacedFile), from.root);
+          return { replacedSize: replacedFile && replacedFile.n !== moved.entry.n ? replacedFile.s : undefined };
         }
         // A folder: its entries are copied under the new name, then removed from the old one. Not atomic
         // (a crash midway leaves entries under both names, never under none); see docs/storage.md.
@@ -189,8 +207,12 @@ export async function createObjectStore(nc: NatsConnection, { instanceId, replic
         await tree.create(target, moved.entry);
         const descendants = [];
         for await (const found of tree.scan(source, "descendants")) descendants.push(found);
-        for (const found of descendants) await tree.create(`${target}${found.key.slice(source.length)}`, found.entry);
-        for (const found of descendants.reverse()) await tree.remove(found.key, found.revision);
+        const copies = new Map<string, number>();
+        for (const found of descendants) copies.set(found.key, await tree.create(`${target}${found.key.slice(source.length)}`, found.entry));
+        for (const found of descendants.reverse()) {
+          // An entry changed meanwhile stays where it is, and its copy goes.
+          if (!(await tree.remove(found.key, found.revision))) await tree.remove(`${target}${found.key.slice(source.length)}`, copies.get(found.key) ?? 0);
+        }
         await tree.remove(source, moved.revision);
         return { replacedSize: undefined };
       }),
@@ -244,15 +266,15 @@ export async function createObjectStore(nc: NatsConnection, { instanceId, replic
       guard(async () => {
         if (!UPLOAD_ID.test(uploadId)) throw new WharfError("WHARF_INVALID_ARGUMENT", "bad upload id");
         const id = nuid.next();
-        const record = (): UploadRecord => ({ name: uploadId, nuid: id, owner: instanceId, at: Date.now() });
+        const record = (): UploadRecord => ({ root: location.root, name: uploadId, nuid: id, owner: instanceId, at: Date.now() });
         // Recorded before the first byte, and renewed while the upload runs: an upload whose record
         // stops being renewed was cut by a crash, and its object is removed.
         await state.put(`u.${uploadId}`, record());
         const renew = setInterval(() => void state.put(`u.${uploadId}`, record()).catch(() => undefined), Math.max(1_000, staleMs / 4));
         renew.unref();
-        return new ObjectWriter(bucket, uploadId, id, `${location.root}:${normalizeVirtualPath(location.path)}`, async () => {
-          clearInterval(renew);
-          await state.delete(`u.${uploadId}`);
+        return new ObjectWriter(bucket, uploadId, id, `${location.root}:${normalizeVirtualPath(location.path)}`, {
+          stopRenewing: () => clearInterval(renew),
+          forget: () => state.delete(`u.${uploadId}`),
         });
       }),
 
@@ -267,22 +289,36 @@ export async function createObjectStore(nc: NatsConnection, { instanceId, replic
         const release = await locks.acquire(key);
         let revision: number | undefined;
         let existing: Found | undefined;
+        let journaled = false;
+        let outcomeUnknown = false;
         try {
+          // The folder may have been removed since the upload opened.
+          await tree.folder(tree.parentOf(key));
           existing = await tree.get(key);
           if (existing?.entry.t === "d") throw new WharfError("WHARF_IS_A_DIRECTORY", "is a folder");
           if (existing && noOverwrite) throw new WharfError("WHARF_ALREADY_EXISTS", "the file exists and may not be overwritten");
           await beforePlace?.(existing?.entry.t === "f" ? existing.entry.s : undefined);
           for (let attempt = 1; revision === undefined; attempt++) {
             await state.put(journalKey, { key, placed, previous: existing?.entry ?? null, record, owner: instanceId, at: Date.now() } satisfies JournalRecord);
-            // From here the journal answers for the object (recovery removes it unless the name holds it).
+            journaled = true;
+            // From here the journal answers for the object (recovery removes it unless a name holds it).
             if (attempt === 1) await temp.release();
             await failpoint("before-rename");
-            if (noOverwrite || !existing) {
-              revision = await tree.create(key, placed).catch((error: unknown) => {
-                throw error instanceof WharfError && error.code === "WHARF_ALREADY_EXISTS" ? new WharfError("WHARF_ALREADY_EXISTS", "the file appeared during the upload and may not be overwritten") : error;
-              });
-            } else {
-              revision = await tree.update(key, placed, existing.revision);
+            try {
+              revision = noOverwrite || !existing ? await tree.create(key, placed) : await tree.update(key, placed, existing.revision);
+            } catch (error) {
+              if (error instanceof WharfError && error.code === "WHARF_ALREADY_EXISTS") {
+                if (noOverwrite) throw new WharfError("WHARF_ALREADY_EXISTS", "the file appeared during the upload and may not be overwritten", { cause: error });
+                // Another instance created the name meanwhile: replace it, below.
+              } else {
+                // The write may have been applied though its answer was lost (a leader change): the name says.
+                const holder = await tree.get(key).catch(() => {
+                  outcomeUnknown = true;
+                  throw new WharfError("WHARF_UNAVAILABLE", "the object store did not confirm the commit; recovery finishes or undoes it", { cause: error });
+                });
+                if (holder?.entry.t !== "f" || holder.entry.n !== placed.n) throw error;
+                revision = holder.revision;
+              }
             }
             if (revision !== undefined) break;
             // Another instance committed the name meanwhile: replace what is there now.
@@ -292,7 +328,9 @@ export async function createObjectStore(nc: NatsConnection, { instanceId, replic
           }
           await failpoint("after-rename");
         } catch (error) {
-          await state.delete(journalKey).catch(() => undefined);
+          // Not placed: the object goes, then its journal (should either fail, recovery finishes the job).
+          // With the outcome unknown both stay, for recovery to decide once the tree answers.
+          if (journaled && !outcomeUnknown) await removeObject(bucket, objectOf(placed)).then(() => state.delete(journalKey)).catch(() => undefined);
           release();
           throw error;
         }
@@ -304,7 +342,7 @@ export async function createObjectStore(nc: NatsConnection, { instanceId, replic
           identity: { version: placed.n, size: placed.s, mtimeMs: placed.m },
           confirm: () =>
             settle(async () => {
-              if (previous) await free(objectOf(previous));
+              if (previous) await free(objectOf(previous), location.root);
               await state.delete(journalKey);
             }),
           rollback: () =>
@@ -312,7 +350,7 @@ export async function createObjectStore(nc: NatsConnection, { instanceId, replic
               // Only if the name still holds this commit: a version committed since stays (and frees ours
               // when it is confirmed). Should the tree not answer, the journal stays for recovery.
               const undone = previous ? (await tree.update(key, previous, ours)) !== undefined : await tree.remove(key, ours);
-              if (undone) await free(objectOf(placed));
+              if (undone) await free(objectOf(placed), location.root);
               await state.delete(journalKey);
             }),
         };
@@ -320,8 +358,33 @@ export async function createObjectStore(nc: NatsConnection, { instanceId, replic
 
     recover: ({ atStart }) => guard(() => recoverObjects(atStart)),
 
-    partials: createObjectPartials(bucket, state, free, { ttlMs: partialTtlMs, ...(now ? { now } : {}) }),
+    partials,
   };
+
+  /**
+   * Which of `candidates` (object nuids) a name or a kept partial of `root`
+   * holds: asked before anything is removed for good, so an object is never
+   * purged while a name refers to it, whatever put it in the trash.
+   */
+  async function referenced(root: string, candidates: Set<string>): Promise<Set<string>> {
+    const found = new Set<string>();
+    if (candidates.size === 0) return found;
+    for await (const { entry } of tree.scan(tree.keyOf(root, "/"), "descendants")) if (entry.t === "f" && candidates.has(entry.n)) found.add(entry.n);
+    for (const nuid of await partials.objectsOf(root)) if (candidates.has(nuid)) found.add(nuid);
+    return found;
+  }
+
+  /** Those of `records` whose object nothing refers to, asked once per root. */
+  async function unreferenced<T extends { root: string; nuid: string }>(records: T[]): Promise<T[]> {
+    const byRoot = new Map<string, T[]>();
+    for (const record of records) byRoot.set(record.root, [...(byRoot.get(record.root) ?? []), record]);
+    const free: T[] = [];
+    for (const [root, group] of byRoot) {
+      const held = await referenced(root, new Set(group.map((record) => record.nuid)));
+      free.push(...group.filter((record) => !held.has(record.nuid)));
+    }
+    return free;
+  }
 
   /** See FileStore.recover(): this instance's leftovers at start, anyone's once they are stale. */
   async function recoverObjects(atStart: boolean): Promise<RecoveryReport> {
@@ -331,37 +394,46 @@ export async function createObjectStore(nc: NatsConnection, { instanceId, replic
     for await (const { key, value } of state.scan<JournalRecord>("j.*")) {
       journaled.add(value.placed.o);
       if (!abandoned(value.owner, value.at)) continue;
-      const now = await tree.get(value.key);
-      // In place only if the name holds the very object this commit wrote.
-      const inPlace = now?.entry.t === "f" && now.entry.n === value.placed.n;
-      await state.delete(`u.${value.placed.o}`);
-      if (!inPlace) {
-        await removeObject(bucket, { name: value.placed.o, nuid: value.placed.n });
+      const root = rootOfKey(value.key);
+      const holder = await tree.get(value.key);
+      // Put in place if its name holds the very object this commit wrote, or if any name does (it was
+      // renamed since); undone only if no name ever got it.
+      const placed = (holder?.entry.t === "f" && holder.entry.n === value.placed.n) || (await referenced(root, new Set([value.placed.n]))).size > 0;
+      if (!placed) {
+        await removeObject(bucket, objectOf(value.placed));
         await state.delete(key);
         report.undone++;
         continue;
       }
       report.committed.push({
         record: value.record,
+        identity: { version: value.placed.n, size: value.placed.s, mtimeMs: value.placed.m },
         done: async () => {
-          if (value.previous?.t === "f" && value.previous.n !== value.placed.n) await free(objectOf(value.previous));
+          if (value.previous?.t === "f" && value.previous.n !== value.placed.n) await free(objectOf(value.previous), root);
           await state.delete(key);
         },
       });
     }
+    const uploads: Array<UploadRecord & { key: string }> = [];
     for await (const { key, value } of state.scan<UploadRecord>("u.*")) {
-      if (journaled.has(value.name) || !abandoned(value.owner, value.at)) continue;
+      if (!journaled.has(value.name) && abandoned(value.owner, value.at)) uploads.push({ ...value, key });
+    }
+    for (const upload of await unreferenced(uploads)) {
       // An upload cut before its commit (its instance died mid-transfer): nothing of it was ever visible.
-      await removeObject(bucket, value);
-      await state.delete(key);
+      await removeObject(bucket, upload);
       report.removedTemps++;
     }
-    for await (const { key, value } of state.scan<TrashRecord>("t.*")) {
-      if (Date.now() - value.at <= staleMs) continue;
-      await removeObject(bucket, value);
-      await state.delete(key);
-    }
+    for (const upload of uploads) await state.delete(upload.key);
+    const trash: Array<TrashRecord & { key: string }> = [];
+    for await (const { key, value } of state.scan<TrashRecord>("t.*")) if (Date.now() - value.at > staleMs) trash.push({ ...value, key });
+    for (const object of await unreferenced(trash)) await removeObject(bucket, object);
+    for (const object of trash) await state.delete(object.key);
     return report;
+  }
+
+  /** The root a tree key belongs to. */
+  function rootOfKey(key: string): string {
+    return Buffer.from(key.split(".")[0] ?? "", "base64url").toString();
   }
 
   return store;

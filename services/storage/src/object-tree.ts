@@ -2,7 +2,7 @@ import type { KV, KvEntry } from "@nats-io/kv";
 import { storage, WharfError } from "@wharf/contracts";
 import { z } from "zod";
 import type { ObjectBucket } from "./object-io.js";
-import { scanKeyValues } from "./jetstream-scan.js";
+import { dropDeleteMarker, scanKeyValues } from "./jetstream-scan.js";
 import { checkRootName, normalizeVirtualPath } from "./paths.js";
 
 /**
@@ -105,6 +105,7 @@ export class ObjectTree {
   async remove(key: string, revision: number): Promise<boolean> {
     try {
       await this.kv.delete(key, { previousSeq: revision });
+      await dropDeleteMarker(this.bucket.jsm, this.kvName, key).catch(() => undefined);
       return true;
     } catch (error) {
       if (isRevisionConflict(error)) return false;

@@ -43,9 +43,9 @@ export async function recoverCommits({ store, files, nc, log, metrics }: Recover
         continue;
       }
       try {
-        await recordCommit(files, event.data, await store.identity({ root: event.data.root, path: event.data.path })).catch((error: unknown) =>
-          log.warn({ err: String(error) }, "file metadata not recorded"),
-        );
+        // The version the commit put in place (not whatever the name holds now: it may have changed since).
+        const identity = commit.identity ?? (await store.identity({ root: event.data.root, path: event.data.path }).catch(() => undefined));
+        if (identity) await recordCommit(files, event.data, identity).catch((error: unknown) => log.warn({ err: String(error) }, "file metadata not recorded"));
         await publishEvent(nc, subjects.fileStored, event.data, { msgId: event.data.uploadId });
         await commit.done();
         metrics.recoveryActions.inc({ action: "republished" });

@@ -190,7 +190,9 @@ export function createWriteHandler({
         throw new WharfError("WHARF_UNAVAILABLE", "the event could not be published; the upload was not stored", { cause: error });
       }
       await failpoint("after-publish");
-      await committed.pending.confirm();
+      // The file is stored and announced: a failure to tidy up now (the kept previous version, the journal)
+      // must not tell the client otherwise. What is left is finished by recovery.
+      await committed.pending.confirm().catch((error: unknown) => log.warn({ err: String(error), uploadId: header.uploadId }, "commit stored and announced, but not tidied up; recovery finishes it"));
       // A completed upload supersedes a kept partial of its name.
       await store.partials.drop(location.root, location.path).catch(() => undefined);
       stopCommitTimer();
@@ -222,8 +224,8 @@ export function createWriteHandler({
         async (error: unknown) => {
           // A cut upload is kept for a resume (REST + STOR, APPE); a refused or failed one is not.
           if (call.cancelled) ending ??= "aborted";
-          if (ending === "aborted") await upload?.keepAsPartial();
-          else await upload?.abort();
+          // Tidying up never stands between the caller and its answer.
+          await (ending === "aborted" ? upload?.keepAsPartial() : upload?.abort())?.catch((cleanup: unknown) => log.warn({ err: String(cleanup) }, "a cut upload could not be tidied up"));
           const code = WharfError.from(error).code;
           if (call.cancelled) ending ??= "aborted";
           metrics.commits.inc({ outcome: ending ?? (code === "WHARF_QUOTA_EXCEEDED" ? "quota_exceeded" : "failed") });
