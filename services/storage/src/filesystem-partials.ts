@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { WharfError } from "@wharf/contracts";
@@ -70,7 +70,17 @@ export async function createPartialUploads(dir: string, { ttlMs, now = Date.now 
         },
       };
     },
-    drop: (root, path) => remove(keyOf(root, path)),
+    async drop(root, path) {
+      // Called after every commit, and almost always there is nothing to drop: one unlink finds out.
+      const { part, meta } = files(keyOf(root, path));
+      try {
+        await unlink(meta);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
+        throw error;
+      }
+      await rm(part, { force: true });
+    },
     async bytesOf(root) {
       let bytes = 0;
       for (const name of await readdir(dir)) {

@@ -38,6 +38,9 @@ export function passesQuota(usage: Usage, delta: Usage, quota: Quota | undefined
   return (delta.bytes > 0 && !!quota.bytes && usage.bytes + delta.bytes > quota.bytes) || (delta.files > 0 && !!quota.files && usage.files + delta.files > quota.files);
 }
 
+/** Roots whose last record the ledger remembers (the oldest is forgotten first). */
+const KNOWN_ROOTS = 10_000;
+
 /**
  * Bytes and files per storage root, in the `wharf_usage` bucket, so every
  * storage instance enforces the same quotas. Changes are revision-checked:
@@ -48,6 +51,17 @@ export function passesQuota(usage: Usage, delta: Usage, quota: Quota | undefined
  */
 export async function createUsageLedger(nc: NatsConnection, count: (root: string) => Promise<Usage>, { recountMs = 3_600_000, now = Date.now } = {}): Promise<UsageLedger> {
   const kv = await new Kvm(nc).create(buckets.usage, { history: 1 });
+  /**
+   * The last record this instance read or wrote per root, with its revision:
+   * a change tries it first and reads the bucket only if another instance
+   * wrote since (the revision check tells), one round trip instead of two.
+   */
+  const known = new Map<string, { record: UsageRecord; revision: number }>();
+  const remember = (root: string, record: UsageRecord, revision: number) => {
+    known.delete(root);
+    known.set(root, { record, revision });
+    if (known.size > KNOWN_ROOTS) known.delete(known.keys().next().value as string);
+  };
   const read = async (root: string) => {
     const entry = await kv.get(root);
     if (entry?.operation !== "PUT") return { record: undefined, revision: entry?.revision ?? 0 };
@@ -57,11 +71,14 @@ export async function createUsageLedger(nc: NatsConnection, count: (root: string
     } catch {
       parsed = undefined;
     }
+    if (parsed) remember(root, parsed, entry.revision);
     return { record: parsed, revision: entry.revision };
   };
   const write = async (root: string, record: UsageRecord, revision: number) => {
     const body = JSON.stringify(record);
-    return revision === 0 ? kv.create(root, body) : kv.update(root, body, revision);
+    const written = revision === 0 ? await kv.create(root, body) : await kv.update(root, body, revision);
+    remember(root, record, written);
+    return written;
   };
   const retrying = async <T>(attempt: () => Promise<T | undefined>): Promise<T> => {
     for (let tries = 0; tries < 8; tries++) {
@@ -91,8 +108,12 @@ export async function createUsageLedger(nc: NatsConnection, count: (root: string
         }
       }),
     change: async (root, delta, quota) => {
+      let cached = known.get(root);
       await retrying(async () => {
-        const { record, revision } = await read(root);
+        // The remembered record first; a refusal is only ever made on a fresh read.
+        const remembered = cached && !passesQuota(cached.record, delta, quota) ? cached : undefined;
+        cached = undefined;
+        const { record, revision } = remembered ?? (await read(root));
         if (!record) return true;
         if (passesQuota(record, delta, quota)) throw new WharfError("WHARF_QUOTA_EXCEEDED", "the upload would pass the quota");
         // Never below zero: a drift (a file removed outside Wharf) must not become room past the quota.

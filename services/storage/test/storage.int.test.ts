@@ -88,7 +88,8 @@ test("write - commits atomically, answers size and sha256, publishes one event",
   assert.equal(events.length, 1);
   assert.equal(events[0]?.sha256, sha256);
   assert.equal(events[0]?.streamEnd, "close_notify");
-  assert.deepEqual(await readdir(join(dataDir, "uploads")), []);
+  // The journal goes right after the answer (the answer does not wait for it).
+  await waitFor(async () => ((await readdir(join(dataDir, "uploads"))).length === 0 ? true : undefined), { what: "the journal to go" });
 });
 
 test("write - a stream without its end marker leaves no file, no temp and no event", async () => {

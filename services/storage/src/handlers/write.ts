@@ -190,10 +190,10 @@ export function createWriteHandler({
         throw new WharfError("WHARF_UNAVAILABLE", "the event could not be published; the upload was not stored", { cause: error });
       }
       await failpoint("after-publish");
-      // The file is stored and announced: a failure to tidy up now (the kept previous version, the journal)
-      // must not tell the client otherwise. What is left is finished by recovery.
-      await committed.pending.confirm().catch((error: unknown) => log.warn({ err: String(error), uploadId: header.uploadId }, "commit stored and announced, but not tidied up; recovery finishes it"));
-      // A completed upload supersedes a kept partial of its name.
+      // The file is stored and announced, so the answer does not wait for the tidying up (the kept previous
+      // version, the journal; should it fail or the process stop first, recovery finishes it), only for the
+      // kept partial of the name to go: a SIZE right after the 226 must not find it.
+      void committed.pending.confirm().catch((error: unknown) => log.warn({ err: String(error), uploadId: header.uploadId }, "commit stored and announced, but not tidied up; recovery finishes it"));
       await store.partials.drop(location.root, location.path).catch(() => undefined);
       stopCommitTimer();
       return {
