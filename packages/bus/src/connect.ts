@@ -22,6 +22,10 @@ export async function connectBus({ url, name }: BusOptions, log: Logger): Promis
     name,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
+    // nats.js otherwise builds two Error objects (with stack traces) for every request and JetStream
+    // publish, in case it times out: about 5 % of storage's CPU per small commit. A timeout still says
+    // which subject it was; it only loses the caller's stack.
+    noAsyncTraces: true,
   });
   const busLog = log.child({ component: "bus" });
   busLog.info({ server: nc.getServer() }, "connected to NATS");
