@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { type Dirent, type Stats, createReadStream } from "node:fs";
 import { type FileHandle, link, lstat, mkdir, open, opendir, readdir, readFile, realpath, rename, rm, rmdir, stat, unlink, utimes } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { dirname, join, sep } from "node:path";
 import { storage, WharfError } from "@wharf/contracts";
 import type { Readable } from "node:stream";
 import { createPartialUploads } from "./filesystem-partials.js";
@@ -30,7 +30,7 @@ export async function createFilesystemStore(dataDir: string, { failpoint = () =>
   const realRoots = new Map<string, string>();
   const locks = createKeyedLock();
 
-  const resolve = async ({ root, path }: Location) => {
+  const rootOf = async (root: string) => {
     const rootDir = rootFolder(filesDir, root);
     let realRoot = realRoots.get(rootDir);
     if (realRoot === undefined) {
@@ -39,10 +39,38 @@ export async function createFilesystemStore(dataDir: string, { failpoint = () =>
       realRoots.set(rootDir, found);
       realRoot = found;
     }
+    return { rootDir, realRoot };
+  };
+  const resolve = async ({ root, path }: Location) => {
+    const { rootDir, realRoot } = await rootOf(root);
     const target = diskPath(rootDir, path);
     await assertInsideRoot(rootDir, target, realRoot);
     return target;
   };
+  /**
+   * The disk path an upload goes to, checked as resolve() checks, in fewer
+   * calls (this runs twice per upload): the folder's real path, asked with a
+   * trailing separator so a file in its place fails (ENOTDIR) like a missing
+   * folder (ENOENT), then the name itself, followed only if it is a link.
+   */
+  const resolveUploadTarget = async ({ root, path }: Location) => {
+    const { rootDir, realRoot } = await rootOf(root);
+    const target = diskPath(rootDir, path);
+    if (target === rootDir) throw new WharfError("WHARF_IS_A_DIRECTORY", "is a folder");
+    const folder = await realpath(`${dirname(target)}${sep}`);
+    if (folder !== realRoot && !folder.startsWith(realRoot + sep)) throw new WharfError("WHARF_PERMISSION_DENIED", "permission denied");
+    const found = await lstat(target).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === "ENOENT") return undefined;
+      throw error;
+    });
+    if (found?.isSymbolicLink()) {
+      await assertInsideRoot(rootDir, target, realRoot);
+      return { target, existing: await stat(target).catch(() => undefined) };
+    }
+    return { target, existing: found };
+  };
+  // The uploads folder is synced after every journal write: it stays open rather than be opened each time.
+  const uploadsFolder = await open(uploadsDir, "r");
 
   const guard = async <T>(work: () => Promise<T>): Promise<T> => {
     try {
@@ -187,10 +215,7 @@ export async function createFilesystemStore(dataDir: string, { failpoint = () =>
 
     prepareUpload: (location, { noOverwrite }) =>
       guard(async () => {
-        const target = await resolve(location);
-        const parent = await stat(dirname(target));
-        if (!parent.isDirectory()) throw new WharfError("WHARF_NOT_A_DIRECTORY", "not a folder");
-        const existing = await stat(target).catch(() => undefined);
+        const { existing } = await resolveUploadTarget(location);
         if (existing?.isDirectory()) throw new WharfError("WHARF_IS_A_DIRECTORY", "is a folder");
         if (existing && noOverwrite) throw new WharfError("WHARF_ALREADY_EXISTS", "the file exists and may not be overwritten");
         return { existingSize: existing?.size };
@@ -207,7 +232,8 @@ export async function createFilesystemStore(dataDir: string, { failpoint = () =>
       guard(async () => {
         if (!(temp instanceof TempFile) || temp.identity === undefined) throw new WharfError("WHARF_INTERNAL", "commit of an unfinished temp file");
         const { path: tempPath, identity } = temp;
-        const destination = await resolve(location);
+        // Checked again: the folder may have been replaced by a link since the upload opened.
+        const { target: destination } = await resolveUploadTarget(location);
         // One commit per destination at a time in this process: a rollback must restore the
         // version it replaced, not one another session committed meanwhile. So what is there is
         // looked at only once the lock is held.
@@ -225,7 +251,7 @@ export async function createFilesystemStore(dataDir: string, { failpoint = () =>
           previous = existing ? `${tempPath}${PREVIOUS}` : undefined;
           // The journal names the new version by its inode: recovery trusts only that, not the names.
           await writeSynced(journal, JSON.stringify({ destination, previous: previous !== undefined, record, ino: identity.ino, dev: identity.dev }));
-          await syncFolder(dirname(journal));
+          await uploadsFolder.sync();
           await failpoint("before-rename");
           if (noOverwrite) {
             // link() fails if the name was taken meanwhile, by any process: no window between check and commit.
@@ -248,8 +274,8 @@ export async function createFilesystemStore(dataDir: string, { failpoint = () =>
             identity: identityOf(identity),
             confirm: () =>
               settle(async () => {
-                if (kept) await rm(kept, { force: true });
-                await rm(journal, { force: true });
+                if (kept) await removeFile(kept);
+                await removeFile(journal);
               }),
             rollback: () =>
               settle(async () => {
@@ -292,6 +318,13 @@ function toEntry(name: string, info: Stats): Entry {
     size: info.isDirectory() ? 0 : info.size,
     mtimeMs: Math.trunc(info.mtimeMs),
   };
+}
+
+/** Removes a file; missing is fine (one unlink, where rm() looks first). */
+async function removeFile(path: string): Promise<void> {
+  await unlink(path).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== "ENOENT") throw error;
+  });
 }
 
 /** fsync of a folder: makes a rename in it durable. */
