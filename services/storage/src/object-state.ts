@@ -50,9 +50,14 @@ export class ObjectState {
     }
   }
 
+  /**
+   * Removes a key outright (its messages purged from the stream: no delete
+   * marker to read past later, one round trip). For these keys' only writers
+   * an unconditional removal is right: a late renewal of an upload's record
+   * that lands after it only leaves a record recovery drops.
+   */
   async delete(key: string): Promise<void> {
-    await this.kv.delete(key);
-    await this.dropMarker(key);
+    await this.bucket.jsm.streams.purge(`KV_${this.kvName}`, { filter: `$KV.${this.kvName}.${key}` });
   }
 
   private async dropMarker(key: string): Promise<void> {
