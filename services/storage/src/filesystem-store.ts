@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
-import { type Dirent, type Stats, createReadStream } from "node:fs";
+import { type Dirent, type Stats, createReadStream, fsync, openSync } from "node:fs";
 import { type FileHandle, link, lstat, mkdir, open, opendir, readdir, readFile, realpath, rename, rm, rmdir, stat, unlink, utimes } from "node:fs/promises";
 import { dirname, join, sep } from "node:path";
+import { promisify } from "node:util";
 import { storage, WharfError } from "@wharf/contracts";
 import type { Readable } from "node:stream";
 import { createPartialUploads } from "./filesystem-partials.js";
@@ -69,8 +70,9 @@ export async function createFilesystemStore(dataDir: string, { failpoint = () =>
     }
     return { target, existing: found };
   };
-  // The uploads folder is synced after every journal write: it stays open rather than be opened each time.
-  const uploadsFolder = await open(uploadsDir, "r");
+  // The uploads folder is synced after every journal write: it stays open (for the life of the process,
+  // as a plain descriptor) rather than be opened each time.
+  const uploadsFolder = openSync(uploadsDir, "r");
 
   const guard = async <T>(work: () => Promise<T>): Promise<T> => {
     try {
@@ -251,7 +253,7 @@ export async function createFilesystemStore(dataDir: string, { failpoint = () =>
           previous = existing ? `${tempPath}${PREVIOUS}` : undefined;
           // The journal names the new version by its inode: recovery trusts only that, not the names.
           await writeSynced(journal, JSON.stringify({ destination, previous: previous !== undefined, record, ino: identity.ino, dev: identity.dev }));
-          await uploadsFolder.sync();
+          await fsyncAsync(uploadsFolder);
           await failpoint("before-rename");
           if (noOverwrite) {
             // link() fails if the name was taken meanwhile, by any process: no window between check and commit.
@@ -319,6 +321,8 @@ function toEntry(name: string, info: Stats): Entry {
     mtimeMs: Math.trunc(info.mtimeMs),
   };
 }
+
+const fsyncAsync = promisify(fsync);
 
 /** Removes a file; missing is fine (one unlink, where rm() looks first). */
 async function removeFile(path: string): Promise<void> {
