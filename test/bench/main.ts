@@ -7,7 +7,7 @@
  * per figure (median) and BENCH_MAX_SECONDS bounds each small-file and login run.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -133,6 +133,10 @@ const machine = `${cpus().length} × ${cpus()[0]?.model ?? "CPU"}, ${(totalmem()
 const table = lines.join("\n");
 console.log(table);
 const doc = fileURLToPath(new URL("../../../docs/benchmarks.md", import.meta.url));
+// Everything from the marker on is the reading of the figures, written by people: a run replaces only what is above it.
+const MARKER = "<!-- Above: written by npm run bench. Below: kept by it. -->";
+const previous = existsSync(doc) ? readFileSync(doc, "utf8") : "";
+const kept = previous.includes(MARKER) ? previous.slice(previous.indexOf(MARKER)) : `${MARKER}\n`;
 writeFileSync(
   doc,
   [
@@ -147,6 +151,7 @@ writeFileSync(
     "",
     table,
     "",
+    kept,
   ].join("\n"),
 );
 rmSync(base, { recursive: true, force: true });
