@@ -1,9 +1,9 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { stopChildProcess } from "@wharf/bus";
-import { getFreePort, waitFor } from "@wharf/testing";
+import { getFreePort, hasVsftpd, startVsftpdPartner, waitFor } from "@wharf/testing";
 import { startWharf } from "../e2e/stack.js";
 
 /** An FTPS server under test: where to reach it, and which processes to weigh. */
@@ -63,44 +63,9 @@ export async function startWharfTarget(base: string): Promise<Target> {
  * explicit-FTPS partner: require_ssl_reuse, forced TLS for logins and data (PEERS.md).
  */
 export async function startVsftpd(base: string, tls: Tls): Promise<Target | undefined> {
-  try {
-    execFileSync("sh", ["-c", "command -v vsftpd"], { stdio: "ignore" });
-  } catch {
-    return undefined;
-  }
-  const user = "wharfbench";
-  const password = "bench-password-1";
-  const root = join(base, "vsftpd-root");
-  const empty = join(base, "vsftpd-empty");
-  mkdirSync(root, { recursive: true });
-  mkdirSync(empty, { recursive: true });
-  // The benchmark user must be able to reach its root through the (private, mkdtemp) base folder.
-  chmodSync(base, 0o711);
-  chmodSync(root, 0o777);
-  try {
-    execFileSync("id", [user], { stdio: "ignore" });
-  } catch {
-    execFileSync("useradd", ["-M", "-d", root, "-s", "/bin/sh", user]);
-  }
-  const hash = execFileSync("openssl", ["passwd", "-6", password]).toString().trim();
-  execFileSync("usermod", ["-p", hash, "-d", root, user]);
-  const port = await getFreePort();
-  const config = join(base, "vsftpd.conf");
-  writeFileSync(
-    config,
-    [
-      "background=NO", "listen=YES", "listen_ipv6=NO", "listen_address=127.0.0.1", `listen_port=${port}`,
-      "isolate=NO", "isolate_network=NO", "seccomp_sandbox=NO", `secure_chroot_dir=${empty}`,
-      "anonymous_enable=NO", "local_enable=YES", "write_enable=YES", `local_root=${root}`, "pam_service_name=vsftpd",
-      "ssl_enable=YES", "force_local_logins_ssl=YES", "force_local_data_ssl=YES", "require_ssl_reuse=YES", "ssl_ciphers=HIGH",
-      `rsa_cert_file=${tls.certFile}`, `rsa_private_key_file=${tls.keyFile}`,
-      "pasv_enable=YES", "pasv_address=127.0.0.1", "pasv_min_port=43000", "pasv_max_port=43999", "max_clients=0", "max_per_ip=0",
-      "",
-    ].join("\n"),
-  );
-  const child = spawn("vsftpd", [config], { stdio: "ignore", detached: true });
-  await connects(port);
-  return processTarget("vsftpd", child, { port, user, password, root });
+  if (!hasVsftpd()) return undefined;
+  const partner = await startVsftpdPartner(base, { ...tls, user: "wharfbench", password: "bench-password-1" });
+  return processTarget("vsftpd", partner.child, { port: partner.port, user: partner.user, password: partner.password, root: partner.root });
 }
 
 /** ftp-srv 4.6.3, the npm baseline, with explicit TLS, in a process of its own. */

@@ -9,7 +9,7 @@ import {
   RetentionPolicy,
   StorageType,
 } from "@nats-io/jetstream";
-import type { NatsConnection } from "@nats-io/nats-core";
+import { nanos, type NatsConnection } from "@nats-io/nats-core";
 import type { Logger } from "@wharf/telemetry";
 import { headersWithTrace, traceContextOf } from "./trace-headers.js";
 
@@ -66,6 +66,18 @@ export interface ConsumerSpec {
 
 export type EventHandler = (body: unknown, msg: JsMsg) => Promise<void>;
 
+/** Thrown by an event handler to have the event redelivered after `delayMs` (a backoff of its own choosing). */
+export class RetryLater extends Error {
+  constructor(
+    readonly delayMs: number,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = "RetryLater";
+  }
+}
+
 export interface RunningConsumer {
   /** Stops pulling; the message being handled finishes first. */
   stop(): Promise<void>;
@@ -78,7 +90,20 @@ export interface RunningConsumer {
  */
 export async function consumeEvents(
   nc: NatsConnection,
-  { consumer, handler, log, nakDelayMs = 1_000 }: { consumer: ConsumerSpec; handler: EventHandler; log: Logger; nakDelayMs?: number },
+  {
+    consumer,
+    handler,
+    log,
+    nakDelayMs = 1_000,
+    ackWaitMs = 30_000,
+  }: {
+    consumer: ConsumerSpec;
+    handler: EventHandler;
+    log: Logger;
+    nakDelayMs?: number;
+    /** How long JetStream waits for an ack (or a sign of progress) before it delivers the event again: after a crash, the time until another instance takes it over. */
+    ackWaitMs?: number;
+  },
 ): Promise<RunningConsumer> {
   const jsm = await jetstreamManager(nc);
   try {
@@ -89,6 +114,7 @@ export async function consumeEvents(
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
       filter_subject: consumer.filterSubject,
+      ack_wait: nanos(ackWaitMs),
     });
   }
   const js = jetstream(nc);
@@ -98,14 +124,19 @@ export async function consumeEvents(
   const loop = (async () => {
     for await (const msg of messages) {
       await tracer.startActiveSpan(`process ${msg.subject}`, { kind: SpanKind.CONSUMER, attributes: { "messaging.system": "nats" } }, traceContextOf(msg.headers), async (span) => {
+        // A handler may take longer than the consumer's ack wait (a large push): tell JetStream it is still
+        // being worked on, or it would deliver the event again to someone else meanwhile.
+        const progress = setInterval(() => msg.working(), Math.max(100, ackWaitMs / 3));
         try {
           await handler(msg.json<unknown>(), msg);
           msg.ack();
         } catch (error) {
-          log.error({ err: error, subject: msg.subject, seq: msg.seq }, "event handler failed; will be redelivered");
+          const delayMs = error instanceof RetryLater ? error.delayMs : nakDelayMs;
+          log.error({ err: error, subject: msg.subject, seq: msg.seq, retryInMs: delayMs }, "event handler failed; will be redelivered");
           span.setStatus({ code: SpanStatusCode.ERROR });
-          msg.nak(nakDelayMs);
+          msg.nak(delayMs);
         } finally {
+          clearInterval(progress);
           span.end();
         }
       });

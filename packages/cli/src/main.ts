@@ -2,6 +2,8 @@
 import { applyCommand } from "./ports/apply.js";
 import { portsCommand } from "./ports/ports.js";
 import { bansCommand } from "./bans/bans.js";
+import { dlqCommand } from "./dlq/dlq.js";
+import { outboundSettingsCommand } from "./outbound/outbound-settings.js";
 import { start } from "./start/launcher.js";
 import { usersCommand } from "./users/users.js";
 
@@ -9,12 +11,16 @@ const USAGE = `usage: wharf <command>
 
 commands:
   start               run Wharf on this machine: nats-server (unless NATS_URL is set) and the four services
-  apply -f FILE       validate a YAML configuration (ports) and apply it; listeners pick it up within seconds
+  apply -f FILE       validate a YAML configuration (ports, users, endpoints, pipelines) and apply it; services pick it up within seconds
   ports ls            the configured ports
   ports status        what each listener made of each port
   users ls|add|set|rm the users partners log in as (wharf users, for the options)
   bans ls             addresses the brute-force defender banned
   bans rm ADDRESS     lift a ban
+  endpoints ls        partners' servers that pipelines deliver to
+  pipelines ls        which stored files go to which endpoint
+  dlq ls              deliveries outbound gave up on (the dead-letter stream)
+  dlq replay SEQ...   try them again (--all, optionally --pipeline NAME, for every one)
   help                show this text
 
 The commands that talk to a running Wharf use WHARF_NATS_URL or NATS_URL (default nats://127.0.0.1:14222).
@@ -40,6 +46,13 @@ switch (command) {
     break;
   case "bans":
     process.exitCode = await bansCommand(rest, process.env, out, err);
+    break;
+  case "endpoints":
+  case "pipelines":
+    process.exitCode = await outboundSettingsCommand(command, rest, process.env, out, err);
+    break;
+  case "dlq":
+    process.exitCode = await dlqCommand(rest, process.env, out, err);
     break;
   case "help":
   case "--help":

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { EndpointConfig, PipelineConfig } from "./outbound.js";
 import { PortConfig } from "./ports.js";
 import { isValidUserName, UserRecord } from "./users.js";
 
@@ -8,6 +9,10 @@ export const WharfConfigFile = z
     ports: z.array(PortConfig).default([]),
     /** Users to create or update (users not listed are left alone). A password is given only as an argon2id hash. */
     users: z.array(UserRecord).default([]),
+    /** Partners' servers; the file describes every endpoint (ones not listed are removed). */
+    endpoints: z.array(EndpointConfig).default([]),
+    /** Push pipelines; the file describes every pipeline (ones not listed are removed). */
+    pipelines: z.array(PipelineConfig).default([]),
   })
   .strict()
   .superRefine((file, context) => {
@@ -28,6 +33,19 @@ export const WharfConfigFile = z
       const same = names.get(user.name.toLowerCase());
       if (same !== undefined) context.addIssue({ code: "custom", path: ["users", index, "name"], message: `is already used by users[${same}]` });
       names.set(user.name.toLowerCase(), index);
+    });
+    const endpoints = new Map<string, number>();
+    file.endpoints.forEach((endpoint, index) => {
+      const same = endpoints.get(endpoint.name);
+      if (same !== undefined) context.addIssue({ code: "custom", path: ["endpoints", index, "name"], message: `is already used by endpoints[${same}]` });
+      endpoints.set(endpoint.name, index);
+    });
+    const pipelines = new Map<string, number>();
+    file.pipelines.forEach((pipeline, index) => {
+      const same = pipelines.get(pipeline.name);
+      if (same !== undefined) context.addIssue({ code: "custom", path: ["pipelines", index, "name"], message: `is already used by pipelines[${same}]` });
+      pipelines.set(pipeline.name, index);
+      if (!endpoints.has(pipeline.target)) context.addIssue({ code: "custom", path: ["pipelines", index, "target"], message: `names no endpoint of this file ("${pipeline.target}")` });
     });
   });
 export type WharfConfigFile = z.output<typeof WharfConfigFile>;

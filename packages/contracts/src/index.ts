@@ -14,3 +14,4 @@ export * from "./permissions.js";
 export * from "./users.js";
 export * from "./config-file.js";
 export * from "./cidr.js";
+export * from "./outbound.js";

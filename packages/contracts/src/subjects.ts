@@ -12,6 +12,8 @@ export const subjects = {
   loginSucceeded: "wharf.evt.v1.login.succeeded",
   /** JetStream event: auth refused a login, with the reason (JSON LoginEvent). */
   loginFailed: "wharf.evt.v1.login.failed",
+  /** Dead-letter stream: a delivery outbound gave up on, with the reason (JSON DeadLetter). */
+  deadLetter: "wharf.dlq.v1.delivery",
 } as const;
 
 /** Queue groups, so that several instances of a service share the work. */
@@ -22,6 +24,8 @@ export const queueGroups = {
 /** JetStream streams and the subjects they capture. */
 export const streams = {
   events: { name: "WHARF_EVENTS", subjects: ["wharf.evt.>"] },
+  /** Deliveries that ran out of tries, kept for an operator to look at and replay. */
+  deadLetters: { name: "WHARF_DLQ", subjects: ["wharf.dlq.>"] },
 } as const;
 
 /** JetStream KV buckets. */
@@ -43,6 +47,12 @@ export const buckets = {
   tree: "wharf_tree",
   /** The object-store backend: uploads in progress, commit journals, kept partials and objects waiting to be freed. */
   objectState: "wharf_object_state",
+  /** Partners' servers that pipelines deliver to (EndpointConfig JSON), one key per name. */
+  endpoints: "wharf_endpoints",
+  /** Push pipelines (PipelineConfig JSON), one key per name. */
+  pipelines: "wharf_pipelines",
+  /** Deliveries made, one key per pipeline and stored version, so a redelivered event is not sent twice. */
+  deliveries: "wharf_deliveries",
 } as const;
 
 /** Durable consumers, named <owner>-<event>. */

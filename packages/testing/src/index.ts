@@ -6,3 +6,4 @@ export * from "./ftp-control.js";
 export * from "./stream-messages.js";
 export * from "./python-clients.js";
 export * from "./test-ca.js";
+export * from "./vsftpd.js";

@@ -1,6 +1,6 @@
 import { connectBus, ensureStream } from "@wharf/bus";
 import { loadConfig } from "@wharf/config";
-import { streams } from "@wharf/contracts";
+import { createStorageClient, streams } from "@wharf/contracts";
 import { createReadiness, onShutdown } from "@wharf/lifecycle";
 import { createLogger, createMetricsRegistry, startHealthServer, startTracing } from "@wharf/telemetry";
 import { OutboundConfig } from "./config.js";
@@ -14,12 +14,14 @@ const readiness = createReadiness();
 const health = await startHealthServer({ port: config.metricsPort, registry, isReady: readiness.isReady });
 const nc = await connectBus({ url: config.natsUrl, name: "wharf-outbound" }, log);
 await ensureStream(nc, streams.events);
-const consumer = await startOutboundService({ nc, log, registry });
+const storage = createStorageClient(config.storageAddress);
+const outbound = await startOutboundService({ nc, log, registry, storage, ackWaitMs: config.ackWaitMs });
 
 readiness.set(true);
 onShutdown({ log, graceMs: config.shutdownGraceMs, stopWhenStdinCloses: config.stopWithStdin }, [
   ["readiness", () => readiness.set(false)],
-  ["consumer", () => consumer.stop()],
+  ["consumer", () => outbound.stop()],
+  ["storage", () => storage.close()],
   ["nats", () => nc.drain()],
   ["tracing", () => tracing.shutdown()],
   ["health", () => health.close()],

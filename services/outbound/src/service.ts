@@ -1,20 +1,54 @@
-import { consumeEvents, type NatsConnection, type RunningConsumer } from "@wharf/bus";
-import { consumers, streams } from "@wharf/contracts";
+import { consumeEvents, ensureStream, type NatsConnection } from "@wharf/bus";
+import { consumers, type StorageClient, streams } from "@wharf/contracts";
 import type { Logger } from "@wharf/telemetry";
-import { Counter, type Registry } from "prom-client";
+import type { Registry } from "prom-client";
+import { watchOutboundSettings } from "./config-watch.js";
+import { createDeliveries } from "./deliveries.js";
 import { createFileStoredHandler } from "./handlers/file-stored.js";
+import { createOutboundMetrics } from "./metrics.js";
 
-/** Starts outbound's durable consumer of file.stored events. */
-export async function startOutboundService({ nc, log, registry }: { nc: NatsConnection; log: Logger; registry: Registry }): Promise<RunningConsumer> {
-  const events = new Counter({
-    name: "wharf_outbound_events_total",
-    help: "file.stored events handled by outbound, by outcome (received, malformed).",
-    labelNames: ["outcome"] as const,
-    registers: [registry],
-  });
-  return consumeEvents(nc, {
+export interface OutboundService {
+  /** Stops pulling events (the delivery in progress finishes first) and watching the settings. */
+  stop(): Promise<void>;
+}
+
+/** Starts outbound: its settings (endpoints, pipelines) from their buckets, and its durable consumer of file.stored events. */
+export async function startOutboundService({
+  nc,
+  log,
+  registry,
+  storage,
+  random,
+  ackWaitMs,
+}: {
+  nc: NatsConnection;
+  log: Logger;
+  registry: Registry;
+  storage: StorageClient;
+  random?: () => number;
+  /** See WHARF_OUTBOUND_ACK_WAIT_MS. */
+  ackWaitMs?: number;
+}): Promise<OutboundService> {
+  await ensureStream(nc, streams.deadLetters);
+  const settings = await watchOutboundSettings(nc, log);
+  const consumer = await consumeEvents(nc, {
     consumer: { stream: streams.events.name, ...consumers.outboundFileStored },
-    handler: createFileStoredHandler({ log: log.child({ component: "file-stored" }), events }),
+    handler: createFileStoredHandler({
+      nc,
+      log: log.child({ component: "file-stored" }),
+      metrics: createOutboundMetrics(registry),
+      settings,
+      deliveries: await createDeliveries(nc),
+      storage,
+      ...(random ? { random } : {}),
+    }),
     log,
+    ...(ackWaitMs ? { ackWaitMs } : {}),
   });
+  return {
+    stop: async () => {
+      await consumer.stop();
+      settings.stop();
+    },
+  };
 }

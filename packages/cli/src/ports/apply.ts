@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { Kvm } from "@nats-io/kv";
+import { type KV, Kvm } from "@nats-io/kv";
 import { connectBus } from "@wharf/bus";
 import { createUserStore, type UserStore } from "@wharf/auth";
 import { buckets, describeIssues, UserRecord, WharfConfigFile } from "@wharf/contracts";
@@ -54,14 +54,42 @@ async function applyUsers(users: readonly UserRecord[], store: UserStore, out: (
 }
 
 /**
- * `wharf apply -f FILE`: the file describes every port, and users to create or update. Ports in the file are
- * written to the `wharf_ports` bucket (listeners apply them within seconds);
- * ports in the bucket but not in the file are removed. Nothing is written
- * unless the whole file is valid.
+ * Makes a bucket hold exactly `items` (key, value): new and changed keys are
+ * written, keys not among them removed, each reported as `<kind> <key>: …`.
+ */
+async function replaceBucket(kv: KV, kind: string, items: Array<[string, unknown]>, out: (line: string) => void): Promise<void> {
+  const existing = new Map<string, string>();
+  for await (const key of await kv.keys()) {
+    const entry = await kv.get(key);
+    if (entry?.operation === "PUT") existing.set(key, entry.string());
+  }
+  const wanted = new Set<string>();
+  for (const [key, value] of items) {
+    wanted.add(key);
+    const body = JSON.stringify(value);
+    if (existing.get(key) === body) {
+      out(`${kind} ${key}: unchanged`);
+      continue;
+    }
+    await kv.put(key, body);
+    out(`${kind} ${key}: ${existing.has(key) ? "updated" : "created"}`);
+  }
+  for (const key of existing.keys()) {
+    if (wanted.has(key)) continue;
+    await kv.delete(key);
+    out(`${kind} ${key}: removed`);
+  }
+}
+
+/**
+ * `wharf apply -f FILE`: the file describes every port, endpoint and pipeline, and users to create or update.
+ * Ports, endpoints and pipelines in the file are written to their buckets (services apply them within
+ * seconds); ones in a bucket but not in the file are removed. Nothing is written unless the whole file
+ * is valid.
  */
 export async function applyCommand(file: string | undefined, env: NodeJS.ProcessEnv, out: (line: string) => void, err: (line: string) => void): Promise<number> {
   if (!file) {
-    err("usage: wharf apply -f FILE (a YAML file with a list of ports and of users)");
+    err("usage: wharf apply -f FILE (a YAML file with lists of ports, users, endpoints and pipelines)");
     return 2;
   }
   const result = await readConfigFile(file);
@@ -72,28 +100,10 @@ export async function applyCommand(file: string | undefined, env: NodeJS.Process
   }
   const nc = await connectForCli(env);
   try {
-    const kv = await new Kvm(nc).create(buckets.ports, { history: 5 });
-    const existing = new Map<string, string>();
-    for await (const key of await kv.keys()) {
-      const entry = await kv.get(key);
-      if (entry?.operation === "PUT") existing.set(key, entry.string());
-    }
-    const wanted = new Set<string>();
-    for (const port of result.config.ports) {
-      wanted.add(port.alias);
-      const body = JSON.stringify(port);
-      if (existing.get(port.alias) === body) {
-        out(`port ${port.alias}: unchanged`);
-        continue;
-      }
-      await kv.put(port.alias, body);
-      out(`port ${port.alias}: ${existing.has(port.alias) ? "updated" : "created"}`);
-    }
-    for (const alias of existing.keys()) {
-      if (wanted.has(alias)) continue;
-      await kv.delete(alias);
-      out(`port ${alias}: removed`);
-    }
+    const kvm = new Kvm(nc);
+    await replaceBucket(await kvm.create(buckets.ports, { history: 5 }), "port", result.config.ports.map((port) => [port.alias, port]), out);
+    await replaceBucket(await kvm.create(buckets.endpoints, { history: 5 }), "endpoint", result.config.endpoints.map((endpoint) => [endpoint.name, endpoint]), out);
+    await replaceBucket(await kvm.create(buckets.pipelines, { history: 5 }), "pipeline", result.config.pipelines.map((pipeline) => [pipeline.name, pipeline]), out);
     await applyUsers(result.config.users, await createUserStore(nc), out);
     return 0;
   } finally {

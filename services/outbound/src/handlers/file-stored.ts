@@ -1,22 +1,100 @@
-import { FileStoredEvent } from "@wharf/contracts";
+import { posix } from "node:path";
+import { Readable } from "node:stream";
+import type { JsMsg } from "@nats-io/jetstream";
+import { type NatsConnection, publishEvent, RetryLater } from "@wharf/bus";
+import { type DeadLetter, FileStoredEvent, type PipelineConfig, pipelineMatches, type StorageClient, subjects } from "@wharf/contracts";
 import type { Logger } from "@wharf/telemetry";
-import type { Counter } from "prom-client";
+import type { OutboundSettings } from "../config-watch.js";
+import type { Deliveries } from "../deliveries.js";
+import { PushError, pushFile } from "../ftp-push.js";
+import type { OutboundMetrics } from "../metrics.js";
+
+export interface FileStoredDeps {
+  nc: NatsConnection;
+  log: Logger;
+  metrics: OutboundMetrics;
+  settings: OutboundSettings;
+  deliveries: Deliveries;
+  storage: StorageClient;
+  /** Jitter source (tests pin it). */
+  random?: () => number;
+}
 
 /**
- * Handles one file.stored event. For now it validates and logs the event (the
- * push to partners' servers is its own piece of work); a malformed event is
- * logged and counted, not retried forever.
+ * Handles one file.stored event (DESIGN.md §5): every pipeline whose source
+ * holds the file delivers it to its endpoint, once. A pipeline that already
+ * delivered this version (same path, SHA-256 and upload id) skips it. A failed
+ * delivery is tried again with exponential backoff and jitter (the event is
+ * redelivered after the shortest wait any failed pipeline asks for); after
+ * its last try, or at once when trying again cannot help (a wrong certificate
+ * pin, a refused login), it goes to the dead-letter stream with the reason.
  */
-export function createFileStoredHandler({ log, events }: { log: Logger; events: Counter<"outcome"> }) {
-  return async (body: unknown): Promise<void> => {
+export function createFileStoredHandler({ nc, log, metrics, settings, deliveries, storage, random = Math.random }: FileStoredDeps) {
+  return async (body: unknown, msg: JsMsg): Promise<void> => {
     const parsed = FileStoredEvent.safeParse(body);
     if (!parsed.success) {
-      events.inc({ outcome: "malformed" });
+      metrics.events.inc({ outcome: "malformed" });
       log.error({ issues: parsed.error.issues.map((issue) => issue.message) }, "malformed file.stored event dropped");
       return;
     }
     const event = parsed.data;
-    events.inc({ outcome: "received" });
-    log.info({ uploadId: event.uploadId, root: event.root, path: event.path, size: event.size, sha256: event.sha256, user: event.user }, "file stored");
+    const matching = settings.pipelines().filter((pipeline) => pipelineMatches(pipeline, event));
+    metrics.events.inc({ outcome: matching.length > 0 ? "matched" : "no_pipeline" });
+    const attempt = msg.info.deliveryCount;
+    let retryInMs: number | undefined;
+    const reasons: string[] = [];
+    for (const pipeline of matching) {
+      if (await deliveries.find(pipeline.name, event)) {
+        metrics.deliveries.inc({ pipeline: pipeline.name, result: "duplicate" });
+        continue;
+      }
+      const stopTimer = metrics.deliveryDuration.startTimer({ pipeline: pipeline.name });
+      try {
+        const endpoint = settings.endpoint(pipeline.target);
+        if (!endpoint) throw new PushError(`the pipeline's endpoint ${pipeline.target} does not exist (yet)`, true);
+        const result = await pushFile(
+          {
+            endpoint,
+            name: posix.basename(event.path),
+            size: event.size,
+            uploadId: event.uploadId,
+            source: async () => Readable.from(storage.read({ root: event.root, path: event.path })),
+          },
+          log,
+        );
+        await deliveries.record(pipeline.name, event, { status: "delivered", remotePath: result.remotePath, deliveredAt: new Date().toISOString(), attempts: attempt });
+        stopTimer();
+        metrics.deliveries.inc({ pipeline: pipeline.name, result: "delivered" });
+        log.info({ pipeline: pipeline.name, endpoint: endpoint.name, uploadId: event.uploadId, path: event.path, remotePath: result.remotePath, size: event.size, attempt, tls: result.tlsVersion, reply: result.reply }, "file delivered");
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        const retryable = !(error instanceof PushError) || error.retryable;
+        if (!retryable || attempt >= pipeline.retry.maxAttempts) {
+          await deadLetter(pipeline, event, attempt, reason);
+          continue;
+        }
+        const delay = backoffMs(pipeline, attempt, random);
+        retryInMs = Math.min(retryInMs ?? delay, delay);
+        reasons.push(`${pipeline.name}: ${reason}`);
+        metrics.deliveries.inc({ pipeline: pipeline.name, result: "retry" });
+        log.warn({ pipeline: pipeline.name, uploadId: event.uploadId, path: event.path, attempt, retryInMs: delay, reason }, "delivery failed; trying again later");
+      }
+    }
+    if (retryInMs !== undefined) throw new RetryLater(retryInMs, reasons.join("; "));
   };
+
+  async function deadLetter(pipeline: PipelineConfig, event: FileStoredEvent, attempts: number, reason: string): Promise<void> {
+    const letter: DeadLetter = { type: "wharf.dlq.v1.delivery", pipeline: pipeline.name, endpoint: pipeline.target, attempts, reason, failedAt: new Date().toISOString(), event };
+    await publishEvent(nc, subjects.deadLetter, letter, { msgId: `${pipeline.name}:${event.uploadId}` });
+    // Recorded so that a redelivery of the event does not try again; a replay from the dead-letter stream does.
+    await deliveries.record(pipeline.name, event, { status: "dead_lettered", remotePath: "", deliveredAt: letter.failedAt, attempts });
+    metrics.deliveries.inc({ pipeline: pipeline.name, result: "dead_lettered" });
+    log.error({ pipeline: pipeline.name, endpoint: pipeline.target, uploadId: event.uploadId, path: event.path, attempts, reason }, "delivery given up: sent to the dead-letter stream");
+  }
+}
+
+/** The wait before try `attempt + 1`: initialDelayMs doubled per try, capped, then "equal jitter" (half fixed, half random). */
+export function backoffMs(pipeline: PipelineConfig, attempt: number, random: () => number): number {
+  const capped = Math.min(pipeline.retry.maxDelayMs, pipeline.retry.initialDelayMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(capped / 2 + (capped / 2) * random());
 }

@@ -1,0 +1,41 @@
+import { Kvm } from "@nats-io/kv";
+import { followBucket, type FollowedBucket, type NatsConnection } from "@wharf/bus";
+import { buckets, EndpointConfig, PipelineConfig } from "@wharf/contracts";
+import type { Logger } from "@wharf/telemetry";
+
+/** The endpoints and pipelines outbound works with, kept up to date from their buckets (`wharf apply -f` writes them). */
+export interface OutboundSettings {
+  endpoint(name: string): EndpointConfig | undefined;
+  pipelines(): PipelineConfig[];
+  stop(): void;
+}
+
+export async function watchOutboundSettings(nc: NatsConnection, log: Logger): Promise<OutboundSettings> {
+  const kvm = new Kvm(nc);
+  const endpoints = new Map<string, { value: EndpointConfig; revision: number }>();
+  const pipelines = new Map<string, { value: PipelineConfig; revision: number }>();
+  const decoder = <T>(schema: { safeParse(input: unknown): { success: true; data: T } | { success: false } }, kind: string) => (json: unknown) => {
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) log.error({ kind }, "a stored setting does not parse; it is ignored");
+    return parsed.success ? parsed.data : undefined;
+  };
+  const keep =
+    <T>(into: Map<string, { value: T; revision: number }>) =>
+    (key: string, value: T | undefined, revision: number) => {
+      const known = into.get(key);
+      if (known && known.revision > revision) return;
+      if (value === undefined) into.delete(key);
+      else into.set(key, { value, revision });
+    };
+  const followed: FollowedBucket[] = [
+    await followBucket(await kvm.create(buckets.endpoints, { history: 5 }), decoder(EndpointConfig, "endpoint"), keep(endpoints)),
+    await followBucket(await kvm.create(buckets.pipelines, { history: 5 }), decoder(PipelineConfig, "pipeline"), keep(pipelines)),
+  ];
+  return {
+    endpoint: (name) => endpoints.get(name)?.value,
+    pipelines: () => [...pipelines.values()].map((entry) => entry.value),
+    stop: () => {
+      for (const bucket of followed) bucket.stop();
+    },
+  };
+}

@@ -1,0 +1,136 @@
+import { X509Certificate } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { posix } from "node:path";
+import type { Readable } from "node:stream";
+import type { ConnectionOptions, TLSSocket } from "node:tls";
+import { Client, enterPassiveModeIPv4 } from "basic-ftp";
+// Not re-exported by the package's index; the PASV variant that always connects to the control address.
+import { enterPassiveModeIPv4_forceControlHostIP } from "basic-ftp/dist/transfer.js";
+import type { EndpointConfig } from "@wharf/contracts";
+import type { Logger } from "@wharf/telemetry";
+import { readSecret } from "./secrets.js";
+
+/** Why a push failed, and whether trying again can help (a wrong pin or a refused login will not). */
+export class PushError extends Error {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = "PushError";
+  }
+}
+
+export interface PushRequest {
+  endpoint: EndpointConfig;
+  /** The file's name at the partner, inside the endpoint's remote folder. */
+  name: string;
+  /** The bytes, read as the partner takes them. */
+  source: () => Promise<Readable>;
+  size: number;
+  /** Makes the temporary name unique to this version. */
+  uploadId: string;
+}
+
+export interface PushResult {
+  remotePath: string;
+  tlsVersion: string | undefined;
+  /** The partner's last reply (its 226, or the rename's 250). */
+  reply: string;
+}
+
+/**
+ * Delivers one file to a partner's FTP/FTPS server with basic-ftp: connect,
+ * TLS (the partner's certificate checked against the endpoint's trust before
+ * the user name is sent), login, PBSZ 0 and PROT P (required, not ignored),
+ * binary mode, the remote folder, an upload under a temporary name, a rename,
+ * and a SIZE check of what the partner holds.
+ */
+export async function pushFile({ endpoint, name, source, size, uploadId }: PushRequest, log: Logger): Promise<PushResult> {
+  const client = new Client(endpoint.timeoutMs, { allowSeparateTransferHost: !endpoint.quirks.passiveAddressFromControl });
+  // Without EPSV, PASV only (basic-ftp tries EPSV first and remembers what worked).
+  if (!endpoint.quirks.epsv) client.prepareTransfer = endpoint.quirks.passiveAddressFromControl ? enterPassiveModeIPv4_forceControlHostIP : enterPassiveModeIPv4;
+  try {
+    const tlsVersion = await connect(client, endpoint, log);
+    await client.login(endpoint.user, endpoint.password ? await readSecret(endpoint.password) : "").catch((error: unknown) => {
+      throw new PushError(`the partner refused the login: ${message(error)}`, false, { cause: error });
+    });
+    if (endpoint.tls !== "none") {
+      // basic-ftp sends these ignoring errors; a partner that refuses PROT P would get the file in the clear.
+      await client.send("PBSZ 0");
+      await client.send("PROT P");
+    }
+    await client.send("TYPE I");
+    const folder = endpoint.remoteFolder;
+    if (folder !== "/") await client.ensureDir(folder);
+    else await client.cd("/");
+    const remotePath = posix.join(folder, name);
+    const temporary = endpoint.temporaryName ? `.${name}.${uploadId}.part` : name;
+    const uploaded = await client.uploadFrom(await source(), temporary);
+    let reply = `${uploaded.code} ${uploaded.message}`;
+    if (temporary !== name) {
+      const renamed = await client.rename(temporary, name);
+      reply = `${renamed.code} ${renamed.message}`;
+    }
+    const remoteSize = await client.size(name).catch(() => undefined);
+    if (remoteSize !== undefined && remoteSize !== size) throw new PushError(`the partner holds ${remoteSize} bytes of ${name}, not ${size}`, true);
+    return { remotePath, tlsVersion, reply };
+  } catch (error) {
+    if (error instanceof PushError) throw error;
+    throw new PushError(message(error), true, { cause: error });
+  } finally {
+    client.close();
+  }
+}
+
+/** Opens the control connection (with TLS as the endpoint says) and checks the partner's certificate. */
+async function connect(client: Client, endpoint: EndpointConfig, log: Logger): Promise<string | undefined> {
+  if (endpoint.tls === "none") {
+    await client.connect(endpoint.host, endpoint.port);
+    return undefined;
+  }
+  const options = await tlsOptions(endpoint);
+  if (endpoint.trust.insecure) log.warn({ endpoint: endpoint.name }, "endpoint trusts any certificate (trust.insecure): its partner is not authenticated");
+  if (endpoint.tls === "implicit") await client.connectImplicitTLS(endpoint.host, endpoint.port, options);
+  else {
+    await client.connect(endpoint.host, endpoint.port);
+    await client.useTLS(options);
+  }
+  const socket = client.ftp.socket as TLSSocket;
+  if (endpoint.trust.fingerprint) {
+    const presented = socket.getPeerX509Certificate?.();
+    const fingerprint = presented ? presented.fingerprint256.replaceAll(":", "") : "";
+    if (fingerprint !== endpoint.trust.fingerprint) {
+      throw new PushError(`the partner's certificate (SHA-256 ${fingerprint || "none"}) is not the pinned one; nothing was sent`, false);
+    }
+  }
+  return socket.getProtocol?.() ?? undefined;
+}
+
+async function tlsOptions(endpoint: EndpointConfig): Promise<ConnectionOptions> {
+  const options: ConnectionOptions = {
+    host: endpoint.host,
+    servername: /^[\d.]+$|:/.test(endpoint.host) ? undefined : endpoint.host,
+    minVersion: "TLSv1.2",
+    ...(endpoint.quirks.tls13 ? {} : { maxVersion: "TLSv1.2" }),
+  };
+  if (endpoint.trust.caFile) options.ca = await readFile(endpoint.trust.caFile);
+  // A pinned certificate is checked by its fingerprint once connected (above), not against CAs: partners
+  // pin self-signed certificates. Nothing is sent before that check.
+  if (endpoint.trust.fingerprint || endpoint.trust.insecure) options.rejectUnauthorized = false;
+  if (endpoint.clientCertificate) {
+    options.cert = await readFile(endpoint.clientCertificate.certFile);
+    options.key = await readFile(endpoint.clientCertificate.keyFile);
+  }
+  return options;
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** The SHA-256 fingerprint of a PEM certificate, as endpoints pin it (hex, upper case, no colons). */
+export function fingerprintOf(pem: string | Buffer): string {
+  return new X509Certificate(pem).fingerprint256.replaceAll(":", "");
+}

@@ -1,0 +1,204 @@
+/**
+ * Outbound pushes (issue 6) against a real partner: vsftpd as a strict FTPS
+ * server (explicit TLS, require_ssl_reuse=YES), started by the test, with a
+ * real nats-server, a real storage service, and outbound's own consumer.
+ */
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { Kvm } from "@nats-io/kv";
+import { connectBus, ensureStream, type NatsConnection, publishEvent } from "@wharf/bus";
+import { buckets, createStorageClient, EndpointConfig, PipelineConfig, type StorageClient, streams, subjects } from "@wharf/contracts";
+import { createStorageMetrics, createStorageParts, type StorageService, startStorageService } from "@wharf/storage";
+import { createLogger, createMetricsRegistry } from "@wharf/telemetry";
+import { getFreePort, makeTestCertificates, startNatsServer, startVsftpdPartner, streamMessages, type TestCertificates, type TestNatsServer, type VsftpdPartner, waitFor } from "@wharf/testing";
+import { fingerprintOf } from "../src/ftp-push.js";
+import { type OutboundService, startOutboundService } from "../src/service.js";
+
+const run = promisify(execFile);
+const log = createLogger({ service: "outbound-test", level: process.env.WHARF_TEST_LOG_LEVEL ?? "silent" });
+let base: string;
+let nats: TestNatsServer;
+let nc: NatsConnection;
+let storage: StorageService;
+let client: StorageClient;
+let certs: TestCertificates;
+let partner: VsftpdPartner;
+let outbound: OutboundService;
+const registry = createMetricsRegistry("outbound");
+let uploads = 0;
+
+before(async () => {
+  base = await mkdtemp(join(tmpdir(), "wharf-outbound-"));
+  nats = await startNatsServer();
+  nc = await connectBus({ url: nats.url, name: "outbound-test" }, log);
+  await ensureStream(nc, streams.events);
+  const parts = await createStorageParts(nc, { kind: "filesystem", dataDir: join(base, "storage") }, { partialTtlMs: 0 });
+  storage = await startStorageService("127.0.0.1:0", { ...parts, nc, log, metrics: createStorageMetrics(createMetricsRegistry("storage")), uploadIdleTimeoutMs: 10_000 });
+  client = createStorageClient(storage.address);
+  certs = await makeTestCertificates(join(base, "certs"));
+  partner = await startVsftpdPartner(base, { certFile: certs.serverCertFile, keyFile: certs.serverKeyFile });
+  process.env.WHARF_TEST_PARTNER_PASSWORD = partner.password;
+  outbound = await startOutboundService({ nc, log, registry, storage: client, random: () => 0.5 });
+});
+
+after(async () => {
+  await outbound.stop();
+  await partner.stop();
+  client.close();
+  await storage.stop(1_000);
+  await nc.close();
+  await nats.stop();
+  await rm(base, { recursive: true, force: true });
+});
+
+/** Writes endpoints and pipelines as `wharf apply -f` does, and waits until outbound has them (its watch is asynchronous). */
+async function configure(endpoints: unknown[], pipelines: unknown[]): Promise<void> {
+  const kvm = new Kvm(nc);
+  const endpointKv = await kvm.create(buckets.endpoints, { history: 5 });
+  const pipelineKv = await kvm.create(buckets.pipelines, { history: 5 });
+  for (const endpoint of endpoints.map((raw) => EndpointConfig.parse(raw))) await endpointKv.put(endpoint.name, JSON.stringify(endpoint));
+  for (const pipeline of pipelines.map((raw) => PipelineConfig.parse(raw))) await pipelineKv.put(pipeline.name, JSON.stringify(pipeline));
+}
+
+const vsftpd = (name: string, extra: Record<string, unknown> = {}) => ({
+  name,
+  host: "127.0.0.1",
+  port: partner.port,
+  user: partner.user,
+  password: { env: "WHARF_TEST_PARTNER_PASSWORD" },
+  trust: { fingerprint: fingerprintOf(certs.serverCert) },
+  remoteFolder: `/${name}`,
+  timeoutMs: 5_000,
+  ...extra,
+});
+
+async function store(root: string, path: string, bytes: Buffer) {
+  const upload = client.openUpload({ location: { root, path }, uploadId: `out-${++uploads}-${Date.now()}`, user: root, sessionId: "s", portAlias: "test", offset: 0, append: false, noOverwrite: false, quotaBytes: 0, quotaFiles: 0 });
+  await upload.ready;
+  await upload.write(bytes);
+  return upload.finish("close_notify");
+}
+
+async function metric(pipeline: string, result: string): Promise<number> {
+  const values = (await registry.getSingleMetric("wharf_outbound_deliveries_total")?.get())?.values ?? [];
+  return values.find((value) => value.labels.pipeline === pipeline && value.labels.result === result)?.value ?? 0;
+}
+
+const atPartner = (path: string) => readFile(join(partner.root, path)).catch(() => undefined);
+const deadLetters = async (pipeline: string) => (await streamMessages(nc, streams.deadLetters.name, subjects.deadLetter)).map((message) => message.body as { pipeline: string; reason: string; attempts: number }).filter((body) => body.pipeline === pipeline);
+
+test("a file stored under a pipeline's folder reaches vsftpd (explicit FTPS, session reuse required, pinned certificate) byte for byte, once; others stay home", async () => {
+  await configure([vsftpd("acme-in")], [{ name: "to-acme", source: { root: "acme", folder: "/outbox", glob: "*.csv" }, target: "acme-in" }]);
+  await client.mkdir({ root: "acme", path: "/outbox" });
+  const bytes = randomBytes(700_000);
+  await store("acme", "/outbox/report.csv", bytes);
+  await store("acme", "/outbox/notes.txt", Buffer.from("not a csv"));
+  await store("acme", "/elsewhere.csv", Buffer.from("not in the folder"));
+  const delivered = await waitFor(() => atPartner("acme-in/report.csv"), { timeoutMs: 20_000, what: "report.csv at the partner" });
+  assert.equal(createHash("sha256").update(delivered).digest("hex"), createHash("sha256").update(bytes).digest("hex"));
+  assert.equal(await metric("to-acme", "delivered"), 1);
+  // Only the final name: the temporary one was renamed, and the files outside the pipeline's source were not sent.
+  assert.deepEqual(await readdir(join(partner.root, "acme-in")), ["report.csv"]);
+});
+
+test("an event delivered again (a redelivery, a republished commit) is not sent twice", async () => {
+  const before = await metric("to-acme", "duplicate");
+  const [event] = (await streamMessages(nc, streams.events.name, subjects.fileStored)).map((message) => message.body).filter((body) => body.path === "/outbox/report.csv");
+  assert.ok(event);
+  await rm(join(partner.root, "acme-in/report.csv"));
+  await publishEvent(nc, subjects.fileStored, event, { msgId: `again-${Date.now()}` });
+  await waitFor(async () => ((await metric("to-acme", "duplicate")) > before ? true : undefined), { what: "the duplicate to be seen" });
+  assert.equal(await atPartner("acme-in/report.csv"), undefined, "not sent again");
+});
+
+test("a certificate that is not the pinned one: nothing is sent, and the delivery goes to the dead-letter stream at once with the reason", async () => {
+  await configure([vsftpd("pinned-wrong", { trust: { fingerprint: "AB".repeat(32) } })], [{ name: "to-wrong-pin", source: { root: "pin" }, target: "pinned-wrong" }]);
+  await store("pin", "/secret.bin", randomBytes(1000));
+  const letters = await waitFor(async () => {
+    const found = await deadLetters("to-wrong-pin");
+    return found.length > 0 ? found : undefined;
+  }, { timeoutMs: 20_000, what: "a dead letter" });
+  assert.match(letters[0]?.reason ?? "", /not the pinned one; nothing was sent/);
+  assert.equal(letters[0]?.attempts, 1, "a wrong pin is not retried");
+  assert.equal(await readdir(join(partner.root, "pinned-wrong")).catch(() => "absent"), "absent", "not even the folder was made");
+});
+
+test("a partner that is down, then up: the delivery is tried again with backoff and arrives", async () => {
+  const port = await getFreePort();
+  await configure([vsftpd("late", { port })], [{ name: "to-late", source: { root: "late" }, target: "late", retry: { maxAttempts: 10, initialDelayMs: 200, maxDelayMs: 1_000 } }]);
+  const bytes = randomBytes(50_000);
+  await store("late", "/waiting.bin", bytes);
+  await waitFor(async () => ((await metric("to-late", "retry")) >= 1 ? true : undefined), { timeoutMs: 20_000, what: "a failed first try" });
+  const late = await startVsftpdPartner(base, { certFile: certs.serverCertFile, keyFile: certs.serverKeyFile, port });
+  try {
+    const delivered = await waitFor(() => readFile(join(late.root, "late/waiting.bin")).catch(() => undefined), { timeoutMs: 20_000, what: "the file after the partner came up" });
+    assert.ok(delivered.equals(bytes));
+    assert.equal(await metric("to-late", "delivered"), 1);
+  } finally {
+    await late.stop();
+  }
+});
+
+test("the last try failed: the delivery is in the dead-letter stream with its attempts and reason", async () => {
+  const port = await getFreePort();
+  await configure([vsftpd("nobody", { port })], [{ name: "to-nobody", source: { root: "nobody" }, target: "nobody", retry: { maxAttempts: 3, initialDelayMs: 100, maxDelayMs: 200 } }]);
+  await store("nobody", "/lost.bin", randomBytes(10));
+  const letters = await waitFor(async () => {
+    const found = await deadLetters("to-nobody");
+    return found.length > 0 ? found : undefined;
+  }, { timeoutMs: 20_000, what: "a dead letter" });
+  assert.equal(letters[0]?.attempts, 3);
+  assert.match(letters[0]?.reason ?? "", /ECONNREFUSED/);
+  assert.equal(await metric("to-nobody", "retry"), 2);
+});
+
+test("wharf dlq ls shows the dead letters; wharf dlq replay --all --pipeline gives them another set of tries, and the file arrives", async () => {
+  const cli = fileURLToPath(new URL("../../../../packages/cli/dist/src/main.js", import.meta.url));
+  const wharf = (...args: string[]) => run(process.execPath, [cli, ...args], { env: { ...process.env, WHARF_NATS_URL: nats.url } });
+  const listed = (await wharf("dlq", "ls")).stdout;
+  assert.match(listed, /\tto-nobody\tnobody\tnobody:\/lost\.bin\t3\t.*ECONNREFUSED/);
+  assert.match(listed, /\tto-wrong-pin\tpinned-wrong\tpin:\/secret\.bin\t1\t/);
+  await assert.rejects(wharf("dlq", "replay", "--pipeline", "to-nobody"), (error: { code?: number; stderr?: string }) => error.code === 2 && /usage: wharf dlq/.test(error.stderr ?? ""));
+  // The partner is there now.
+  const port = EndpointConfig.parse((await (await new Kvm(nc).open(buckets.endpoints)).get("nobody"))?.json()).port;
+  const back = await startVsftpdPartner(base, { certFile: certs.serverCertFile, keyFile: certs.serverKeyFile, port });
+  try {
+    const replayed = (await wharf("dlq", "replay", "--all", "--pipeline", "to-nobody")).stdout;
+    assert.match(replayed, /replayed \(to-nobody, nobody:\/lost\.bin\)/);
+    await waitFor(() => readFile(join(back.root, "nobody/lost.bin")).catch(() => undefined), { timeoutMs: 20_000, what: "the replayed file at the partner" });
+    const after = (await wharf("dlq", "ls")).stdout;
+    assert.doesNotMatch(after, /to-nobody/);
+    assert.match(after, /to-wrong-pin/, "the other pipeline's letter stays");
+  } finally {
+    await back.stop();
+  }
+});
+
+test("wharf endpoints ls and pipelines ls show the settings, secrets only by reference", async () => {
+  const cli = fileURLToPath(new URL("../../../../packages/cli/dist/src/main.js", import.meta.url));
+  const wharf = (...args: string[]) => run(process.execPath, [cli, ...args], { env: { ...process.env, WHARF_NATS_URL: nats.url } });
+  const endpoints = (await wharf("endpoints", "ls")).stdout;
+  assert.match(endpoints, new RegExp(`^acme-in\\t127\\.0\\.0\\.1:${partner.port}\\texplicit\\t${partner.user}\\tenv:WHARF_TEST_PARTNER_PASSWORD\\tpin:[0-9A-F]{16}…\\t/acme-in$`, "m"));
+  assert.ok(!endpoints.includes(partner.password), "never the password itself");
+  assert.match((await wharf("pipelines", "ls")).stdout, /^to-acme\ttrue\tacme:\/outbox\/\*\.csv\tacme-in\t8$/m);
+});
+
+test("implicit FTPS: a vsftpd partner with TLS from the first byte gets the file", async () => {
+  const implicit = await startVsftpdPartner(base, { certFile: certs.serverCertFile, keyFile: certs.serverKeyFile, implicit: true });
+  try {
+    await configure([vsftpd("implicit-in", { port: implicit.port, tls: "implicit" })], [{ name: "to-implicit", source: { root: "implicit" }, target: "implicit-in" }]);
+    const bytes = randomBytes(300_000);
+    await store("implicit", "/over-tls.bin", bytes);
+    const delivered = await waitFor(() => readFile(join(implicit.root, "implicit-in/over-tls.bin")).catch(() => undefined), { timeoutMs: 20_000, what: "the file at the implicit partner" });
+    assert.ok(delivered.equals(bytes));
+  } finally {
+    await implicit.stop();
+  }
+});
