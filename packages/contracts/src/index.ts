@@ -1,6 +1,7 @@
 export * from "./errors.js";
 export * from "./events/file-stored.js";
 export * from "./events/login.js";
+export * from "./events/transfer.js";
 export * from "./grpc-errors.js";
 export * from "./subjects.js";
 export * as auth from "./gen/wharf/auth/v1/auth.js";

@@ -12,6 +12,11 @@ export const subjects = {
   loginSucceeded: "wharf.evt.v1.login.succeeded",
   /** JetStream event: auth refused a login, with the reason (JSON LoginEvent). */
   loginFailed: "wharf.evt.v1.login.failed",
+  /** JetStream events: outbound began a delivery attempt, finished it, failed it (to be tried again), gave it up (JSON TransferEvent). */
+  transferStarted: "wharf.evt.v1.transfer.started",
+  transferCompleted: "wharf.evt.v1.transfer.completed",
+  transferFailed: "wharf.evt.v1.transfer.failed",
+  transferDeadLettered: "wharf.evt.v1.transfer.dead_lettered",
   /** Dead-letter stream: a delivery outbound gave up on, with the reason (JSON DeadLetter). */
   deadLetter: "wharf.dlq.v1.delivery",
 } as const;
@@ -65,6 +70,10 @@ export const eventTypes = {
   fileStored: "wharf.evt.v1.file_stored",
   loginSucceeded: "wharf.evt.v1.login_succeeded",
   loginFailed: "wharf.evt.v1.login_failed",
+  transferStarted: "wharf.evt.v1.transfer_started",
+  transferCompleted: "wharf.evt.v1.transfer_completed",
+  transferFailed: "wharf.evt.v1.transfer_failed",
+  transferDeadLettered: "wharf.evt.v1.transfer_dead_lettered",
 } as const;
 
 export type Subject = (typeof subjects)[keyof typeof subjects];

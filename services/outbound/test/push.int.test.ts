@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { Kvm } from "@nats-io/kv";
 import { connectBus, ensureStream, type NatsConnection, publishEvent } from "@wharf/bus";
-import { buckets, createStorageClient, EndpointConfig, PipelineConfig, type StorageClient, streams, subjects } from "@wharf/contracts";
+import { buckets, createStorageClient, EndpointConfig, PipelineConfig, type StorageClient, streams, subjects, type TransferEvent } from "@wharf/contracts";
 import { createStorageMetrics, createStorageParts, type StorageService, startStorageService } from "@wharf/storage";
 import { createLogger, createMetricsRegistry } from "@wharf/telemetry";
 import { getFreePort, makeTestCertificates, startNatsServer, startVsftpdPartner, streamMessages, type TestCertificates, type TestNatsServer, type VsftpdPartner, waitFor } from "@wharf/testing";
@@ -92,6 +92,12 @@ async function metric(pipeline: string, result: string): Promise<number> {
 }
 
 const atPartner = (path: string) => readFile(join(partner.root, path)).catch(() => undefined);
+/** A pipeline's transfer events, in the order they were published. */
+async function transfers(pipeline: string): Promise<TransferEvent[]> {
+  const kinds = [subjects.transferStarted, subjects.transferCompleted, subjects.transferFailed, subjects.transferDeadLettered];
+  const messages = (await Promise.all(kinds.map((subject) => streamMessages(nc, streams.events.name, subject)))).flat().sort((a, b) => a.seq - b.seq);
+  return messages.map((message) => message.body as unknown as TransferEvent).filter((body) => body.pipeline === pipeline);
+}
 const deadLetters = async (pipeline: string) => (await streamMessages(nc, streams.deadLetters.name, subjects.deadLetter)).map((message) => message.body as { pipeline: string; reason: string; attempts: number }).filter((body) => body.pipeline === pipeline);
 
 test("a file stored under a pipeline's folder reaches vsftpd (explicit FTPS, session reuse required, pinned certificate) byte for byte, once; others stay home", async () => {
@@ -106,6 +112,18 @@ test("a file stored under a pipeline's folder reaches vsftpd (explicit FTPS, ses
   assert.equal(await metric("to-acme", "delivered"), 1);
   // Only the final name: the temporary one was renamed, and the files outside the pipeline's source were not sent.
   assert.deepEqual(await readdir(join(partner.root, "acme-in")), ["report.csv"]);
+  // The file's history: the attempt started and completed, with where it went and the partner's answer.
+  const history = await waitFor(async () => {
+    const found = await transfers("to-acme");
+    return found.some((body) => body.type === "wharf.evt.v1.transfer_completed") ? found : undefined;
+  }, { what: "the transfer events" });
+  assert.deepEqual(history.map((body) => [body.type, body.attempt, body.path]), [
+    ["wharf.evt.v1.transfer_started", 1, "/outbox/report.csv"],
+    ["wharf.evt.v1.transfer_completed", 1, "/outbox/report.csv"],
+  ]);
+  assert.equal(history[1]?.remotePath, "/acme-in/report.csv");
+  assert.match(history[1]?.reply ?? "", /^250 /);
+  assert.match(history[1]?.tls ?? "", /^TLSv1\.[23]$/);
 });
 
 test("an event delivered again (a redelivery, a republished commit) is not sent twice", async () => {
@@ -157,6 +175,11 @@ test("the last try failed: the delivery is in the dead-letter stream with its at
   assert.equal(letters[0]?.attempts, 3);
   assert.match(letters[0]?.reason ?? "", /ECONNREFUSED/);
   assert.equal(await metric("to-nobody", "retry"), 2);
+  const history = await waitFor(async () => {
+    const found = await transfers("to-nobody");
+    return found.some((body) => body.type === "wharf.evt.v1.transfer_dead_lettered") ? found : undefined;
+  }, { what: "the transfer events" });
+  assert.deepEqual(history.map((body) => `${body.type.replace("wharf.evt.v1.transfer_", "")}:${body.attempt}`), ["started:1", "failed:1", "started:2", "failed:2", "started:3", "dead_lettered:3"]);
 });
 
 test("wharf dlq ls shows the dead letters; wharf dlq replay --all --pipeline gives them another set of tries, and the file arrives", async () => {

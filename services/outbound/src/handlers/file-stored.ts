@@ -2,7 +2,7 @@ import { posix } from "node:path";
 import { Readable } from "node:stream";
 import type { JsMsg } from "@nats-io/jetstream";
 import { type NatsConnection, publishEvent, RetryLater } from "@wharf/bus";
-import { type DeadLetter, FileStoredEvent, type PipelineConfig, pipelineMatches, type StorageClient, subjects } from "@wharf/contracts";
+import { type DeadLetter, eventTypes, FileStoredEvent, type PipelineConfig, pipelineMatches, type StorageClient, subjects, type TransferEvent } from "@wharf/contracts";
 import type { Logger } from "@wharf/telemetry";
 import type { OutboundSettings } from "../config-watch.js";
 import type { Deliveries } from "../deliveries.js";
@@ -49,6 +49,10 @@ export function createFileStoredHandler({ nc, log, metrics, settings, deliveries
         continue;
       }
       const stopTimer = metrics.deliveryDuration.startTimer({ pipeline: pipeline.name });
+      const started = performance.now();
+      const history = (kind: TransferKind, extra: Partial<TransferEvent> = {}) =>
+        announce(kind, pipeline, event, attempt, { ...(kind === "started" ? {} : { durationMs: Math.round(performance.now() - started) }), ...extra });
+      await history("started");
       try {
         const endpoint = settings.endpoint(pipeline.target);
         if (!endpoint) throw new PushError(`the pipeline's endpoint ${pipeline.target} does not exist (yet)`, true);
@@ -64,6 +68,7 @@ export function createFileStoredHandler({ nc, log, metrics, settings, deliveries
         );
         await deliveries.record(pipeline.name, event, { status: "delivered", remotePath: result.remotePath, deliveredAt: new Date().toISOString(), attempts: attempt });
         stopTimer();
+        await history("completed", { remotePath: result.remotePath, reply: result.reply, ...(result.tlsVersion ? { tls: result.tlsVersion } : {}) });
         metrics.deliveries.inc({ pipeline: pipeline.name, result: "delivered" });
         log.info({ pipeline: pipeline.name, endpoint: endpoint.name, uploadId: event.uploadId, path: event.path, remotePath: result.remotePath, size: event.size, attempt, tls: result.tlsVersion, reply: result.reply }, "file delivered");
       } catch (error) {
@@ -71,8 +76,10 @@ export function createFileStoredHandler({ nc, log, metrics, settings, deliveries
         const retryable = !(error instanceof PushError) || error.retryable;
         if (!retryable || attempt >= pipeline.retry.maxAttempts) {
           await deadLetter(pipeline, event, attempt, reason);
+          await history("dead_lettered", { reason });
           continue;
         }
+        await history("failed", { reason });
         const delay = backoffMs(pipeline, attempt, random);
         retryInMs = Math.min(retryInMs ?? delay, delay);
         reasons.push(`${pipeline.name}: ${reason}`);
@@ -82,6 +89,26 @@ export function createFileStoredHandler({ nc, log, metrics, settings, deliveries
     }
     if (retryInMs !== undefined) throw new RetryLater(retryInMs, reasons.join("; "));
   };
+
+  /** A transfer event for the file's history; one that cannot be published is logged, never fails the delivery. */
+  async function announce(kind: TransferKind, pipeline: PipelineConfig, event: FileStoredEvent, attempt: number, extra: Partial<TransferEvent>): Promise<void> {
+    const body: TransferEvent = {
+      type: TRANSFER_TYPES[kind],
+      pipeline: pipeline.name,
+      endpoint: pipeline.target,
+      uploadId: event.uploadId,
+      root: event.root,
+      path: event.path,
+      size: event.size,
+      sha256: event.sha256,
+      attempt,
+      at: new Date().toISOString(),
+      ...extra,
+    };
+    await publishEvent(nc, TRANSFER_SUBJECTS[kind], body, { msgId: `${pipeline.name}:${event.uploadId}:${attempt}:${kind}` }).catch((error: unknown) =>
+      log.warn({ err: String(error), pipeline: pipeline.name, uploadId: event.uploadId, kind }, "transfer event not published"),
+    );
+  }
 
   async function deadLetter(pipeline: PipelineConfig, event: FileStoredEvent, attempts: number, reason: string): Promise<void> {
     const letter: DeadLetter = { type: "wharf.dlq.v1.delivery", pipeline: pipeline.name, endpoint: pipeline.target, attempts, reason, failedAt: new Date().toISOString(), event };
@@ -98,3 +125,17 @@ export function backoffMs(pipeline: PipelineConfig, attempt: number, random: () 
   const capped = Math.min(pipeline.retry.maxDelayMs, pipeline.retry.initialDelayMs * 2 ** Math.max(0, attempt - 1));
   return Math.round(capped / 2 + (capped / 2) * random());
 }
+
+type TransferKind = "started" | "completed" | "failed" | "dead_lettered";
+const TRANSFER_SUBJECTS = {
+  started: subjects.transferStarted,
+  completed: subjects.transferCompleted,
+  failed: subjects.transferFailed,
+  dead_lettered: subjects.transferDeadLettered,
+} as const;
+const TRANSFER_TYPES = {
+  started: eventTypes.transferStarted,
+  completed: eventTypes.transferCompleted,
+  failed: eventTypes.transferFailed,
+  dead_lettered: eventTypes.transferDeadLettered,
+} as const;
