@@ -66,6 +66,9 @@ export interface ConsumerSpec {
 
 export type EventHandler = (body: unknown, msg: JsMsg) => Promise<void>;
 
+/** A pull for the next event waits this long at most, so a stopping consumer is not held up longer. */
+const PULL_EXPIRES_MS = 1_000;
+
 /** Thrown by an event handler to have the event redelivered after `delayMs` (a backoff of its own choosing). */
 export class RetryLater extends Error {
   constructor(
@@ -96,6 +99,7 @@ export async function consumeEvents(
     log,
     nakDelayMs = 1_000,
     ackWaitMs = 30_000,
+    concurrency = 1,
   }: {
     consumer: ConsumerSpec;
     handler: EventHandler;
@@ -103,6 +107,8 @@ export async function consumeEvents(
     nakDelayMs?: number;
     /** How long JetStream waits for an ack (or a sign of progress) before it delivers the event again: after a crash, the time until another instance takes it over. */
     ackWaitMs?: number;
+    /** Events handled at once. */
+    concurrency?: number;
   },
 ): Promise<RunningConsumer> {
   const jsm = await jetstreamManager(nc);
@@ -119,33 +125,41 @@ export async function consumeEvents(
   }
   const js = jetstream(nc);
   const source = await js.consumers.get(consumer.stream, consumer.name);
-  const messages = await source.consume({ max_messages: 64 });
   const tracer = trace.getTracer("wharf-bus");
-  const loop = (async () => {
-    for await (const msg of messages) {
-      await tracer.startActiveSpan(`process ${msg.subject}`, { kind: SpanKind.CONSUMER, attributes: { "messaging.system": "nats" } }, traceContextOf(msg.headers), async (span) => {
-        // A handler may take longer than the consumer's ack wait (a large push): tell JetStream it is still
-        // being worked on, or it would deliver the event again to someone else meanwhile.
-        const progress = setInterval(() => msg.working(), Math.max(100, ackWaitMs / 3));
-        try {
-          await handler(msg.json<unknown>(), msg);
-          msg.ack();
-        } catch (error) {
-          const delayMs = error instanceof RetryLater ? error.delayMs : nakDelayMs;
-          log.error({ err: error, subject: msg.subject, seq: msg.seq, retryInMs: delayMs }, "event handler failed; will be redelivered");
-          span.setStatus({ code: SpanStatusCode.ERROR });
-          msg.nak(delayMs);
-        } finally {
-          clearInterval(progress);
-          span.end();
-        }
+  const handle = (msg: JsMsg) =>
+    tracer.startActiveSpan(`process ${msg.subject}`, { kind: SpanKind.CONSUMER, attributes: { "messaging.system": "nats" } }, traceContextOf(msg.headers), async (span) => {
+      // A handler may take longer than the consumer's ack wait (a large push): tell JetStream it is still
+      // being worked on, or it would deliver the event again to someone else meanwhile.
+      const progress = setInterval(() => msg.working(), Math.max(100, ackWaitMs / 3));
+      try {
+        await handler(msg.json<unknown>(), msg);
+        msg.ack();
+      } catch (error) {
+        const delayMs = error instanceof RetryLater ? error.delayMs : nakDelayMs;
+        log.error({ err: error, subject: msg.subject, seq: msg.seq, retryInMs: delayMs }, "event handler failed; will be redelivered");
+        span.setStatus({ code: SpanStatusCode.ERROR });
+        msg.nak(delayMs);
+      } finally {
+        clearInterval(progress);
+        span.end();
+      }
+    });
+  let stopped = false;
+  // `concurrency` loops, each pulling one message only when it is free: nothing waits in a client-side
+  // buffer while its ack wait runs out (which would have JetStream hand it to someone else as well).
+  const slots = Array.from({ length: concurrency }, async () => {
+    while (!stopped) {
+      const msg = await source.next({ expires: PULL_EXPIRES_MS }).catch((error: unknown) => {
+        if (!stopped) log.warn({ err: String(error), consumer: consumer.name }, "pulling an event failed; trying again");
+        return null;
       });
+      if (msg) await handle(msg);
     }
-  })();
+  });
   return {
     stop: async () => {
-      messages.stop();
-      await loop;
+      stopped = true;
+      await Promise.all(slots);
     },
   };
 }

@@ -70,6 +70,8 @@ export const EndpointConfig = z
       })
       .strict()
       .default({ epsv: true, passiveAddressFromControl: true, tls13: true }),
+    /** Deliveries to this partner at once (each its own connection: basic-ftp does one transfer per connection). */
+    maxConnections: z.number().int().min(1).max(64).default(2),
     /** Each step (connect, a reply, a data transfer's silence) times out after this long. */
     timeoutMs: z.number().int().min(1_000).max(600_000).default(30_000),
   })

@@ -10,11 +10,14 @@ export const OutboundConfig = z
     WHARF_STORAGE_ADDRESS: hostPort.default("127.0.0.1:50151"),
     // After outbound stops mid-delivery (a crash), the event goes to another instance (or back to this one) after this long.
     WHARF_OUTBOUND_ACK_WAIT_MS: durationMs.default(30_000),
+    // Events (deliveries) handled at once by this instance; each endpoint's maxConnections bounds its share.
+    WHARF_OUTBOUND_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
   })
   .transform((env) => ({
     ...commonSettings(env),
     metricsPort: env.WHARF_OUTBOUND_METRICS_PORT,
     storageAddress: env.WHARF_STORAGE_ADDRESS,
     ackWaitMs: env.WHARF_OUTBOUND_ACK_WAIT_MS,
+    concurrency: env.WHARF_OUTBOUND_CONCURRENCY,
   }));
 export type OutboundConfig = z.output<typeof OutboundConfig>;

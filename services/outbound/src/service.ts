@@ -20,6 +20,7 @@ export async function startOutboundService({
   storage,
   random,
   ackWaitMs,
+  concurrency = 8,
 }: {
   nc: NatsConnection;
   log: Logger;
@@ -28,6 +29,8 @@ export async function startOutboundService({
   random?: () => number;
   /** See WHARF_OUTBOUND_ACK_WAIT_MS. */
   ackWaitMs?: number;
+  /** See WHARF_OUTBOUND_CONCURRENCY. */
+  concurrency?: number;
 }): Promise<OutboundService> {
   await ensureStream(nc, streams.deadLetters);
   const settings = await watchOutboundSettings(nc, log);
@@ -44,6 +47,7 @@ export async function startOutboundService({
     }),
     log,
     ...(ackWaitMs ? { ackWaitMs } : {}),
+    concurrency,
   });
   return {
     stop: async () => {

@@ -225,3 +225,12 @@ test("implicit FTPS: a vsftpd partner with TLS from the first byte gets the file
     await implicit.stop();
   }
 });
+
+test("twelve files at once, two connections to the partner: each arrives once, whole", async () => {
+  await configure([vsftpd("many-in", { maxConnections: 2 })], [{ name: "to-many", source: { root: "many" }, target: "many-in" }]);
+  const files = Array.from({ length: 12 }, (_, index) => [`/f${index}.bin`, randomBytes(20_000 + index)] as const);
+  await Promise.all(files.map(([path, bytes]) => store("many", path, bytes)));
+  await waitFor(async () => ((await metric("to-many", "delivered")) === files.length ? true : undefined), { timeoutMs: 30_000, what: "every file delivered" });
+  for (const [path, bytes] of files) assert.ok((await atPartner(`many-in${path}`))?.equals(bytes), path);
+  assert.equal((await readdir(join(partner.root, "many-in"))).length, files.length);
+});

@@ -2,11 +2,21 @@ import { posix } from "node:path";
 import { Readable } from "node:stream";
 import type { JsMsg } from "@nats-io/jetstream";
 import { type NatsConnection, publishEvent, RetryLater } from "@wharf/bus";
-import { type DeadLetter, eventTypes, FileStoredEvent, type PipelineConfig, pipelineMatches, type StorageClient, subjects, type TransferEvent } from "@wharf/contracts";
+import {
+  type DeadLetter,
+  eventTypes,
+  FileStoredEvent,
+  type PipelineConfig,
+  pipelineMatches,
+  type StorageClient,
+  subjects,
+  type TransferEvent,
+} from "@wharf/contracts";
 import type { Logger } from "@wharf/telemetry";
 import type { OutboundSettings } from "../config-watch.js";
 import type { Deliveries } from "../deliveries.js";
 import { PushError, pushFile } from "../ftp-push.js";
+import { createKeyedLimits } from "../keyed-limits.js";
 import type { OutboundMetrics } from "../metrics.js";
 
 export interface FileStoredDeps {
@@ -30,6 +40,7 @@ export interface FileStoredDeps {
  * pin, a refused login), it goes to the dead-letter stream with the reason.
  */
 export function createFileStoredHandler({ nc, log, metrics, settings, deliveries, storage, random = Math.random }: FileStoredDeps) {
+  const limits = createKeyedLimits();
   return async (body: unknown, msg: JsMsg): Promise<void> => {
     const parsed = FileStoredEvent.safeParse(body);
     if (!parsed.success) {
@@ -44,51 +55,88 @@ export function createFileStoredHandler({ nc, log, metrics, settings, deliveries
     let retryInMs: number | undefined;
     const reasons: string[] = [];
     for (const pipeline of matching) {
-      if (await deliveries.find(pipeline.name, event)) {
-        metrics.deliveries.inc({ pipeline: pipeline.name, result: "duplicate" });
-        continue;
-      }
-      const stopTimer = metrics.deliveryDuration.startTimer({ pipeline: pipeline.name });
-      const started = performance.now();
-      const history = (kind: TransferKind, extra: Partial<TransferEvent> = {}) =>
-        announce(kind, pipeline, event, attempt, { ...(kind === "started" ? {} : { durationMs: Math.round(performance.now() - started) }), ...extra });
-      await history("started");
+      // Versions of one file go out in the order their events came (events are handled several at once).
+      const releaseFile = await limits.acquire(`file\0${pipeline.name}\0${event.root}\0${event.path}`, 1);
       try {
-        const endpoint = settings.endpoint(pipeline.target);
-        if (!endpoint) throw new PushError(`the pipeline's endpoint ${pipeline.target} does not exist (yet)`, true);
-        const result = await pushFile(
-          {
-            endpoint,
-            name: posix.basename(event.path),
-            size: event.size,
-            uploadId: event.uploadId,
-            source: async () => Readable.from(storage.read({ root: event.root, path: event.path })),
-          },
-          log,
-        );
-        await deliveries.record(pipeline.name, event, { status: "delivered", remotePath: result.remotePath, deliveredAt: new Date().toISOString(), attempts: attempt });
-        stopTimer();
-        await history("completed", { remotePath: result.remotePath, reply: result.reply, ...(result.tlsVersion ? { tls: result.tlsVersion } : {}) });
-        metrics.deliveries.inc({ pipeline: pipeline.name, result: "delivered" });
-        log.info({ pipeline: pipeline.name, endpoint: endpoint.name, uploadId: event.uploadId, path: event.path, remotePath: result.remotePath, size: event.size, attempt, tls: result.tlsVersion, reply: result.reply }, "file delivered");
-      } catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
-        const retryable = !(error instanceof PushError) || error.retryable;
-        if (!retryable || attempt >= pipeline.retry.maxAttempts) {
-          await deadLetter(pipeline, event, attempt, reason);
-          await history("dead_lettered", { reason });
-          continue;
+        const retry = await deliver(pipeline, event, attempt);
+        if (retry) {
+          retryInMs = Math.min(retryInMs ?? retry.delayMs, retry.delayMs);
+          reasons.push(`${pipeline.name}: ${retry.reason}`);
         }
-        await history("failed", { reason });
-        const delay = backoffMs(pipeline, attempt, random);
-        retryInMs = Math.min(retryInMs ?? delay, delay);
-        reasons.push(`${pipeline.name}: ${reason}`);
-        metrics.deliveries.inc({ pipeline: pipeline.name, result: "retry" });
-        log.warn({ pipeline: pipeline.name, uploadId: event.uploadId, path: event.path, attempt, retryInMs: delay, reason }, "delivery failed; trying again later");
+      } finally {
+        releaseFile();
       }
     }
     if (retryInMs !== undefined) throw new RetryLater(retryInMs, reasons.join("; "));
   };
+
+  /** One pipeline's delivery of one stored version; resolves with when and why to try again, if it should be. */
+  async function deliver(pipeline: PipelineConfig, event: FileStoredEvent, attempt: number): Promise<{ delayMs: number; reason: string } | undefined> {
+    if (await deliveries.find(pipeline.name, event)) {
+      metrics.deliveries.inc({ pipeline: pipeline.name, result: "duplicate" });
+      return undefined;
+    }
+    const stopTimer = metrics.deliveryDuration.startTimer({ pipeline: pipeline.name });
+    const started = performance.now();
+    const history = (kind: TransferKind, extra: Partial<TransferEvent> = {}) =>
+      announce(kind, pipeline, event, attempt, { ...(kind === "started" ? {} : { durationMs: Math.round(performance.now() - started) }), ...extra });
+    await history("started");
+    try {
+      const endpoint = settings.endpoint(pipeline.target);
+      if (!endpoint) throw new PushError(`the pipeline's endpoint ${pipeline.target} does not exist (yet)`, true);
+      const releaseConnection = await limits.acquire(`endpoint\0${endpoint.name}`, endpoint.maxConnections);
+      const result = await pushFile(
+        {
+          endpoint,
+          name: posix.basename(event.path),
+          size: event.size,
+          uploadId: event.uploadId,
+          source: async () => Readable.from(storage.read({ root: event.root, path: event.path })),
+        },
+        log,
+      ).finally(releaseConnection);
+      await deliveries.record(pipeline.name, event, {
+        status: "delivered",
+        remotePath: result.remotePath,
+        deliveredAt: new Date().toISOString(),
+        attempts: attempt,
+      });
+      stopTimer();
+      await history("completed", { remotePath: result.remotePath, reply: result.reply, ...(result.tlsVersion ? { tls: result.tlsVersion } : {}) });
+      metrics.deliveries.inc({ pipeline: pipeline.name, result: "delivered" });
+      log.info(
+        {
+          pipeline: pipeline.name,
+          endpoint: endpoint.name,
+          uploadId: event.uploadId,
+          path: event.path,
+          remotePath: result.remotePath,
+          size: event.size,
+          attempt,
+          tls: result.tlsVersion,
+          reply: result.reply,
+        },
+        "file delivered",
+      );
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      const retryable = !(error instanceof PushError) || error.retryable;
+      if (!retryable || attempt >= pipeline.retry.maxAttempts) {
+        await deadLetter(pipeline, event, attempt, reason);
+        await history("dead_lettered", { reason });
+        return undefined;
+      }
+      await history("failed", { reason });
+      const delayMs = backoffMs(pipeline, attempt, random);
+      metrics.deliveries.inc({ pipeline: pipeline.name, result: "retry" });
+      log.warn(
+        { pipeline: pipeline.name, uploadId: event.uploadId, path: event.path, attempt, retryInMs: delayMs, reason },
+        "delivery failed; trying again later",
+      );
+      return { delayMs, reason };
+    }
+    return undefined;
+  }
 
   /** A transfer event for the file's history; one that cannot be published is logged, never fails the delivery. */
   async function announce(kind: TransferKind, pipeline: PipelineConfig, event: FileStoredEvent, attempt: number, extra: Partial<TransferEvent>): Promise<void> {
@@ -111,12 +159,23 @@ export function createFileStoredHandler({ nc, log, metrics, settings, deliveries
   }
 
   async function deadLetter(pipeline: PipelineConfig, event: FileStoredEvent, attempts: number, reason: string): Promise<void> {
-    const letter: DeadLetter = { type: "wharf.dlq.v1.delivery", pipeline: pipeline.name, endpoint: pipeline.target, attempts, reason, failedAt: new Date().toISOString(), event };
+    const letter: DeadLetter = {
+      type: "wharf.dlq.v1.delivery",
+      pipeline: pipeline.name,
+      endpoint: pipeline.target,
+      attempts,
+      reason,
+      failedAt: new Date().toISOString(),
+      event,
+    };
     await publishEvent(nc, subjects.deadLetter, letter, { msgId: `${pipeline.name}:${event.uploadId}` });
     // Recorded so that a redelivery of the event does not try again; a replay from the dead-letter stream does.
     await deliveries.record(pipeline.name, event, { status: "dead_lettered", remotePath: "", deliveredAt: letter.failedAt, attempts });
     metrics.deliveries.inc({ pipeline: pipeline.name, result: "dead_lettered" });
-    log.error({ pipeline: pipeline.name, endpoint: pipeline.target, uploadId: event.uploadId, path: event.path, attempts, reason }, "delivery given up: sent to the dead-letter stream");
+    log.error(
+      { pipeline: pipeline.name, endpoint: pipeline.target, uploadId: event.uploadId, path: event.path, attempts, reason },
+      "delivery given up: sent to the dead-letter stream",
+    );
   }
 }
 
