@@ -18,6 +18,8 @@ commands:
   bans ls             addresses the brute-force defender banned
   bans rm ADDRESS     lift a ban
   endpoints ls        partners' servers that pipelines deliver to
+  endpoints validate NAME
+                      connect to one as a delivery would, and report TLS, certificate, login, PROT P, EPSV/PASV
   pipelines ls        which stored files go to which endpoint
   dlq ls              deliveries outbound gave up on (the dead-letter stream)
   dlq replay SEQ...   try them again (--all, optionally --pipeline NAME, for every one)

@@ -52,7 +52,7 @@ export async function pushFile({ endpoint, name, source, size, uploadId }: PushR
   // Without EPSV, PASV only (basic-ftp tries EPSV first and remembers what worked).
   if (!endpoint.quirks.epsv) client.prepareTransfer = endpoint.quirks.passiveAddressFromControl ? enterPassiveModeIPv4_forceControlHostIP : enterPassiveModeIPv4;
   try {
-    const tlsVersion = await connect(client, endpoint, log);
+    const tlsVersion = await connectToEndpoint(client, endpoint, log);
     await client.login(endpoint.user, endpoint.password ? await readSecret(endpoint.password) : "").catch((error: unknown) => {
       throw new PushError(`the partner refused the login: ${message(error)}`, false, { cause: error });
     });
@@ -84,8 +84,8 @@ export async function pushFile({ endpoint, name, source, size, uploadId }: PushR
   }
 }
 
-/** Opens the control connection (with TLS as the endpoint says) and checks the partner's certificate. */
-async function connect(client: Client, endpoint: EndpointConfig, log: Logger): Promise<string | undefined> {
+/** Opens the control connection (with TLS as the endpoint says) and checks the partner's certificate; resolves with the TLS version. */
+export async function connectToEndpoint(client: Client, endpoint: EndpointConfig, log: Pick<Logger, "warn">): Promise<string | undefined> {
   if (endpoint.tls === "none") {
     await client.connect(endpoint.host, endpoint.port);
     return undefined;

@@ -1,2 +1,3 @@
 export * from "./service.js";
 export * from "./config.js";
+export * from "./probe.js";

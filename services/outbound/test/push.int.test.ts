@@ -234,3 +234,23 @@ test("twelve files at once, two connections to the partner: each arrives once, w
   for (const [path, bytes] of files) assert.ok((await atPartner(`many-in${path}`))?.equals(bytes), path);
   assert.equal((await readdir(join(partner.root, "many-in"))).length, files.length);
 });
+
+test("wharf endpoints validate: one connection as a delivery makes it, reported check by check; a wrong pin fails", async () => {
+  const cli = fileURLToPath(new URL("../../../../packages/cli/dist/src/main.js", import.meta.url));
+  const wharf = (...args: string[]) => run(process.execPath, [cli, ...args], { env: { ...process.env, WHARF_NATS_URL: nats.url } });
+  const { stdout } = await wharf("endpoints", "validate", "acme-in");
+  assert.match(stdout, /^ok {3}connection: 127\.0\.0\.1:\d+ \(explicit FTPS\)$/m);
+  assert.match(stdout, /^ok {3}TLS: TLSv1\.[23], /m);
+  assert.match(stdout, /^ok {3}trust: matches the pinned fingerprint$/m);
+  assert.match(stdout, /^ok {3}login: as wharfpartner$/m);
+  assert.match(stdout, /^ok {3}PROT P: 200 \/ 200 /m);
+  assert.match(stdout, /^ok {3}listing: \/acme-in: \d+ entries, data connection resumed the TLS session$/m);
+  assert.match(stdout, /^acme-in: deliveries can work$/m);
+  const wrong = await wharf("endpoints", "validate", "pinned-wrong").then(
+    () => assert.fail("a wrong pin must fail"),
+    (error: { code?: number; stdout?: string }) => error,
+  );
+  assert.equal(wrong.code, 1);
+  assert.match(wrong.stdout ?? "", /^FAIL connection: the partner's certificate \(SHA-256 [0-9A-F]{64}\) is not the pinned one; nothing was sent$/m);
+  assert.match(wrong.stdout ?? "", /^pinned-wrong: deliveries would fail$/m);
+});

@@ -1,5 +1,7 @@
 import { Kvm } from "@nats-io/kv";
+import type { NatsConnection } from "@wharf/bus";
 import { buckets, EndpointConfig, PipelineConfig } from "@wharf/contracts";
+import { probeEndpoint } from "@wharf/outbound";
 import { connectForCli } from "../ports/apply.js";
 
 /**
@@ -14,12 +16,14 @@ export async function outboundSettingsCommand(
   out: (line: string) => void,
   err: (line: string) => void,
 ): Promise<number> {
-  if (args.length !== 1 || args[0] !== "ls") {
-    err(`usage: wharf ${kind} ls`);
+  const validate = kind === "endpoints" && args[0] === "validate" && args.length === 2;
+  if (!validate && (args.length !== 1 || args[0] !== "ls")) {
+    err(kind === "endpoints" ? "usage: wharf endpoints ls | wharf endpoints validate NAME" : "usage: wharf pipelines ls");
     return 2;
   }
   const nc = await connectForCli(env);
   try {
+    if (validate) return await validateEndpoint(nc, args[1] as string, env, out, err);
     const kv = await new Kvm(nc).create(kind === "endpoints" ? buckets.endpoints : buckets.pipelines, { history: 5 });
     out(kind === "endpoints" ? "NAME\tADDRESS\tTLS\tUSER\tPASSWORD\tTRUST\tREMOTE FOLDER" : "NAME\tENABLED\tSOURCE\tTARGET\tMAX ATTEMPTS");
     for await (const key of await kv.keys()) {
@@ -50,4 +54,23 @@ export async function outboundSettingsCommand(
   } finally {
     await nc.close();
   }
+}
+
+/** `wharf endpoints validate NAME`: one connection to the partner, as a delivery makes it, and what it showed. */
+async function validateEndpoint(nc: NatsConnection, name: string, env: NodeJS.ProcessEnv, out: (line: string) => void, err: (line: string) => void): Promise<number> {
+  const entry = await (await new Kvm(nc).create(buckets.endpoints, { history: 5 })).get(name);
+  if (entry?.operation !== "PUT") {
+    err(`no endpoint ${name} (wharf endpoints ls lists them)`);
+    return 1;
+  }
+  const parsed = EndpointConfig.safeParse(entry.json());
+  if (!parsed.success) {
+    err(`endpoint ${name} is stored but does not parse; apply it again`);
+    return 1;
+  }
+  const report = await probeEndpoint(parsed.data, env);
+  for (const line of report.lines) out(`${line.ok ? "ok  " : "FAIL"} ${line.check}: ${line.detail}`);
+  for (const suggestion of report.suggestions) out(`suggest ${suggestion}`);
+  out(report.ok ? `${name}: deliveries can work` : `${name}: deliveries would fail`);
+  return report.ok ? 0 : 1;
 }
