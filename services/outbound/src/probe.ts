@@ -97,12 +97,17 @@ export async function probeEndpoint(endpoint: EndpointConfig, env: NodeJS.Proces
       }
       return response;
     };
+    const session = () => (resumed === undefined ? "" : resumed ? ", data connection resumed the TLS session" : ", data connection did NOT resume the TLS session");
+    const folder = endpoint.remoteFolder;
     try {
-      const folder = endpoint.remoteFolder;
       const entries = await client.list(folder);
-      note("listing", true, `${folder}: ${entries.length} entries${resumed === undefined ? "" : resumed ? ", data connection resumed the TLS session" : ", data connection did NOT resume the TLS session"}`);
+      note("listing", true, `${folder}: ${entries.length} entries${session()}`);
     } catch (error) {
-      note("listing", false, `${endpoint.remoteFolder}: ${message(error)}`);
+      // A remote folder that does not exist yet is made by the first delivery: list the root instead.
+      const missing = folder !== "/" && (error as { code?: number }).code === 550;
+      const root = missing ? await client.list("/").then((entries) => entries.length, () => undefined) : undefined;
+      if (root !== undefined) note("listing", true, `${folder} does not exist yet (the first delivery makes it); /: ${root} entries${session()}`);
+      else note("listing", false, `${folder}: ${message(error)}`);
     }
     return { ok: lines.every((line) => line.ok || line.check === "EPSV" || line.check === "PASV"), lines, suggestions };
   } finally {
