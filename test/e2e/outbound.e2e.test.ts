@@ -13,7 +13,10 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { waitFor } from "@wharf/testing";
+import { connectBus } from "@wharf/bus";
+import { streams, subjects } from "@wharf/contracts";
+import { createLogger } from "@wharf/telemetry";
+import { streamMessages, waitFor } from "@wharf/testing";
 import { type RunningWharf, startWharf } from "./stack.js";
 
 const run = promisify(execFile);
@@ -76,4 +79,15 @@ test("a file uploaded to /outbox is pushed by outbound over FTPS to Wharf's own 
   assert.ok(delivered.equals(bytes), `${delivered.length} bytes`);
   const metrics = await (await fetch(`http://127.0.0.1:${wharf.metricsPorts.outbound}/metrics`)).text();
   assert.match(metrics, /^wharf_outbound_deliveries_total\{[^}]*pipeline="loop"[^}]*result="delivered"[^}]*\} 1$/m);
+  // Wharf offers HASH: the partner's SHA-256 of the delivered file was compared with the stored one.
+  const nc = await connectBus({ url: wharf.natsUrl, name: "e2e-outbound" }, createLogger({ service: "e2e", level: "silent" }));
+  try {
+    const completed = (await streamMessages(nc, streams.events.name, subjects.transferCompleted)).map((message) => message.body);
+    assert.deepEqual(
+      completed.map((body) => [body.pipeline, body.path, body.remotePath, body.verified]),
+      [["loop", "/outbox/outgoing.bin", "/inbox/outgoing.bin", "sha256"]],
+    );
+  } finally {
+    await nc.close();
+  }
 });

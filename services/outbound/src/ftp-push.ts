@@ -29,6 +29,8 @@ export interface PushRequest {
   /** The bytes, read as the partner takes them. */
   source: () => Promise<Readable>;
   size: number;
+  /** The stored SHA-256 (hex), compared with the partner's when it offers HASH or XSHA256. */
+  sha256: string;
   /** Makes the temporary name unique to this version. */
   uploadId: string;
 }
@@ -38,6 +40,8 @@ export interface PushResult {
   tlsVersion: string | undefined;
   /** The partner's last reply (its 226, or the rename's 250). */
   reply: string;
+  /** What the partner confirmed it holds: the size (SIZE), and the SHA-256 too when it offers HASH or XSHA256. */
+  verified: "size" | "sha256" | "none";
 }
 
 /**
@@ -47,7 +51,7 @@ export interface PushResult {
  * binary mode, the remote folder, an upload under a temporary name, a rename,
  * and a SIZE check of what the partner holds.
  */
-export async function pushFile({ endpoint, name, source, size, uploadId }: PushRequest, log: Logger): Promise<PushResult> {
+export async function pushFile({ endpoint, name, source, size, sha256, uploadId }: PushRequest, log: Logger): Promise<PushResult> {
   const client = new Client(endpoint.timeoutMs, { allowSeparateTransferHost: !endpoint.quirks.passiveAddressFromControl });
   // Without EPSV, PASV only (basic-ftp tries EPSV first and remembers what worked).
   if (!endpoint.quirks.epsv) client.prepareTransfer = endpoint.quirks.passiveAddressFromControl ? enterPassiveModeIPv4_forceControlHostIP : enterPassiveModeIPv4;
@@ -75,13 +79,38 @@ export async function pushFile({ endpoint, name, source, size, uploadId }: PushR
     }
     const remoteSize = await client.size(name).catch(() => undefined);
     if (remoteSize !== undefined && remoteSize !== size) throw new PushError(`the partner holds ${remoteSize} bytes of ${name}, not ${size}`, true);
-    return { remotePath, tlsVersion, reply };
+    const remoteSha256 = await remoteHash(client, name);
+    if (remoteSha256 !== undefined && remoteSha256 !== sha256) throw new PushError(`the partner's SHA-256 of ${name} is ${remoteSha256}, not the stored ${sha256}`, true);
+    return { remotePath, tlsVersion, reply, verified: remoteSha256 !== undefined ? "sha256" : remoteSize !== undefined ? "size" : "none" };
   } catch (error) {
     if (error instanceof PushError) throw error;
     throw new PushError(message(error), true, { cause: error });
   } finally {
     client.close();
   }
+}
+
+/**
+ * The partner's SHA-256 of a file, when it offers one: HASH
+ * (draft-bryan-ftpext-hash, "213 SHA-256 0-n hex name", after OPTS HASH
+ * SHA-256) or the older XSHA256 ("213 hex"); undefined when it offers neither.
+ */
+async function remoteHash(client: Client, name: string): Promise<string | undefined> {
+  const features = await client.features().catch(() => new Map<string, string>());
+  if (features.has("HASH")) {
+    const chosen = await client.sendIgnoringError("OPTS HASH SHA-256");
+    if (chosen.code < 400) {
+      const answer = await client.sendIgnoringError(`HASH ${name}`);
+      const hex = /^213 SHA-256 \S+ ([0-9a-fA-F]{64})\b/.exec(answer.message)?.[1];
+      if (hex) return hex.toLowerCase();
+    }
+  }
+  if (features.has("XSHA256")) {
+    const answer = await client.sendIgnoringError(`XSHA256 ${name}`);
+    const hex = /^213 ([0-9a-fA-F]{64})\b/.exec(answer.message)?.[1];
+    if (hex) return hex.toLowerCase();
+  }
+  return undefined;
 }
 
 /** Opens the control connection (with TLS as the endpoint says) and checks the partner's certificate; resolves with the TLS version. */

@@ -124,6 +124,7 @@ test("a file stored under a pipeline's folder reaches vsftpd (explicit FTPS, ses
   assert.equal(history[1]?.remotePath, "/acme-in/report.csv");
   assert.match(history[1]?.reply ?? "", /^250 /);
   assert.match(history[1]?.tls ?? "", /^TLSv1\.[23]$/);
+  assert.equal(history[1]?.verified, "size", "vsftpd offers SIZE but no HASH");
 });
 
 test("an event delivered again (a redelivery, a republished commit) is not sent twice", async () => {

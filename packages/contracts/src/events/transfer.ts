@@ -24,6 +24,8 @@ export const TransferEvent = z.object({
   remotePath: z.string().optional(),
   /** The partner's last reply (transfer.completed), e.g. "250 Rename successful." */
   reply: z.string().optional(),
+  /** What the partner confirmed it holds (transfer.completed): its size, also its SHA-256 when it offers HASH or XSHA256, or nothing. */
+  verified: z.enum(["size", "sha256", "none"]).optional(),
   /** Why it failed (transfer.failed, transfer.dead_lettered). */
   reason: z.string().optional(),
   /** The TLS version the partner spoke. */

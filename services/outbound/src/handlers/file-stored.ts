@@ -90,6 +90,7 @@ export function createFileStoredHandler({ nc, log, metrics, settings, deliveries
           endpoint,
           name: posix.basename(event.path),
           size: event.size,
+          sha256: event.sha256,
           uploadId: event.uploadId,
           source: async () => Readable.from(storage.read({ root: event.root, path: event.path })),
         },
@@ -102,7 +103,7 @@ export function createFileStoredHandler({ nc, log, metrics, settings, deliveries
         attempts: attempt,
       });
       stopTimer();
-      await history("completed", { remotePath: result.remotePath, reply: result.reply, ...(result.tlsVersion ? { tls: result.tlsVersion } : {}) });
+      await history("completed", { remotePath: result.remotePath, reply: result.reply, verified: result.verified, ...(result.tlsVersion ? { tls: result.tlsVersion } : {}) });
       metrics.deliveries.inc({ pipeline: pipeline.name, result: "delivered" });
       log.info(
         {
