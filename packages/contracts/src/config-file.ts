@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { EndpointConfig, PipelineConfig } from "./outbound.js";
+import { EndpointConfig, PipelineConfig, PullConfig } from "./outbound.js";
 import { PortConfig } from "./ports.js";
 import { isValidUserName, UserRecord } from "./users.js";
 
@@ -13,6 +13,8 @@ export const WharfConfigFile = z
     endpoints: z.array(EndpointConfig).default([]),
     /** Push pipelines; the file describes every pipeline (ones not listed are removed). */
     pipelines: z.array(PipelineConfig).default([]),
+    /** Pulls from partners; the file describes every pull (ones not listed are removed). */
+    pulls: z.array(PullConfig).default([]),
   })
   .strict()
   .superRefine((file, context) => {
@@ -46,6 +48,13 @@ export const WharfConfigFile = z
       if (same !== undefined) context.addIssue({ code: "custom", path: ["pipelines", index, "name"], message: `is already used by pipelines[${same}]` });
       pipelines.set(pipeline.name, index);
       if (!endpoints.has(pipeline.target)) context.addIssue({ code: "custom", path: ["pipelines", index, "target"], message: `names no endpoint of this file ("${pipeline.target}")` });
+    });
+    const pulls = new Map<string, number>();
+    file.pulls.forEach((pull, index) => {
+      const same = pulls.get(pull.name);
+      if (same !== undefined) context.addIssue({ code: "custom", path: ["pulls", index, "name"], message: `is already used by pulls[${same}]` });
+      pulls.set(pull.name, index);
+      if (!endpoints.has(pull.source.endpoint)) context.addIssue({ code: "custom", path: ["pulls", index, "source", "endpoint"], message: `names no endpoint of this file ("${pull.source.endpoint}")` });
     });
   });
 export type WharfConfigFile = z.output<typeof WharfConfigFile>;

@@ -126,6 +126,45 @@ export const PipelineConfig = z
   .strict();
 export type PipelineConfig = z.output<typeof PipelineConfig>;
 
+/**
+ * A pull: a partner's remote folder polled on a schedule; new or changed
+ * files matching the glob are fetched into a storage folder (which publishes
+ * file.stored, so pulls chain into pushes) and then, once stored, kept,
+ * deleted or moved at the partner. Kept in `wharf_pulls`, one key per name.
+ */
+export const PullConfig = z
+  .object({
+    name: OutboundName,
+    enabled: z.boolean().default(true),
+    source: z
+      .object({
+        endpoint: OutboundName,
+        /** The partner's folder to poll (the endpoint's remoteFolder is for pushes). */
+        folder: remoteFolder.default("/"),
+        glob: z.string().min(1).max(256).default("*"),
+      })
+      .strict(),
+    target: z
+      .object({
+        root: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, { message: "must be a storage root (a user's home folder)" }),
+        folder: z
+          .string()
+          .refine((value) => value.startsWith("/") && !value.split("/").includes(".."), { message: 'must be an absolute folder without "..", e.g. /inbox' })
+          .transform((value) => normalizeFolder(value))
+          .default("/"),
+      })
+      .strict(),
+    everyMs: z.number().int().min(1_000).max(86_400_000).default(60_000),
+    /** What happens to a fetched file at the partner once it is stored: kept (fetched again only if it changes), deleted, or moved to `moveTo`. */
+    afterFetch: z.enum(["keep", "delete", "move"]).default("keep"),
+    moveTo: remoteFolder.optional(),
+  })
+  .strict()
+  .superRefine((pull, context) => {
+    if ((pull.afterFetch === "move") !== (pull.moveTo !== undefined)) context.addIssue({ code: "custom", path: ["moveTo"], message: 'is required with afterFetch "move", and only then' });
+  });
+export type PullConfig = z.output<typeof PullConfig>;
+
 /** Does a shell-style pattern (* and ?) match a file name? */
 export function globMatches(glob: string, name: string): boolean {
   const pattern = glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replaceAll("*", "[^/]*").replaceAll("?", "[^/]");

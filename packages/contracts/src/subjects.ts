@@ -56,6 +56,10 @@ export const buckets = {
   endpoints: "wharf_endpoints",
   /** Push pipelines (PipelineConfig JSON), one key per name. */
   pipelines: "wharf_pipelines",
+  /** Pulls from partners' servers (PullConfig JSON), one key per name. */
+  pulls: "wharf_pulls",
+  /** What pulls have fetched (so a kept file is not fetched again unless it changes), and which outbound instance polls each pull. */
+  pullState: "wharf_pull_state",
   /** Deliveries made, one key per pipeline and stored version, so a redelivered event is not sent twice. */
   deliveries: "wharf_deliveries",
 } as const;

@@ -1,12 +1,13 @@
 import { Kvm } from "@nats-io/kv";
 import { followBucket, type FollowedBucket, type NatsConnection } from "@wharf/bus";
-import { buckets, EndpointConfig, PipelineConfig } from "@wharf/contracts";
+import { buckets, EndpointConfig, PipelineConfig, PullConfig } from "@wharf/contracts";
 import type { Logger } from "@wharf/telemetry";
 
-/** The endpoints and pipelines outbound works with, kept up to date from their buckets (`wharf apply -f` writes them). */
+/** The endpoints, pipelines and pulls outbound works with, kept up to date from their buckets (`wharf apply -f` writes them). */
 export interface OutboundSettings {
   endpoint(name: string): EndpointConfig | undefined;
   pipelines(): PipelineConfig[];
+  pulls(): PullConfig[];
   stop(): void;
 }
 
@@ -14,6 +15,7 @@ export async function watchOutboundSettings(nc: NatsConnection, log: Logger): Pr
   const kvm = new Kvm(nc);
   const endpoints = new Map<string, { value: EndpointConfig; revision: number }>();
   const pipelines = new Map<string, { value: PipelineConfig; revision: number }>();
+  const pulls = new Map<string, { value: PullConfig; revision: number }>();
   const decoder = <T>(schema: { safeParse(input: unknown): { success: true; data: T } | { success: false } }, kind: string) => (json: unknown) => {
     const parsed = schema.safeParse(json);
     if (!parsed.success) log.error({ kind }, "a stored setting does not parse; it is ignored");
@@ -30,10 +32,12 @@ export async function watchOutboundSettings(nc: NatsConnection, log: Logger): Pr
   const followed: FollowedBucket[] = [
     await followBucket(await kvm.create(buckets.endpoints, { history: 5 }), decoder(EndpointConfig, "endpoint"), keep(endpoints)),
     await followBucket(await kvm.create(buckets.pipelines, { history: 5 }), decoder(PipelineConfig, "pipeline"), keep(pipelines)),
+    await followBucket(await kvm.create(buckets.pulls, { history: 5 }), decoder(PullConfig, "pull"), keep(pulls)),
   ];
   return {
     endpoint: (name) => endpoints.get(name)?.value,
     pipelines: () => [...pipelines.values()].map((entry) => entry.value),
+    pulls: () => [...pulls.values()].map((entry) => entry.value),
     stop: () => {
       for (const bucket of followed) bucket.stop();
     },

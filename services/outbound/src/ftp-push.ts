@@ -52,20 +52,8 @@ export interface PushResult {
  * and a SIZE check of what the partner holds.
  */
 export async function pushFile({ endpoint, name, source, size, sha256, uploadId }: PushRequest, log: Logger): Promise<PushResult> {
-  const client = new Client(endpoint.timeoutMs, { allowSeparateTransferHost: !endpoint.quirks.passiveAddressFromControl });
-  // Without EPSV, PASV only (basic-ftp tries EPSV first and remembers what worked).
-  if (!endpoint.quirks.epsv) client.prepareTransfer = endpoint.quirks.passiveAddressFromControl ? enterPassiveModeIPv4_forceControlHostIP : enterPassiveModeIPv4;
+  const { client, tlsVersion } = await openSession(endpoint, log);
   try {
-    const tlsVersion = await connectToEndpoint(client, endpoint, log);
-    await client.login(endpoint.user, endpoint.password ? await readSecret(endpoint.password) : "").catch((error: unknown) => {
-      throw new PushError(`the partner refused the login: ${message(error)}`, false, { cause: error });
-    });
-    if (endpoint.tls !== "none") {
-      // basic-ftp sends these ignoring errors; a partner that refuses PROT P would get the file in the clear.
-      await client.send("PBSZ 0");
-      await client.send("PROT P");
-    }
-    await client.send("TYPE I");
     const folder = endpoint.remoteFolder;
     if (folder !== "/") await client.ensureDir(folder);
     else await client.cd("/");
@@ -87,6 +75,35 @@ export async function pushFile({ endpoint, name, source, size, sha256, uploadId 
     throw new PushError(message(error), true, { cause: error });
   } finally {
     client.close();
+  }
+}
+
+/**
+ * A logged-in session with a partner, as deliveries and pulls use it: the
+ * certificate checked before the user name is sent, then PBSZ 0 and PROT P
+ * (required: basic-ftp alone sends them ignoring errors, and a partner that
+ * refused PROT P would get the file in the clear), binary mode. The caller
+ * closes the client.
+ */
+export async function openSession(endpoint: EndpointConfig, log: Pick<Logger, "warn">): Promise<{ client: Client; tlsVersion: string | undefined }> {
+  const client = new Client(endpoint.timeoutMs, { allowSeparateTransferHost: !endpoint.quirks.passiveAddressFromControl });
+  // Without EPSV, PASV only (basic-ftp tries EPSV first and remembers what worked).
+  if (!endpoint.quirks.epsv) client.prepareTransfer = endpoint.quirks.passiveAddressFromControl ? enterPassiveModeIPv4_forceControlHostIP : enterPassiveModeIPv4;
+  try {
+    const tlsVersion = await connectToEndpoint(client, endpoint, log);
+    await client.login(endpoint.user, endpoint.password ? await readSecret(endpoint.password) : "").catch((error: unknown) => {
+      throw new PushError(`the partner refused the login: ${message(error)}`, false, { cause: error });
+    });
+    if (endpoint.tls !== "none") {
+      await client.send("PBSZ 0");
+      await client.send("PROT P");
+    }
+    await client.send("TYPE I");
+    return { client, tlsVersion };
+  } catch (error) {
+    client.close();
+    if (error instanceof PushError) throw error;
+    throw new PushError(message(error), true, { cause: error });
   }
 }
 

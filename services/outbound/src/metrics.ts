@@ -4,6 +4,7 @@ export interface OutboundMetrics {
   events: Counter<"outcome">;
   deliveries: Counter<"pipeline" | "result">;
   deliveryDuration: Histogram<"pipeline">;
+  pulls: Counter<"pull" | "result">;
 }
 
 /** Outbound's metrics (docs/metrics.md). Pipeline names come from the configuration, so the label's values are bounded. */
@@ -26,6 +27,12 @@ export function createOutboundMetrics(registry: Registry): OutboundMetrics {
       help: "Time to deliver one file to a partner (connect, TLS, login, upload, rename, size check), by pipeline.",
       labelNames: ["pipeline"] as const,
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      registers: [registry],
+    }),
+    pulls: new Counter({
+      name: "wharf_outbound_pulls_total",
+      help: "Files pulled from partners, by pull and result (fetched, failed, poll_failed).",
+      labelNames: ["pull", "result"] as const,
       registers: [registry],
     }),
   };

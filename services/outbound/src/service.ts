@@ -6,13 +6,14 @@ import { watchOutboundSettings } from "./config-watch.js";
 import { createDeliveries } from "./deliveries.js";
 import { createFileStoredHandler } from "./handlers/file-stored.js";
 import { createOutboundMetrics } from "./metrics.js";
+import { startPulls } from "./pulls.js";
 
 export interface OutboundService {
   /** Stops pulling events (the delivery in progress finishes first) and watching the settings. */
   stop(): Promise<void>;
 }
 
-/** Starts outbound: its settings (endpoints, pipelines) from their buckets, and its durable consumer of file.stored events. */
+/** Starts outbound: its settings (endpoints, pipelines, pulls) from their buckets, its durable consumer of file.stored events, and its pulls. */
 export async function startOutboundService({
   nc,
   log,
@@ -34,12 +35,13 @@ export async function startOutboundService({
 }): Promise<OutboundService> {
   await ensureStream(nc, streams.deadLetters);
   const settings = await watchOutboundSettings(nc, log);
+  const metrics = createOutboundMetrics(registry);
   const consumer = await consumeEvents(nc, {
     consumer: { stream: streams.events.name, ...consumers.outboundFileStored },
     handler: createFileStoredHandler({
       nc,
       log: log.child({ component: "file-stored" }),
-      metrics: createOutboundMetrics(registry),
+      metrics,
       settings,
       deliveries: await createDeliveries(nc),
       storage,
@@ -49,8 +51,10 @@ export async function startOutboundService({
     ...(ackWaitMs ? { ackWaitMs } : {}),
     concurrency,
   });
+  const pulls = await startPulls({ nc, log: log.child({ component: "pulls" }), settings, storage, metrics });
   return {
     stop: async () => {
+      await pulls.stop();
       await consumer.stop();
       settings.stop();
     },

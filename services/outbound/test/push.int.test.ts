@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { Kvm } from "@nats-io/kv";
 import { connectBus, ensureStream, type NatsConnection, publishEvent } from "@wharf/bus";
-import { buckets, createStorageClient, EndpointConfig, PipelineConfig, type StorageClient, streams, subjects, type TransferEvent } from "@wharf/contracts";
+import { buckets, createStorageClient, EndpointConfig, PipelineConfig, PullConfig, type StorageClient, streams, subjects, type TransferEvent } from "@wharf/contracts";
 import { createStorageMetrics, createStorageParts, type StorageService, startStorageService } from "@wharf/storage";
 import { createLogger, createMetricsRegistry } from "@wharf/telemetry";
 import { getFreePort, makeTestCertificates, startNatsServer, startVsftpdPartner, streamMessages, type TestCertificates, type TestNatsServer, type VsftpdPartner, waitFor } from "@wharf/testing";
@@ -254,4 +254,39 @@ test("wharf endpoints validate: one connection as a delivery makes it, reported 
   assert.equal(wrong.code, 1);
   assert.match(wrong.stdout ?? "", /^FAIL connection: the partner's certificate \(SHA-256 [0-9A-F]{64}\) is not the pinned one; nothing was sent$/m);
   assert.match(wrong.stdout ?? "", /^pinned-wrong: deliveries would fail$/m);
+});
+
+test("a pull fetches new files matching its glob into storage, then deletes them at the partner; the stored file is pushed on by a pipeline", async () => {
+  const { writeFile: write, mkdir: makeDir, chmod } = await import("node:fs/promises");
+  // Made by this (root) process: the partner's user must be able to delete in it.
+  await makeDir(join(partner.root, "outgoing"), { recursive: true });
+  await chmod(join(partner.root, "outgoing"), 0o777);
+  const invoice = randomBytes(400_000);
+  await write(join(partner.root, "outgoing/invoice-1.xml"), invoice);
+  await write(join(partner.root, "outgoing/readme.txt"), "not matched");
+  await configure(
+    [vsftpd("acme-pull"), vsftpd("archive")],
+    [{ name: "pulled-to-archive", source: { root: "pulled", folder: "/from-acme" }, target: "archive" }],
+  );
+  const pulls = await new Kvm(nc).create(buckets.pulls, { history: 5 });
+  const pull = PullConfig.parse({ name: "from-acme", source: { endpoint: "acme-pull", folder: "/outgoing", glob: "*.xml" }, target: { root: "pulled", folder: "/from-acme" }, everyMs: 1_000, afterFetch: "delete" });
+  await pulls.put(pull.name, JSON.stringify(pull));
+  // Fetched into storage, with its own file.stored event…
+  const stored = await waitFor(async () => {
+    const chunks: Buffer[] = [];
+    try {
+      for await (const chunk of client.read({ root: "pulled", path: "/from-acme/invoice-1.xml" })) chunks.push(chunk);
+      return Buffer.concat(chunks);
+    } catch {
+      return undefined;
+    }
+  }, { timeoutMs: 20_000, what: "the pulled file in storage" });
+  assert.ok(stored.equals(invoice));
+  // …deleted at the partner once stored (the unmatched file stays)…
+  await waitFor(async () => ((await readdir(join(partner.root, "outgoing"))).join() === "readme.txt" ? true : undefined), { what: "the fetched file gone at the partner" });
+  // …and pushed on by the pipeline whose source holds it.
+  const pushed = await waitFor(() => atPartner("archive/invoice-1.xml"), { timeoutMs: 20_000, what: "the pulled file pushed on" });
+  assert.ok(pushed.equals(invoice));
+  const values = (await registry.getSingleMetric("wharf_outbound_pulls_total")?.get())?.values ?? [];
+  assert.equal(values.find((value) => value.labels.pull === "from-acme" && value.labels.result === "fetched")?.value, 1);
 });

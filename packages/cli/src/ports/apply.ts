@@ -104,6 +104,7 @@ export async function applyCommand(file: string | undefined, env: NodeJS.Process
     await replaceBucket(await kvm.create(buckets.ports, { history: 5 }), "port", result.config.ports.map((port) => [port.alias, port]), out);
     await replaceBucket(await kvm.create(buckets.endpoints, { history: 5 }), "endpoint", result.config.endpoints.map((endpoint) => [endpoint.name, endpoint]), out);
     await replaceBucket(await kvm.create(buckets.pipelines, { history: 5 }), "pipeline", result.config.pipelines.map((pipeline) => [pipeline.name, pipeline]), out);
+    await replaceBucket(await kvm.create(buckets.pulls, { history: 5 }), "pull", result.config.pulls.map((pull) => [pull.name, pull]), out);
     await applyUsers(result.config.users, await createUserStore(nc), out);
     return 0;
   } finally {
