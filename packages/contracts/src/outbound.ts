@@ -22,6 +22,12 @@ const remoteFolder = z
   .string()
   .refine((value) => value.startsWith("/") && !value.includes("\0") && !value.split("/").includes(".."), { message: 'must be an absolute folder without "..", e.g. /inbound' });
 
+/** A folder inside a storage root, normalized ("/out/" is "/out"). */
+const storageFolder = z
+  .string()
+  .refine((value) => value.startsWith("/") && !value.split("/").includes(".."), { message: 'must be an absolute folder without "..", e.g. /outbox' })
+  .transform((value) => normalizeFolder(value));
+
 /**
  * A partner's FTP/FTPS server that pipelines deliver to (DESIGN.md §5). Kept
  * in the `wharf_endpoints` bucket, one key per name, written by `wharf apply -f`.
@@ -101,11 +107,7 @@ export const PipelineConfig = z
         /** Only files uploaded by this user; absent: anyone. */
         user: z.string().min(1).max(64).optional(),
         /** The folder (and below) inside the root. */
-        folder: z
-          .string()
-          .refine((value) => value.startsWith("/") && !value.split("/").includes(".."), { message: 'must be an absolute folder without "..", e.g. /outbox' })
-          .transform((value) => normalizeFolder(value))
-          .default("/"),
+        folder: storageFolder.default("/"),
         /** A file-name pattern: * and ? as in a shell, matched against the name only. */
         glob: z.string().min(1).max(256).default("*"),
       })
@@ -147,11 +149,7 @@ export const PullConfig = z
     target: z
       .object({
         root: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, { message: "must be a storage root (a user's home folder)" }),
-        folder: z
-          .string()
-          .refine((value) => value.startsWith("/") && !value.split("/").includes(".."), { message: 'must be an absolute folder without "..", e.g. /inbox' })
-          .transform((value) => normalizeFolder(value))
-          .default("/"),
+        folder: storageFolder.default("/"),
       })
       .strict(),
     everyMs: z.number().int().min(1_000).max(86_400_000).default(60_000),

@@ -7,3 +7,4 @@ export * from "./stream-messages.js";
 export * from "./python-clients.js";
 export * from "./test-ca.js";
 export * from "./vsftpd.js";
+export * from "./spawn-service.js";

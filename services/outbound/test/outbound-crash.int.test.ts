@@ -5,26 +5,24 @@
  * with exactly one complete file under its name, and no temporary leftover.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { once } from "node:events";
-import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { Kvm } from "@nats-io/kv";
-import { connectBus, ensureStream, type NatsConnection } from "@wharf/bus";
-import { buckets, createStorageClient, EndpointConfig, PipelineConfig, type StorageClient, streams } from "@wharf/contracts";
-import { createStorageMetrics, createStorageParts, type StorageService, startStorageService } from "@wharf/storage";
-import { createLogger, createMetricsRegistry } from "@wharf/telemetry";
-import { getFreePort, makeTestCertificates, startNatsServer, startVsftpdPartner, type TestNatsServer, type VsftpdPartner, waitFor } from "@wharf/testing";
+import type { NatsConnection } from "@wharf/bus";
+import { buckets, EndpointConfig, PipelineConfig, type StorageClient } from "@wharf/contracts";
+import type { StorageService } from "@wharf/storage";
+import { createLogger } from "@wharf/telemetry";
+import { getFreePort, spawnService, type TestNatsServer, type VsftpdPartner, waitFor } from "@wharf/testing";
 import { fingerprintOf } from "../src/ftp-push.js";
+import { startTestbed, type Testbed } from "./testbed.js";
 
 const main = fileURLToPath(new URL("../src/main.js", import.meta.url));
 const log = createLogger({ service: "outbound-crash-test", level: "silent" });
-let base: string;
 let nats: TestNatsServer;
 let nc: NatsConnection;
 let storage: StorageService;
@@ -32,16 +30,12 @@ let client: StorageClient;
 let partner: VsftpdPartner;
 const running: ChildProcess[] = [];
 
+let testbed: Testbed;
+
 before(async () => {
-  base = await mkdtemp(join(tmpdir(), "wharf-outbound-crash-"));
-  nats = await startNatsServer();
-  nc = await connectBus({ url: nats.url, name: "outbound-crash-test" }, log);
-  await ensureStream(nc, streams.events);
-  const parts = await createStorageParts(nc, { kind: "filesystem", dataDir: join(base, "storage") }, { partialTtlMs: 0 });
-  storage = await startStorageService("127.0.0.1:0", { ...parts, nc, log, metrics: createStorageMetrics(createMetricsRegistry("storage")), uploadIdleTimeoutMs: 30_000 });
-  client = createStorageClient(storage.address);
-  const certs = await makeTestCertificates(join(base, "certs"));
-  partner = await startVsftpdPartner(base, { certFile: certs.serverCertFile, keyFile: certs.serverKeyFile, user: "wharfcrash" });
+  testbed = await startTestbed("outbound-crash", log, { partnerUser: "wharfcrash" });
+  ({ nats, nc, storage, client, partner } = testbed);
+  const { certs } = testbed;
   const kvm = new Kvm(nc);
   const endpoint = EndpointConfig.parse({
     name: "crash-in",
@@ -59,12 +53,7 @@ before(async () => {
 
 after(async () => {
   for (const child of running) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-  await partner.stop();
-  client.close();
-  await storage.stop(1_000);
-  await nc.close();
-  await nats.stop();
-  await rm(base, { recursive: true, force: true });
+  await testbed.stop();
 });
 
 /** Starts outbound's main as `npm start` does, and waits for its "outbound ready" line. */
@@ -79,27 +68,25 @@ async function startOutbound(): Promise<ChildProcess> {
     WHARF_TEST_PARTNER_PASSWORD: partner.password,
     WHARF_LOG_LEVEL: "info",
   };
-  const child = spawn(process.execPath, [main], { env, stdio: ["ignore", "pipe", "pipe"] });
+  const { child } = await spawnService(main, env, "outbound ready");
   running.push(child);
-  const output: string[] = [];
-  createInterface({ input: child.stderr as NodeJS.ReadableStream }).on("line", (line) => output.push(line));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`outbound did not get ready:\n${output.join("\n")}`)), 30_000);
-    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (line) => {
-      output.push(line);
-      if (line.includes('"outbound ready"')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once("exit", (code) => reject(new Error(`outbound exited (${code}):\n${output.join("\n")}`)));
-  });
   return child;
 }
 
 test("SIGKILL of outbound mid-push, then a restart: exactly one complete file at the partner, no temporary leftover", async () => {
   const bytes = randomBytes(160 * 1024 * 1024);
-  const upload = client.openUpload({ location: { root: "crash", path: "/big.bin" }, uploadId: `crash-${Date.now()}`, user: "crash", sessionId: "s", portAlias: "test", offset: 0, append: false, noOverwrite: false, quotaBytes: 0, quotaFiles: 0 });
+  const upload = client.openUpload({
+    location: { root: "crash", path: "/big.bin" },
+    uploadId: `crash-${Date.now()}`,
+    user: "crash",
+    sessionId: "s",
+    portAlias: "test",
+    offset: 0,
+    append: false,
+    noOverwrite: false,
+    quotaBytes: 0,
+    quotaFiles: 0,
+  });
   await upload.ready;
   for (let offset = 0; offset < bytes.length; offset += 1024 * 1024) await upload.write(bytes.subarray(offset, offset + 1024 * 1024));
   await upload.finish("close_notify");

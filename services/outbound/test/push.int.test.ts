@@ -6,19 +6,18 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { Kvm } from "@nats-io/kv";
-import { connectBus, ensureStream, type NatsConnection, publishEvent } from "@wharf/bus";
-import { buckets, createStorageClient, EndpointConfig, PipelineConfig, PullConfig, type StorageClient, streams, subjects, type TransferEvent } from "@wharf/contracts";
-import { createStorageMetrics, createStorageParts, type StorageService, startStorageService } from "@wharf/storage";
+import { type NatsConnection, publishEvent } from "@wharf/bus";
+import { buckets, EndpointConfig, PipelineConfig, PullConfig, type StorageClient, streams, subjects, type TransferEvent } from "@wharf/contracts";
 import { createLogger, createMetricsRegistry } from "@wharf/telemetry";
-import { getFreePort, makeTestCertificates, startNatsServer, startVsftpdPartner, streamMessages, type TestCertificates, type TestNatsServer, type VsftpdPartner, waitFor } from "@wharf/testing";
+import { getFreePort, startVsftpdPartner, streamMessages, type TestCertificates, type TestNatsServer, type VsftpdPartner, waitFor } from "@wharf/testing";
 import { fingerprintOf } from "../src/ftp-push.js";
+import { startTestbed, type Testbed } from "./testbed.js";
 import { type OutboundService, startOutboundService } from "../src/service.js";
 
 const run = promisify(execFile);
@@ -26,7 +25,6 @@ const log = createLogger({ service: "outbound-test", level: process.env.WHARF_TE
 let base: string;
 let nats: TestNatsServer;
 let nc: NatsConnection;
-let storage: StorageService;
 let client: StorageClient;
 let certs: TestCertificates;
 let partner: VsftpdPartner;
@@ -34,28 +32,18 @@ let outbound: OutboundService;
 const registry = createMetricsRegistry("outbound");
 let uploads = 0;
 
+let testbed: Testbed;
+
 before(async () => {
-  base = await mkdtemp(join(tmpdir(), "wharf-outbound-"));
-  nats = await startNatsServer();
-  nc = await connectBus({ url: nats.url, name: "outbound-test" }, log);
-  await ensureStream(nc, streams.events);
-  const parts = await createStorageParts(nc, { kind: "filesystem", dataDir: join(base, "storage") }, { partialTtlMs: 0 });
-  storage = await startStorageService("127.0.0.1:0", { ...parts, nc, log, metrics: createStorageMetrics(createMetricsRegistry("storage")), uploadIdleTimeoutMs: 10_000 });
-  client = createStorageClient(storage.address);
-  certs = await makeTestCertificates(join(base, "certs"));
-  partner = await startVsftpdPartner(base, { certFile: certs.serverCertFile, keyFile: certs.serverKeyFile });
+  testbed = await startTestbed("outbound", log);
+  ({ base, nats, nc, client, certs, partner } = testbed);
   process.env.WHARF_TEST_PARTNER_PASSWORD = partner.password;
   outbound = await startOutboundService({ nc, log, registry, storage: client, random: () => 0.5 });
 });
 
 after(async () => {
   await outbound.stop();
-  await partner.stop();
-  client.close();
-  await storage.stop(1_000);
-  await nc.close();
-  await nats.stop();
-  await rm(base, { recursive: true, force: true });
+  await testbed.stop();
 });
 
 /** Writes endpoints and pipelines as `wharf apply -f` does, and waits until outbound has them (its watch is asynchronous). */
@@ -80,7 +68,18 @@ const vsftpd = (name: string, extra: Record<string, unknown> = {}) => ({
 });
 
 async function store(root: string, path: string, bytes: Buffer) {
-  const upload = client.openUpload({ location: { root, path }, uploadId: `out-${++uploads}-${Date.now()}`, user: root, sessionId: "s", portAlias: "test", offset: 0, append: false, noOverwrite: false, quotaBytes: 0, quotaFiles: 0 });
+  const upload = client.openUpload({
+    location: { root, path },
+    uploadId: `out-${++uploads}-${Date.now()}`,
+    user: root,
+    sessionId: "s",
+    portAlias: "test",
+    offset: 0,
+    append: false,
+    noOverwrite: false,
+    quotaBytes: 0,
+    quotaFiles: 0,
+  });
   await upload.ready;
   await upload.write(bytes);
   return upload.finish("close_notify");
@@ -98,7 +97,10 @@ async function transfers(pipeline: string): Promise<TransferEvent[]> {
   const messages = (await Promise.all(kinds.map((subject) => streamMessages(nc, streams.events.name, subject)))).flat().sort((a, b) => a.seq - b.seq);
   return messages.map((message) => message.body as unknown as TransferEvent).filter((body) => body.pipeline === pipeline);
 }
-const deadLetters = async (pipeline: string) => (await streamMessages(nc, streams.deadLetters.name, subjects.deadLetter)).map((message) => message.body as { pipeline: string; reason: string; attempts: number }).filter((body) => body.pipeline === pipeline);
+const deadLetters = async (pipeline: string) =>
+  (await streamMessages(nc, streams.deadLetters.name, subjects.deadLetter))
+    .map((message) => message.body as { pipeline: string; reason: string; attempts: number })
+    .filter((body) => body.pipeline === pipeline);
 
 test("a file stored under a pipeline's folder reaches vsftpd (explicit FTPS, session reuse required, pinned certificate) byte for byte, once; others stay home", async () => {
   await configure([vsftpd("acme-in")], [{ name: "to-acme", source: { root: "acme", folder: "/outbox", glob: "*.csv" }, target: "acme-in" }]);
@@ -109,18 +111,25 @@ test("a file stored under a pipeline's folder reaches vsftpd (explicit FTPS, ses
   await store("acme", "/elsewhere.csv", Buffer.from("not in the folder"));
   const delivered = await waitFor(() => atPartner("acme-in/report.csv"), { timeoutMs: 20_000, what: "report.csv at the partner" });
   assert.equal(createHash("sha256").update(delivered).digest("hex"), createHash("sha256").update(bytes).digest("hex"));
-  assert.equal(await metric("to-acme", "delivered"), 1);
+  // Counted just after the rename the partner shows: wait for the count, then check it stays at one.
+  await waitFor(async () => ((await metric("to-acme", "delivered")) === 1 ? true : undefined), { what: "the delivery to be counted" });
   // Only the final name: the temporary one was renamed, and the files outside the pipeline's source were not sent.
   assert.deepEqual(await readdir(join(partner.root, "acme-in")), ["report.csv"]);
   // The file's history: the attempt started and completed, with where it went and the partner's answer.
-  const history = await waitFor(async () => {
-    const found = await transfers("to-acme");
-    return found.some((body) => body.type === "wharf.evt.v1.transfer_completed") ? found : undefined;
-  }, { what: "the transfer events" });
-  assert.deepEqual(history.map((body) => [body.type, body.attempt, body.path]), [
-    ["wharf.evt.v1.transfer_started", 1, "/outbox/report.csv"],
-    ["wharf.evt.v1.transfer_completed", 1, "/outbox/report.csv"],
-  ]);
+  const history = await waitFor(
+    async () => {
+      const found = await transfers("to-acme");
+      return found.some((body) => body.type === "wharf.evt.v1.transfer_completed") ? found : undefined;
+    },
+    { what: "the transfer events" },
+  );
+  assert.deepEqual(
+    history.map((body) => [body.type, body.attempt, body.path]),
+    [
+      ["wharf.evt.v1.transfer_started", 1, "/outbox/report.csv"],
+      ["wharf.evt.v1.transfer_completed", 1, "/outbox/report.csv"],
+    ],
+  );
   assert.equal(history[1]?.remotePath, "/acme-in/report.csv");
   assert.match(history[1]?.reply ?? "", /^250 /);
   assert.match(history[1]?.tls ?? "", /^TLSv1\.[23]$/);
@@ -129,7 +138,9 @@ test("a file stored under a pipeline's folder reaches vsftpd (explicit FTPS, ses
 
 test("an event delivered again (a redelivery, a republished commit) is not sent twice", async () => {
   const before = await metric("to-acme", "duplicate");
-  const [event] = (await streamMessages(nc, streams.events.name, subjects.fileStored)).map((message) => message.body).filter((body) => body.path === "/outbox/report.csv");
+  const [event] = (await streamMessages(nc, streams.events.name, subjects.fileStored))
+    .map((message) => message.body)
+    .filter((body) => body.path === "/outbox/report.csv");
   assert.ok(event);
   await rm(join(partner.root, "acme-in/report.csv"));
   await publishEvent(nc, subjects.fileStored, event, { msgId: `again-${Date.now()}` });
@@ -138,12 +149,18 @@ test("an event delivered again (a redelivery, a republished commit) is not sent 
 });
 
 test("a certificate that is not the pinned one: nothing is sent, and the delivery goes to the dead-letter stream at once with the reason", async () => {
-  await configure([vsftpd("pinned-wrong", { trust: { fingerprint: "AB".repeat(32) } })], [{ name: "to-wrong-pin", source: { root: "pin" }, target: "pinned-wrong" }]);
+  await configure(
+    [vsftpd("pinned-wrong", { trust: { fingerprint: "AB".repeat(32) } })],
+    [{ name: "to-wrong-pin", source: { root: "pin" }, target: "pinned-wrong" }],
+  );
   await store("pin", "/secret.bin", randomBytes(1000));
-  const letters = await waitFor(async () => {
-    const found = await deadLetters("to-wrong-pin");
-    return found.length > 0 ? found : undefined;
-  }, { timeoutMs: 20_000, what: "a dead letter" });
+  const letters = await waitFor(
+    async () => {
+      const found = await deadLetters("to-wrong-pin");
+      return found.length > 0 ? found : undefined;
+    },
+    { timeoutMs: 20_000, what: "a dead letter" },
+  );
   assert.match(letters[0]?.reason ?? "", /not the pinned one; nothing was sent/);
   assert.equal(letters[0]?.attempts, 1, "a wrong pin is not retried");
   assert.equal(await readdir(join(partner.root, "pinned-wrong")).catch(() => "absent"), "absent", "not even the folder was made");
@@ -151,15 +168,21 @@ test("a certificate that is not the pinned one: nothing is sent, and the deliver
 
 test("a partner that is down, then up: the delivery is tried again with backoff and arrives", async () => {
   const port = await getFreePort();
-  await configure([vsftpd("late", { port })], [{ name: "to-late", source: { root: "late" }, target: "late", retry: { maxAttempts: 10, initialDelayMs: 200, maxDelayMs: 1_000 } }]);
+  await configure(
+    [vsftpd("late", { port })],
+    [{ name: "to-late", source: { root: "late" }, target: "late", retry: { maxAttempts: 10, initialDelayMs: 200, maxDelayMs: 1_000 } }],
+  );
   const bytes = randomBytes(50_000);
   await store("late", "/waiting.bin", bytes);
   await waitFor(async () => ((await metric("to-late", "retry")) >= 1 ? true : undefined), { timeoutMs: 20_000, what: "a failed first try" });
   const late = await startVsftpdPartner(base, { certFile: certs.serverCertFile, keyFile: certs.serverKeyFile, port });
   try {
-    const delivered = await waitFor(() => readFile(join(late.root, "late/waiting.bin")).catch(() => undefined), { timeoutMs: 20_000, what: "the file after the partner came up" });
+    const delivered = await waitFor(() => readFile(join(late.root, "late/waiting.bin")).catch(() => undefined), {
+      timeoutMs: 20_000,
+      what: "the file after the partner came up",
+    });
     assert.ok(delivered.equals(bytes));
-    assert.equal(await metric("to-late", "delivered"), 1);
+    await waitFor(async () => ((await metric("to-late", "delivered")) === 1 ? true : undefined), { what: "the delivery to be counted" });
   } finally {
     await late.stop();
   }
@@ -167,20 +190,32 @@ test("a partner that is down, then up: the delivery is tried again with backoff 
 
 test("the last try failed: the delivery is in the dead-letter stream with its attempts and reason", async () => {
   const port = await getFreePort();
-  await configure([vsftpd("nobody", { port })], [{ name: "to-nobody", source: { root: "nobody" }, target: "nobody", retry: { maxAttempts: 3, initialDelayMs: 100, maxDelayMs: 200 } }]);
+  await configure(
+    [vsftpd("nobody", { port })],
+    [{ name: "to-nobody", source: { root: "nobody" }, target: "nobody", retry: { maxAttempts: 3, initialDelayMs: 100, maxDelayMs: 200 } }],
+  );
   await store("nobody", "/lost.bin", randomBytes(10));
-  const letters = await waitFor(async () => {
-    const found = await deadLetters("to-nobody");
-    return found.length > 0 ? found : undefined;
-  }, { timeoutMs: 20_000, what: "a dead letter" });
+  const letters = await waitFor(
+    async () => {
+      const found = await deadLetters("to-nobody");
+      return found.length > 0 ? found : undefined;
+    },
+    { timeoutMs: 20_000, what: "a dead letter" },
+  );
   assert.equal(letters[0]?.attempts, 3);
   assert.match(letters[0]?.reason ?? "", /ECONNREFUSED/);
   assert.equal(await metric("to-nobody", "retry"), 2);
-  const history = await waitFor(async () => {
-    const found = await transfers("to-nobody");
-    return found.some((body) => body.type === "wharf.evt.v1.transfer_dead_lettered") ? found : undefined;
-  }, { what: "the transfer events" });
-  assert.deepEqual(history.map((body) => `${body.type.replace("wharf.evt.v1.transfer_", "")}:${body.attempt}`), ["started:1", "failed:1", "started:2", "failed:2", "started:3", "dead_lettered:3"]);
+  const history = await waitFor(
+    async () => {
+      const found = await transfers("to-nobody");
+      return found.some((body) => body.type === "wharf.evt.v1.transfer_dead_lettered") ? found : undefined;
+    },
+    { what: "the transfer events" },
+  );
+  assert.deepEqual(
+    history.map((body) => `${body.type.replace("wharf.evt.v1.transfer_", "")}:${body.attempt}`),
+    ["started:1", "failed:1", "started:2", "failed:2", "started:3", "dead_lettered:3"],
+  );
 });
 
 test("wharf dlq ls shows the dead letters; wharf dlq replay --all --pipeline gives them another set of tries, and the file arrives", async () => {
@@ -189,7 +224,10 @@ test("wharf dlq ls shows the dead letters; wharf dlq replay --all --pipeline giv
   const listed = (await wharf("dlq", "ls")).stdout;
   assert.match(listed, /\tto-nobody\tnobody\tnobody:\/lost\.bin\t3\t.*ECONNREFUSED/);
   assert.match(listed, /\tto-wrong-pin\tpinned-wrong\tpin:\/secret\.bin\t1\t/);
-  await assert.rejects(wharf("dlq", "replay", "--pipeline", "to-nobody"), (error: { code?: number; stderr?: string }) => error.code === 2 && /usage: wharf dlq/.test(error.stderr ?? ""));
+  await assert.rejects(
+    wharf("dlq", "replay", "--pipeline", "to-nobody"),
+    (error: { code?: number; stderr?: string }) => error.code === 2 && /usage: wharf dlq/.test(error.stderr ?? ""),
+  );
   // The partner is there now.
   const port = EndpointConfig.parse((await (await new Kvm(nc).open(buckets.endpoints)).get("nobody"))?.json()).port;
   const back = await startVsftpdPartner(base, { certFile: certs.serverCertFile, keyFile: certs.serverKeyFile, port });
@@ -209,7 +247,13 @@ test("wharf endpoints ls and pipelines ls show the settings, secrets only by ref
   const cli = fileURLToPath(new URL("../../../../packages/cli/dist/src/main.js", import.meta.url));
   const wharf = (...args: string[]) => run(process.execPath, [cli, ...args], { env: { ...process.env, WHARF_NATS_URL: nats.url } });
   const endpoints = (await wharf("endpoints", "ls")).stdout;
-  assert.match(endpoints, new RegExp(`^acme-in\\t127\\.0\\.0\\.1:${partner.port}\\texplicit\\t${partner.user}\\tenv:WHARF_TEST_PARTNER_PASSWORD\\tpin:[0-9A-F]{16}…\\t/acme-in$`, "m"));
+  assert.match(
+    endpoints,
+    new RegExp(
+      `^acme-in\\t127\\.0\\.0\\.1:${partner.port}\\texplicit\\t${partner.user}\\tenv:WHARF_TEST_PARTNER_PASSWORD\\tpin:[0-9A-F]{16}…\\t/acme-in$`,
+      "m",
+    ),
+  );
   assert.ok(!endpoints.includes(partner.password), "never the password itself");
   assert.match((await wharf("pipelines", "ls")).stdout, /^to-acme\ttrue\tacme:\/outbox\/\*\.csv\tacme-in\t8$/m);
 });
@@ -217,10 +261,16 @@ test("wharf endpoints ls and pipelines ls show the settings, secrets only by ref
 test("implicit FTPS: a vsftpd partner with TLS from the first byte gets the file", async () => {
   const implicit = await startVsftpdPartner(base, { certFile: certs.serverCertFile, keyFile: certs.serverKeyFile, implicit: true });
   try {
-    await configure([vsftpd("implicit-in", { port: implicit.port, tls: "implicit" })], [{ name: "to-implicit", source: { root: "implicit" }, target: "implicit-in" }]);
+    await configure(
+      [vsftpd("implicit-in", { port: implicit.port, tls: "implicit" })],
+      [{ name: "to-implicit", source: { root: "implicit" }, target: "implicit-in" }],
+    );
     const bytes = randomBytes(300_000);
     await store("implicit", "/over-tls.bin", bytes);
-    const delivered = await waitFor(() => readFile(join(implicit.root, "implicit-in/over-tls.bin")).catch(() => undefined), { timeoutMs: 20_000, what: "the file at the implicit partner" });
+    const delivered = await waitFor(() => readFile(join(implicit.root, "implicit-in/over-tls.bin")).catch(() => undefined), {
+      timeoutMs: 20_000,
+      what: "the file at the implicit partner",
+    });
     assert.ok(delivered.equals(bytes));
   } finally {
     await implicit.stop();
@@ -269,21 +319,32 @@ test("a pull fetches new files matching its glob into storage, then deletes them
     [{ name: "pulled-to-archive", source: { root: "pulled", folder: "/from-acme" }, target: "archive" }],
   );
   const pulls = await new Kvm(nc).create(buckets.pulls, { history: 5 });
-  const pull = PullConfig.parse({ name: "from-acme", source: { endpoint: "acme-pull", folder: "/outgoing", glob: "*.xml" }, target: { root: "pulled", folder: "/from-acme" }, everyMs: 1_000, afterFetch: "delete" });
+  const pull = PullConfig.parse({
+    name: "from-acme",
+    source: { endpoint: "acme-pull", folder: "/outgoing", glob: "*.xml" },
+    target: { root: "pulled", folder: "/from-acme" },
+    everyMs: 1_000,
+    afterFetch: "delete",
+  });
   await pulls.put(pull.name, JSON.stringify(pull));
   // Fetched into storage, with its own file.stored event…
-  const stored = await waitFor(async () => {
-    const chunks: Buffer[] = [];
-    try {
-      for await (const chunk of client.read({ root: "pulled", path: "/from-acme/invoice-1.xml" })) chunks.push(chunk);
-      return Buffer.concat(chunks);
-    } catch {
-      return undefined;
-    }
-  }, { timeoutMs: 20_000, what: "the pulled file in storage" });
+  const stored = await waitFor(
+    async () => {
+      const chunks: Buffer[] = [];
+      try {
+        for await (const chunk of client.read({ root: "pulled", path: "/from-acme/invoice-1.xml" })) chunks.push(chunk);
+        return Buffer.concat(chunks);
+      } catch {
+        return undefined;
+      }
+    },
+    { timeoutMs: 20_000, what: "the pulled file in storage" },
+  );
   assert.ok(stored.equals(invoice));
   // …deleted at the partner once stored (the unmatched file stays)…
-  await waitFor(async () => ((await readdir(join(partner.root, "outgoing"))).join() === "readme.txt" ? true : undefined), { what: "the fetched file gone at the partner" });
+  await waitFor(async () => ((await readdir(join(partner.root, "outgoing"))).join() === "readme.txt" ? true : undefined), {
+    what: "the fetched file gone at the partner",
+  });
   // …and pushed on by the pipeline whose source holds it.
   const pushed = await waitFor(() => atPartner("archive/invoice-1.xml"), { timeoutMs: 20_000, what: "the pulled file pushed on" });
   assert.ok(pushed.equals(invoice));

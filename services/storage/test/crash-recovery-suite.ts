@@ -7,19 +7,18 @@
  * exactly once when it was, and no upload leftovers.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess, } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { connectBus, ensureStream, type NatsConnection } from "@wharf/bus";
 import { createStorageClient, type StorageClient, streams, subjects } from "@wharf/contracts";
 import { createLogger } from "@wharf/telemetry";
-import { getFreePort, startNatsServer, streamMessages, type TestNatsServer } from "@wharf/testing";
+import { getFreePort, spawnService, startNatsServer, streamMessages, type TestNatsServer } from "@wharf/testing";
 
 const main = fileURLToPath(new URL("../src/main.js", import.meta.url));
 
@@ -70,20 +69,7 @@ async function startStorageOnce(failpoint?: string): Promise<RunningStorage> {
     ...backend.env,
     ...(failpoint ? { WHARF_STORAGE_FAILPOINT: failpoint } : {}),
   };
-  const child = spawn(process.execPath, [main], { env, stdio: ["ignore", "pipe", "pipe"] });
-  const output: string[] = [];
-  createInterface({ input: child.stderr as NodeJS.ReadableStream }).on("line", (line) => output.push(line));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`storage did not get ready:\n${output.join("\n")}`)), 30_000);
-    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (line) => {
-      output.push(line);
-      if (line.includes('"storage ready"')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once("exit", (code) => reject(new Error(`storage exited (${code}):\n${output.join("\n")}`)));
-  });
+  const { child, output } = await spawnService(main, env, "storage ready");
   running = { child, client: createStorageClient(`127.0.0.1:${grpcPort}`), metricsPort, output };
   return running;
 }
