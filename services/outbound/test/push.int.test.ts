@@ -351,3 +351,14 @@ test("a pull fetches new files matching its glob into storage, then deletes them
   const values = (await registry.getSingleMetric("wharf_outbound_pulls_total")?.get())?.values ?? [];
   assert.equal(values.find((value) => value.labels.pull === "from-acme" && value.labels.result === "fetched")?.value, 1);
 });
+
+test("an older version whose event comes after a newer one was delivered does not replace it at the partner", async () => {
+  const [newer] = (await streamMessages(nc, streams.events.name, subjects.fileStored)).map((message) => message.body).filter((body) => body.root === "many" && body.path === "/f0.bin");
+  assert.ok(newer);
+  const before = await atPartner("many-in/f0.bin");
+  // A version stored earlier, whose delivery only comes now (as after failed tries).
+  const older = { ...newer, uploadId: `older-${Date.now()}`, sha256: "0".repeat(64), storedAt: "2000-01-01T00:00:00.000Z" };
+  await publishEvent(nc, subjects.fileStored, older, { msgId: older.uploadId });
+  await waitFor(async () => ((await metric("to-many", "superseded")) === 1 ? true : undefined), { what: "the older version to be set aside" });
+  assert.ok((await atPartner("many-in/f0.bin"))?.equals(before as Buffer), "the partner keeps the newer version");
+});

@@ -76,6 +76,14 @@ export function createFileStoredHandler({ nc, log, metrics, settings, deliveries
       metrics.deliveries.inc({ pipeline: pipeline.name, result: "duplicate" });
       return undefined;
     }
+    // ISO times of one format compare as strings.
+    const newest = await deliveries.newestDelivered(pipeline.name, event);
+    if (newest !== undefined && newest > event.storedAt) {
+      await deliveries.record(pipeline.name, event, { status: "superseded", remotePath: "", deliveredAt: new Date().toISOString(), attempts: attempt });
+      metrics.deliveries.inc({ pipeline: pipeline.name, result: "superseded" });
+      log.info({ pipeline: pipeline.name, uploadId: event.uploadId, path: event.path, storedAt: event.storedAt, newest }, "not delivered: a newer version of the file was delivered first");
+      return undefined;
+    }
     const stopTimer = metrics.deliveryDuration.startTimer({ pipeline: pipeline.name });
     const started = performance.now();
     const history = (kind: TransferKind, extra: Partial<TransferEvent> = {}) =>
@@ -102,6 +110,7 @@ export function createFileStoredHandler({ nc, log, metrics, settings, deliveries
         deliveredAt: new Date().toISOString(),
         attempts: attempt,
       });
+      await deliveries.markDelivered(pipeline.name, event);
       stopTimer();
       await history("completed", { remotePath: result.remotePath, reply: result.reply, verified: result.verified, ...(result.tlsVersion ? { tls: result.tlsVersion } : {}) });
       metrics.deliveries.inc({ pipeline: pipeline.name, result: "delivered" });
