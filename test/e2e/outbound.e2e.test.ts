@@ -61,6 +61,8 @@ test("a file uploaded to /outbox is pushed by outbound over FTPS to Wharf's own 
   const applied = (await wharfCli("apply", "-f", config)).stdout;
   assert.match(applied, /^endpoint self: created$/m);
   assert.match(applied, /^pipeline loop: created$/m);
+  // Applying an endpoint tries it once.
+  assert.match(applied, /^endpoint self: reachable, deliveries can work$/m);
   const validated = (await wharfCli("endpoints", "validate", "self")).stdout;
   assert.match(validated, /^ok {3}trust: matches the pinned fingerprint$/m);
   assert.match(validated, /^self: deliveries can work$/m);

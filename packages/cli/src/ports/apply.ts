@@ -3,6 +3,7 @@ import { type KV, Kvm } from "@nats-io/kv";
 import { connectBus } from "@wharf/bus";
 import { createUserStore, type UserStore } from "@wharf/auth";
 import { buckets, describeIssues, UserRecord, WharfConfigFile } from "@wharf/contracts";
+import { probeEndpoint } from "@wharf/outbound";
 import { createLogger } from "@wharf/telemetry";
 import { parse as parseYaml } from "yaml";
 
@@ -57,7 +58,8 @@ async function applyUsers(users: readonly UserRecord[], store: UserStore, out: (
  * Makes a bucket hold exactly `items` (key, value): new and changed keys are
  * written, keys not among them removed, each reported as `<kind> <key>: …`.
  */
-async function replaceBucket(kv: KV, kind: string, items: Array<[string, unknown]>, out: (line: string) => void): Promise<void> {
+async function replaceBucket(kv: KV, kind: string, items: Array<[string, unknown]>, out: (line: string) => void): Promise<string[]> {
+  const changed: string[] = [];
   const existing = new Map<string, string>();
   for await (const key of await kv.keys()) {
     const entry = await kv.get(key);
@@ -72,6 +74,7 @@ async function replaceBucket(kv: KV, kind: string, items: Array<[string, unknown
       continue;
     }
     await kv.put(key, body);
+    changed.push(key);
     out(`${kind} ${key}: ${existing.has(key) ? "updated" : "created"}`);
   }
   for (const key of existing.keys()) {
@@ -79,6 +82,7 @@ async function replaceBucket(kv: KV, kind: string, items: Array<[string, unknown
     await kv.delete(key);
     out(`${kind} ${key}: removed`);
   }
+  return changed;
 }
 
 /**
@@ -102,10 +106,18 @@ export async function applyCommand(file: string | undefined, env: NodeJS.Process
   try {
     const kvm = new Kvm(nc);
     await replaceBucket(await kvm.create(buckets.ports, { history: 5 }), "port", result.config.ports.map((port) => [port.alias, port]), out);
-    await replaceBucket(await kvm.create(buckets.endpoints, { history: 5 }), "endpoint", result.config.endpoints.map((endpoint) => [endpoint.name, endpoint]), out);
+    const endpoints = await replaceBucket(await kvm.create(buckets.endpoints, { history: 5 }), "endpoint", result.config.endpoints.map((endpoint) => [endpoint.name, endpoint]), out);
     await replaceBucket(await kvm.create(buckets.pipelines, { history: 5 }), "pipeline", result.config.pipelines.map((pipeline) => [pipeline.name, pipeline]), out);
     await replaceBucket(await kvm.create(buckets.pulls, { history: 5 }), "pull", result.config.pulls.map((pull) => [pull.name, pull]), out);
     await applyUsers(result.config.users, await createUserStore(nc), out);
+    // New and changed endpoints are tried once, as `wharf endpoints validate` does: what they show is
+    // reported, and applied either way (a partner may be down today).
+    for (const endpoint of result.config.endpoints.filter((candidate) => endpoints.includes(candidate.name))) {
+      const report = await probeEndpoint(endpoint, env);
+      for (const line of report.lines.filter((line) => !line.ok)) out(`endpoint ${endpoint.name}: check ${line.check} failed: ${line.detail}`);
+      for (const suggestion of report.suggestions) out(`endpoint ${endpoint.name}: suggest ${suggestion}`);
+      out(`endpoint ${endpoint.name}: ${report.ok ? "reachable, deliveries can work" : "deliveries would fail now (wharf endpoints validate shows every check)"}`);
+    }
     return 0;
   } finally {
     await nc.close();
