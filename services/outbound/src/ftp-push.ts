@@ -8,6 +8,7 @@ import { Client, enterPassiveModeIPv4 } from "basic-ftp";
 import { enterPassiveModeIPv4_forceControlHostIP } from "basic-ftp/dist/transfer.js";
 import type { EndpointConfig } from "@wharf/contracts";
 import type { Logger } from "@wharf/telemetry";
+import { hasControlCharacter } from "./names.js";
 import { readSecret } from "./secrets.js";
 
 /** Why a push failed, and whether trying again can help (a wrong pin or a refused login will not). */
@@ -52,6 +53,8 @@ export interface PushResult {
  * and a SIZE check of what the partner holds.
  */
 export async function pushFile({ endpoint, name, source, size, sha256, uploadId }: PushRequest, log: Logger): Promise<PushResult> {
+  // Storage paths never hold these, but a name is also an FTP command's argument: refuse before connecting.
+  if (hasControlCharacter(name)) throw new PushError("the file name holds a control character; it cannot be sent over FTP", false);
   const { client, tlsVersion } = await openSession(endpoint, log);
   try {
     const folder = endpoint.remoteFolder;

@@ -8,6 +8,7 @@ import type { Logger } from "@wharf/telemetry";
 import type { FileInfo } from "basic-ftp";
 import type { OutboundSettings } from "./config-watch.js";
 import { openSession } from "./ftp-push.js";
+import { isPlainName } from "./names.js";
 import type { OutboundMetrics } from "./metrics.js";
 
 interface Seen {
@@ -80,7 +81,9 @@ export async function startPulls({
     const { client } = await openSession(endpoint, log);
     try {
       const listing = await client.list(pull.source.folder);
-      const files = listing.filter((entry: FileInfo) => entry.isFile && globMatches(pull.source.glob, entry.name));
+      // A name from the partner's listing becomes a storage path and FTP commands: one that could leave
+      // the target folder or break a command line (/, \, .., control characters) is not taken.
+      const files = listing.filter((entry: FileInfo) => entry.isFile && isPlainName(entry.name) && globMatches(pull.source.glob, entry.name));
       if (files.length > 0) await storage.mkdir({ root: pull.target.root, path: pull.target.folder }).catch((error: unknown) => {
         if (!(error instanceof WharfError && error.code === "WHARF_ALREADY_EXISTS")) throw error;
       });
