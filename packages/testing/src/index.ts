@@ -8,3 +8,4 @@ export * from "./python-clients.js";
 export * from "./test-ca.js";
 export * from "./vsftpd.js";
 export * from "./spawn-service.js";
+export * from "./upload-header.js";

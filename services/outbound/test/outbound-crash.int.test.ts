@@ -17,7 +17,7 @@ import type { NatsConnection } from "@wharf/bus";
 import { buckets, EndpointConfig, PipelineConfig, type StorageClient } from "@wharf/contracts";
 import type { StorageService } from "@wharf/storage";
 import { createLogger } from "@wharf/telemetry";
-import { getFreePort, spawnService, type TestNatsServer, type VsftpdPartner, waitFor } from "@wharf/testing";
+import { getFreePort, spawnService, type TestNatsServer, type VsftpdPartner, uploadHeader, waitFor } from "@wharf/testing";
 import { fingerprintOf } from "../src/ftp-push.js";
 import { startTestbed, type Testbed } from "./testbed.js";
 
@@ -75,18 +75,7 @@ async function startOutbound(): Promise<ChildProcess> {
 
 test("SIGKILL of outbound mid-push, then a restart: exactly one complete file at the partner, no temporary leftover", async () => {
   const bytes = randomBytes(160 * 1024 * 1024);
-  const upload = client.openUpload({
-    location: { root: "crash", path: "/big.bin" },
-    uploadId: `crash-${Date.now()}`,
-    user: "crash",
-    sessionId: "s",
-    portAlias: "test",
-    offset: 0,
-    append: false,
-    noOverwrite: false,
-    quotaBytes: 0,
-    quotaFiles: 0,
-  });
+  const upload = client.openUpload(uploadHeader("crash", "/big.bin", `crash-${Date.now()}`));
   await upload.ready;
   for (let offset = 0; offset < bytes.length; offset += 1024 * 1024) await upload.write(bytes.subarray(offset, offset + 1024 * 1024));
   await upload.finish("close_notify");

@@ -15,7 +15,7 @@ import { Kvm } from "@nats-io/kv";
 import { type NatsConnection, publishEvent } from "@wharf/bus";
 import { buckets, EndpointConfig, PipelineConfig, PullConfig, type StorageClient, streams, subjects, type TransferEvent } from "@wharf/contracts";
 import { createLogger, createMetricsRegistry } from "@wharf/telemetry";
-import { getFreePort, startVsftpdPartner, streamMessages, type TestCertificates, type TestNatsServer, type VsftpdPartner, waitFor } from "@wharf/testing";
+import { getFreePort, startVsftpdPartner, streamMessages, uploadHeader, type TestCertificates, type TestNatsServer, type VsftpdPartner, waitFor } from "@wharf/testing";
 import { fingerprintOf } from "../src/ftp-push.js";
 import { startTestbed, type Testbed } from "./testbed.js";
 import { type OutboundService, startOutboundService } from "../src/service.js";
@@ -68,18 +68,7 @@ const vsftpd = (name: string, extra: Record<string, unknown> = {}) => ({
 });
 
 async function store(root: string, path: string, bytes: Buffer) {
-  const upload = client.openUpload({
-    location: { root, path },
-    uploadId: `out-${++uploads}-${Date.now()}`,
-    user: root,
-    sessionId: "s",
-    portAlias: "test",
-    offset: 0,
-    append: false,
-    noOverwrite: false,
-    quotaBytes: 0,
-    quotaFiles: 0,
-  });
+  const upload = client.openUpload(uploadHeader(root, path, `out-${++uploads}-${Date.now()}`));
   await upload.ready;
   await upload.write(bytes);
   return upload.finish("close_notify");

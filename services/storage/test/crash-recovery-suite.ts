@@ -18,7 +18,7 @@ import { fileURLToPath } from "node:url";
 import { connectBus, ensureStream, type NatsConnection } from "@wharf/bus";
 import { createStorageClient, type StorageClient, streams, subjects } from "@wharf/contracts";
 import { createLogger } from "@wharf/telemetry";
-import { getFreePort, spawnService, startNatsServer, streamMessages, type TestNatsServer } from "@wharf/testing";
+import { getFreePort, spawnService, startNatsServer, streamMessages, type TestNatsServer, uploadHeader } from "@wharf/testing";
 
 const main = fileURLToPath(new URL("../src/main.js", import.meta.url));
 
@@ -113,18 +113,7 @@ const stored = async (storage: RunningStorage, path: string) => {
 const leftovers = () => backend.leftovers(nc, dataDir);
 const eventsOf = async (uploadId: string) =>
   (await streamMessages(nc, streams.events.name, subjects.fileStored)).filter((message) => message.body.uploadId === uploadId);
-const header = (path: string, uploadId: string) => ({
-  location: { root: "alice", path },
-  uploadId,
-  user: "alice",
-  sessionId: "crash",
-  portAlias: "test",
-  offset: 0,
-  append: false,
-  noOverwrite: false,
-  quotaBytes: 0,
-  quotaFiles: 0,
-});
+const header = (path: string, uploadId: string) => uploadHeader("alice", path, uploadId);
 
 /** Uploads `bytes` in full; resolves with how the call ended (the process may die before it answers). */
 async function upload(storage: RunningStorage, path: string, uploadId: string, bytes: Buffer): Promise<string> {
