@@ -6,6 +6,8 @@ export * from "./ftp-control.js";
 export * from "./stream-messages.js";
 export * from "./python-clients.js";
 export * from "./test-ca.js";
+export * from "./ftp-partner.js";
 export * from "./vsftpd.js";
+export * from "./pure-ftpd.js";
 export * from "./spawn-service.js";
 export * from "./upload-header.js";

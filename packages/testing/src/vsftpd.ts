@@ -1,20 +1,11 @@
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
-import { connect } from "node:net";
 import { join } from "node:path";
 import { stopChildProcess } from "@wharf/bus";
 import { getFreePort } from "./free-port.js";
-import { waitFor } from "./wait-for.js";
+import { type FtpPartner, waitForListening } from "./ftp-partner.js";
 
-export interface VsftpdPartner {
-  port: number;
-  user: string;
-  password: string;
-  /** The folder the user's files land in. */
-  root: string;
-  child: ChildProcess;
-  stop(): Promise<void>;
-}
+export type VsftpdPartner = FtpPartner;
 
 /** Whether the Debian vsftpd package is installed (`.ci/run` installs it). */
 export function hasVsftpd(): boolean {
@@ -71,7 +62,7 @@ export async function startVsftpdPartner(
   const child = spawn("vsftpd", [config], { stdio: "ignore", detached: true });
   const killOnExit = () => child.kill("SIGKILL");
   process.once("exit", killOnExit);
-  await listening(port, child);
+  await waitForListening(port, child, "vsftpd");
   return {
     port,
     user,
@@ -83,22 +74,4 @@ export async function startVsftpdPartner(
       await stopChildProcess(child);
     },
   };
-}
-
-/** Resolves once something accepts connections on the port (vsftpd has no ready line). */
-async function listening(port: number, child: ChildProcess): Promise<void> {
-  await waitFor(
-    () => {
-      if (child.exitCode !== null) throw new Error(`vsftpd exited (${child.exitCode}) before it listened on ${port}`);
-      return new Promise<true | undefined>((resolve) => {
-        const socket = connect(port, "127.0.0.1");
-        socket.once("connect", () => {
-          socket.destroy();
-          resolve(true);
-        });
-        socket.once("error", () => resolve(undefined));
-      });
-    },
-    { timeoutMs: 10_000, what: `vsftpd listening on ${port}` },
-  );
 }

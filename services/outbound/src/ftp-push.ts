@@ -62,11 +62,21 @@ export async function pushFile({ endpoint, name, source, size, sha256, uploadId 
     else await client.cd("/");
     const remotePath = posix.join(folder, name);
     const temporary = endpoint.temporaryName ? `.${name}.${uploadId}.part` : name;
-    const uploaded = await client.uploadFrom(await source(), temporary);
-    let reply = `${uploaded.code} ${uploaded.message}`;
-    if (temporary !== name) {
-      const renamed = await client.rename(temporary, name);
-      reply = `${renamed.code} ${renamed.message}`;
+    let reply: string;
+    try {
+      const uploaded = await client.uploadFrom(await source(), temporary);
+      reply = `${uploaded.code} ${uploaded.message}`;
+      if (temporary !== name) {
+        const renamed = await client.rename(temporary, name);
+        reply = `${renamed.code} ${renamed.message}`;
+      }
+    } catch (error) {
+      // A cut upload or a refused rename leaves the temporary file at the partner (vsftpd keeps partial
+      // uploads): remove it while the session still works, so a dead-lettered delivery leaves nothing behind.
+      // A later try overwrites the same name anyway. Without a temporary name, a partial final file is the
+      // partner's to keep or remove: it may be an earlier, whole version that was being replaced.
+      if (temporary !== name) await client.remove(temporary, true).catch(() => undefined);
+      throw error;
     }
     const remoteSize = await client.size(name).catch(() => undefined);
     if (remoteSize !== undefined && remoteSize !== size) throw new PushError(`the partner holds ${remoteSize} bytes of ${name}, not ${size}`, true);

@@ -15,7 +15,7 @@ import { Kvm } from "@nats-io/kv";
 import { type NatsConnection, publishEvent } from "@wharf/bus";
 import { buckets, EndpointConfig, PipelineConfig, PullConfig, type StorageClient, streams, subjects, type TransferEvent } from "@wharf/contracts";
 import { createLogger, createMetricsRegistry } from "@wharf/telemetry";
-import { getFreePort, startVsftpdPartner, streamMessages, uploadHeader, type TestCertificates, type TestNatsServer, type VsftpdPartner, waitFor } from "@wharf/testing";
+import { getFreePort, startPureFtpdPartner, startVsftpdPartner, streamMessages, uploadHeader, type TestCertificates, type TestNatsServer, type VsftpdPartner, waitFor } from "@wharf/testing";
 import { fingerprintOf } from "../src/ftp-push.js";
 import { startTestbed, type Testbed } from "./testbed.js";
 import { type OutboundService, startOutboundService } from "../src/service.js";
@@ -264,6 +264,77 @@ test("implicit FTPS: a vsftpd partner with TLS from the first byte gets the file
   } finally {
     await implicit.stop();
   }
+});
+
+test("pure-ftpd (TLS required, -Y 2): a pushed file arrives byte for byte, checked by its size", async () => {
+  const pure = await startPureFtpdPartner(base, { certFile: certs.serverCertFile, keyFile: certs.serverKeyFile });
+  try {
+    process.env.WHARF_TEST_PURE_PASSWORD = pure.password;
+    await configure(
+      [vsftpd("pure-in", { port: pure.port, user: pure.user, password: { env: "WHARF_TEST_PURE_PASSWORD" } })],
+      [{ name: "to-pure", source: { root: "pure" }, target: "pure-in" }],
+    );
+    const bytes = randomBytes(1_500_000);
+    await store("pure", "/ledger.bin", bytes);
+    const delivered = await waitFor(() => readFile(join(pure.root, "pure-in/ledger.bin")).catch(() => undefined), {
+      timeoutMs: 20_000,
+      what: "the file at pure-ftpd",
+    });
+    assert.ok(delivered.equals(bytes));
+    const completed = await waitFor(
+      async () => (await transfers("to-pure")).find((body) => body.type === "wharf.evt.v1.transfer_completed"),
+      { what: "the completed transfer" },
+    );
+    assert.equal(completed.verified, "size", "pure-ftpd offers SIZE but no HASH");
+    assert.deepEqual(await readdir(join(pure.root, "pure-in")), ["ledger.bin"], "no temporary name left");
+  } finally {
+    await pure.stop();
+  }
+});
+
+test("a partner that cuts the upload mid-transfer (pure-ftpd over its quota): tried again, then dead-lettered; nothing under the final name, no temporary file left", async () => {
+  const pure = await startPureFtpdPartner(base, { certFile: certs.serverCertFile, keyFile: certs.serverKeyFile, quotaMegabytes: 1 });
+  try {
+    process.env.WHARF_TEST_PURE_PASSWORD = pure.password;
+    await configure(
+      [vsftpd("full", { port: pure.port, user: pure.user, password: { env: "WHARF_TEST_PURE_PASSWORD" }, remoteFolder: "/" })],
+      [{ name: "to-full", source: { root: "full" }, target: "full", retry: { maxAttempts: 2, initialDelayMs: 100, maxDelayMs: 200 } }],
+    );
+    await store("full", "/too-big.bin", randomBytes(3_000_000));
+    const letters = await waitFor(
+      async () => {
+        const found = await deadLetters("to-full");
+        return found.length > 0 ? found : undefined;
+      },
+      { timeoutMs: 30_000, what: "a dead letter" },
+    );
+    assert.equal(letters[0]?.attempts, 2);
+    assert.equal(await metric("to-full", "retry"), 1);
+    assert.equal(await metric("to-full", "delivered"), 0);
+    // pure-ftpd keeps its quota's bookkeeping in the user's folder; nothing else may be there.
+    assert.deepEqual((await readdir(pure.root)).filter((name) => name !== ".ftpquota"), []);
+  } finally {
+    await pure.stop();
+  }
+});
+
+test("a partner that refuses the rename: the temporary file is removed, and the delivery is dead-lettered with the partner's answer", async () => {
+  const { mkdir: makeDir, chmod } = await import("node:fs/promises");
+  // Made by this (root) process: a folder where the file's final name should go, which no rename can replace.
+  await makeDir(join(partner.root, "clash/report.csv"), { recursive: true });
+  await chmod(join(partner.root, "clash"), 0o777);
+  await configure([vsftpd("clash")], [{ name: "to-clash", source: { root: "clash" }, target: "clash", retry: { maxAttempts: 1 } }]);
+  await store("clash", "/report.csv", randomBytes(200_000));
+  const letters = await waitFor(
+    async () => {
+      const found = await deadLetters("to-clash");
+      return found.length > 0 ? found : undefined;
+    },
+    { timeoutMs: 20_000, what: "a dead letter" },
+  );
+  assert.match(letters[0]?.reason ?? "", /^550 /);
+  assert.deepEqual(await readdir(join(partner.root, "clash")), ["report.csv"], "only the folder that was there: the temporary file is gone");
+  assert.deepEqual(await readdir(join(partner.root, "clash/report.csv")), []);
 });
 
 test("twelve files at once, two connections to the partner: each arrives once, whole", async () => {

@@ -23,8 +23,10 @@ export function createReadHandler({ store, log, metrics }: { store: FileStore; l
       }
       call.end();
     })().catch((error: unknown) => {
+      // A reader that went away (its partner cut the transfer) ends the read: nothing to log or answer.
+      if (call.cancelled) return;
       logUnexpected(log, error);
-      if (!call.cancelled) call.emit("error", toGrpcStatus(error));
+      call.emit("error", toGrpcStatus(error));
     });
   };
 }
