@@ -1,4 +1,5 @@
 import type { ChildProcess } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import { connect } from "node:net";
 import { waitFor } from "./wait-for.js";
 
@@ -29,4 +30,65 @@ export async function waitForListening(port: number, child: ChildProcess, name: 
     },
     { timeoutMs: 10_000, what: `${name} listening on ${port}` },
   );
+}
+
+/**
+ * Stops a partner server and the session processes it forked, which outlive
+ * it: vsftpd serves each connection from a child that makes itself a session
+ * leader, so neither its parent's exit nor a signal to its process group
+ * reaches it. They are found by their parent process ids before the server
+ * stops, and stopped by pid.
+ */
+export async function stopPartnerProcesses(child: ChildProcess, graceMs = 5_000): Promise<void> {
+  const sessions = child.pid === undefined ? [] : descendantsOf(child.pid);
+  if (child.exitCode === null && child.signalCode === null) {
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    child.kill("SIGTERM");
+    const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+    await exited;
+    clearTimeout(timer);
+  }
+  for (const pid of sessions) signal(pid, "SIGKILL");
+}
+
+/** Kills the partner and its sessions if the test process exits without stopping it; returns what undoes that. */
+export function killPartnerOnExit(child: ChildProcess): () => void {
+  const kill = () => {
+    const sessions = child.pid === undefined ? [] : descendantsOf(child.pid);
+    child.kill("SIGKILL");
+    for (const pid of sessions) signal(pid, "SIGKILL");
+  };
+  process.once("exit", kill);
+  return () => process.off("exit", kill);
+}
+
+/** Every process below `pid` (children, their children, …), from /proc. */
+function descendantsOf(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // "pid (comm) state ppid …": the command may hold spaces and parentheses, so read after the last ")".
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
+    } catch {
+      // It exited while we looked.
+    }
+  }
+  const found: number[] = [];
+  for (let queue = [pid]; queue.length > 0; ) {
+    const next = children.get(queue.shift() as number) ?? [];
+    found.push(...next);
+    queue = [...queue, ...next];
+  }
+  return found;
+}
+
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch {
+    // Gone already.
+  }
 }

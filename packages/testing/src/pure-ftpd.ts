@@ -1,9 +1,8 @@
 import { execFileSync, spawn } from "node:child_process";
 import { chmodSync, chownSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { stopChildProcess } from "@wharf/bus";
 import { getFreePort } from "./free-port.js";
-import { type FtpPartner, waitForListening } from "./ftp-partner.js";
+import { type FtpPartner, killPartnerOnExit, stopPartnerProcesses, waitForListening } from "./ftp-partner.js";
 
 /**
  * Where `.ci/run` unpacks the Debian pure-ftpd package: it conflicts with
@@ -57,8 +56,7 @@ export async function startPureFtpdPartner(
     ...(quotaMegabytes === undefined ? [] : ["-n", `100000:${quotaMegabytes}`]),
   ];
   const child = spawn(server, args, { stdio: "ignore", detached: true });
-  const killOnExit = () => child.kill("SIGKILL");
-  process.once("exit", killOnExit);
+  const forget = killPartnerOnExit(child);
   await waitForListening(port, child, "pure-ftpd");
   return {
     port,
@@ -67,8 +65,8 @@ export async function startPureFtpdPartner(
     root,
     child,
     stop: async () => {
-      process.off("exit", killOnExit);
-      await stopChildProcess(child);
+      forget();
+      await stopPartnerProcesses(child);
     },
   };
 }

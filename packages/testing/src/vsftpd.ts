@@ -1,9 +1,8 @@
 import { execFileSync, spawn } from "node:child_process";
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { stopChildProcess } from "@wharf/bus";
 import { getFreePort } from "./free-port.js";
-import { type FtpPartner, waitForListening } from "./ftp-partner.js";
+import { type FtpPartner, killPartnerOnExit, stopPartnerProcesses, waitForListening } from "./ftp-partner.js";
 
 export type VsftpdPartner = FtpPartner;
 
@@ -60,8 +59,7 @@ export async function startVsftpdPartner(
     ].join("\n"),
   );
   const child = spawn("vsftpd", [config], { stdio: "ignore", detached: true });
-  const killOnExit = () => child.kill("SIGKILL");
-  process.once("exit", killOnExit);
+  const forget = killPartnerOnExit(child);
   await waitForListening(port, child, "vsftpd");
   return {
     port,
@@ -70,8 +68,8 @@ export async function startVsftpdPartner(
     root,
     child,
     stop: async () => {
-      process.off("exit", killOnExit);
-      await stopChildProcess(child);
+      forget();
+      await stopPartnerProcesses(child);
     },
   };
 }

@@ -12,6 +12,9 @@ export const OutboundConfig = z
     WHARF_OUTBOUND_ACK_WAIT_MS: durationMs.default(30_000),
     // Events (deliveries) handled at once by this instance; each endpoint's maxConnections bounds its share.
     WHARF_OUTBOUND_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
+    // A partner's session stays open this long after a delivery, for the next one (0: a new session per delivery).
+    // Keep it below the partners' own idle timeouts (vsftpd's is 300 s).
+    WHARF_OUTBOUND_SESSION_IDLE_MS: durationMs.default(30_000),
   })
   .transform((env) => ({
     ...commonSettings(env),
@@ -19,5 +22,6 @@ export const OutboundConfig = z
     storageAddress: env.WHARF_STORAGE_ADDRESS,
     ackWaitMs: env.WHARF_OUTBOUND_ACK_WAIT_MS,
     concurrency: env.WHARF_OUTBOUND_CONCURRENCY,
+    sessionIdleMs: env.WHARF_OUTBOUND_SESSION_IDLE_MS,
   }));
 export type OutboundConfig = z.output<typeof OutboundConfig>;

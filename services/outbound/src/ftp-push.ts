@@ -46,16 +46,19 @@ export interface PushResult {
 }
 
 /**
- * Delivers one file to a partner's FTP/FTPS server with basic-ftp: connect,
- * TLS (the partner's certificate checked against the endpoint's trust before
- * the user name is sent), login, PBSZ 0 and PROT P (required, not ignored),
- * binary mode, the remote folder, an upload under a temporary name, a rename,
- * and a SIZE check of what the partner holds.
+ * Delivers one file over a logged-in session with its partner (see
+ * openSession: TLS checked, PROT P, binary): the remote folder, an upload
+ * under a temporary name, a rename, and a check of what the partner holds
+ * (SIZE, and HASH or XSHA256 when offered). The caller owns the session: it
+ * may serve the next delivery once this one resolved; after a rejection its
+ * connection may be in the middle of a reply and is to be closed.
  */
-export async function pushFile({ endpoint, name, source, size, sha256, uploadId }: PushRequest, log: Logger): Promise<PushResult> {
-  // Storage paths never hold these, but a name is also an FTP command's argument: refuse before connecting.
+export async function pushFile(
+  { endpoint, name, source, size, sha256, uploadId }: PushRequest,
+  { client, tlsVersion }: { client: Client; tlsVersion: string | undefined },
+): Promise<PushResult> {
+  // Storage paths never hold these, but a name is also an FTP command's argument: refuse before sending anything.
   if (hasControlCharacter(name)) throw new PushError("the file name holds a control character; it cannot be sent over FTP", false);
-  const { client, tlsVersion } = await openSession(endpoint, log);
   try {
     const folder = endpoint.remoteFolder;
     if (folder !== "/") await client.ensureDir(folder);
@@ -86,8 +89,6 @@ export async function pushFile({ endpoint, name, source, size, sha256, uploadId 
   } catch (error) {
     if (error instanceof PushError) throw error;
     throw new PushError(message(error), true, { cause: error });
-  } finally {
-    client.close();
   }
 }
 

@@ -15,7 +15,7 @@ const health = await startHealthServer({ port: config.metricsPort, registry, isR
 const nc = await connectBus({ url: config.natsUrl, name: "wharf-outbound" }, log);
 await ensureStream(nc, streams.events);
 const storage = createStorageClient(config.storageAddress);
-const outbound = await startOutboundService({ nc, log, registry, storage, ackWaitMs: config.ackWaitMs, concurrency: config.concurrency });
+const outbound = await startOutboundService({ nc, log, registry, storage, ackWaitMs: config.ackWaitMs, concurrency: config.concurrency, sessionIdleMs: config.sessionIdleMs });
 
 readiness.set(true);
 onShutdown({ log, graceMs: config.shutdownGraceMs, stopWhenStdinCloses: config.stopWithStdin }, [

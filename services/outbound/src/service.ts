@@ -1,4 +1,5 @@
 import { consumeEvents, ensureStream, type NatsConnection } from "@wharf/bus";
+import { jetstreamManager } from "@nats-io/jetstream";
 import { consumers, type StorageClient, streams } from "@wharf/contracts";
 import type { Logger } from "@wharf/telemetry";
 import type { Registry } from "prom-client";
@@ -7,6 +8,7 @@ import { createDeliveries } from "./deliveries.js";
 import { createFileStoredHandler } from "./handlers/file-stored.js";
 import { createOutboundMetrics } from "./metrics.js";
 import { startPulls } from "./pulls.js";
+import { createSessionPool } from "./session-pool.js";
 
 export interface OutboundService {
   /** Stops pulling events (the delivery in progress finishes first) and watching the settings. */
@@ -22,6 +24,7 @@ export async function startOutboundService({
   random,
   ackWaitMs,
   concurrency = 8,
+  sessionIdleMs,
 }: {
   nc: NatsConnection;
   log: Logger;
@@ -32,10 +35,20 @@ export async function startOutboundService({
   ackWaitMs?: number;
   /** See WHARF_OUTBOUND_CONCURRENCY. */
   concurrency?: number;
+  /** See WHARF_OUTBOUND_SESSION_IDLE_MS. */
+  sessionIdleMs?: number;
 }): Promise<OutboundService> {
   await ensureStream(nc, streams.deadLetters);
   const settings = await watchOutboundSettings(nc, log);
-  const metrics = createOutboundMetrics(registry);
+  const jsm = await jetstreamManager(nc);
+  const metrics = createOutboundMetrics(registry, {
+    consumer: async () => {
+      const info = await jsm.consumers.info(streams.events.name, consumers.outboundFileStored.name);
+      return { pending: info.num_pending, inProgress: info.num_ack_pending };
+    },
+    deadLetters: async () => (await jsm.streams.info(streams.deadLetters.name)).state.messages,
+  });
+  const sessions = createSessionPool({ log, counts: metrics.sessions, ...(sessionIdleMs !== undefined ? { idleMs: sessionIdleMs } : {}) });
   const consumer = await consumeEvents(nc, {
     consumer: { stream: streams.events.name, ...consumers.outboundFileStored },
     handler: createFileStoredHandler({
@@ -45,6 +58,7 @@ export async function startOutboundService({
       settings,
       deliveries: await createDeliveries(nc),
       storage,
+      sessions,
       ...(random ? { random } : {}),
     }),
     log,
@@ -56,6 +70,7 @@ export async function startOutboundService({
     stop: async () => {
       await pulls.stop();
       await consumer.stop();
+      sessions.close();
       settings.stop();
     },
   };

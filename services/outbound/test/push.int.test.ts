@@ -79,6 +79,17 @@ async function metric(pipeline: string, result: string): Promise<number> {
   return values.find((value) => value.labels.pipeline === pipeline && value.labels.result === result)?.value ?? 0;
 }
 
+async function sessions(result: string): Promise<number> {
+  const values = (await registry.getSingleMetric("wharf_outbound_partner_sessions_total")?.get())?.values ?? [];
+  return values.find((value) => value.labels.result === result)?.value ?? 0;
+}
+
+/** A gauge's value as a scrape reads it (collected from JetStream). */
+async function gauge(name: string, labels: Record<string, string> = {}): Promise<number | undefined> {
+  const values = (await registry.getSingleMetric(name)?.get())?.values ?? [];
+  return values.find((value) => Object.entries(labels).every(([key, wanted]) => value.labels[key] === wanted))?.value;
+}
+
 const atPartner = (path: string) => readFile(join(partner.root, path)).catch(() => undefined);
 /** A pipeline's transfer events, in the order they were published. */
 async function transfers(pipeline: string): Promise<TransferEvent[]> {
@@ -217,6 +228,9 @@ test("wharf dlq ls shows the dead letters; wharf dlq replay --all --pipeline giv
     wharf("dlq", "replay", "--pipeline", "to-nobody"),
     (error: { code?: number; stderr?: string }) => error.code === 2 && /usage: wharf dlq/.test(error.stderr ?? ""),
   );
+  const lettersBefore = (await streamMessages(nc, streams.deadLetters.name, subjects.deadLetter)).length;
+  assert.ok(lettersBefore >= 2);
+  assert.equal(await gauge("wharf_outbound_dead_letters"), lettersBefore);
   // The partner is there now.
   const port = EndpointConfig.parse((await (await new Kvm(nc).open(buckets.endpoints)).get("nobody"))?.json()).port;
   const back = await startVsftpdPartner(base, { certFile: certs.serverCertFile, keyFile: certs.serverKeyFile, port });
@@ -226,6 +240,7 @@ test("wharf dlq ls shows the dead letters; wharf dlq replay --all --pipeline giv
     await waitFor(() => readFile(join(back.root, "nobody/lost.bin")).catch(() => undefined), { timeoutMs: 20_000, what: "the replayed file at the partner" });
     const after = (await wharf("dlq", "ls")).stdout;
     assert.doesNotMatch(after, /to-nobody/);
+    assert.equal(await gauge("wharf_outbound_dead_letters"), lettersBefore - 1, "the gauge follows the stream");
     assert.match(after, /to-wrong-pin/, "the other pipeline's letter stays");
   } finally {
     await back.stop();
@@ -344,6 +359,51 @@ test("twelve files at once, two connections to the partner: each arrives once, w
   await waitFor(async () => ((await metric("to-many", "delivered")) === files.length ? true : undefined), { timeoutMs: 30_000, what: "every file delivered" });
   for (const [path, bytes] of files) assert.ok((await atPartner(`many-in${path}`))?.equals(bytes), path);
   assert.equal((await readdir(join(partner.root, "many-in"))).length, files.length);
+  // Every event taken and acknowledged: nothing waits (the gauges are read from the consumer at each scrape).
+  await waitFor(async () => ((await gauge("wharf_outbound_queue_events", { state: "in_progress" })) === 0 ? true : undefined), { what: "no event in progress" });
+  assert.equal(await gauge("wharf_outbound_queue_events", { state: "pending" }), 0);
+});
+
+test("deliveries one after another share one session with the partner: one login, then reuse", async () => {
+  await configure([vsftpd("reuse-in", { maxConnections: 1 })], [{ name: "to-reuse", source: { root: "reuse" }, target: "reuse-in" }]);
+  const files = Array.from({ length: 5 }, (_, index) => [`/r${index}.bin`, randomBytes(10_000 + index)] as const);
+  for (const [index, [path, bytes]] of files.entries()) {
+    await store("reuse", path, bytes);
+    await waitFor(async () => ((await metric("to-reuse", "delivered")) === index + 1 ? true : undefined), { what: `delivery ${index + 1}` });
+  }
+  for (const [path, bytes] of files) assert.ok((await atPartner(`reuse-in${path}`))?.equals(bytes), path);
+  const completed = (await transfers("to-reuse")).filter((body) => body.type === "wharf.evt.v1.transfer_completed");
+  assert.deepEqual(
+    completed.map((body) => body.sessionReused),
+    [false, true, true, true, true],
+  );
+});
+
+test("a partner restarted between deliveries: its closed session is set aside and the next delivery logs in again", async () => {
+  const port = await getFreePort();
+  const first = await startVsftpdPartner(base, { certFile: certs.serverCertFile, keyFile: certs.serverKeyFile, port });
+  await configure([vsftpd("restarted", { port, maxConnections: 1 })], [{ name: "to-restarted", source: { root: "restarted" }, target: "restarted" }]);
+  await store("restarted", "/before.bin", randomBytes(1_000));
+  await waitFor(async () => ((await metric("to-restarted", "delivered")) === 1 ? true : undefined), { timeoutMs: 20_000, what: "the first delivery" });
+  await first.stop();
+  const staleBefore = await sessions("stale");
+  const second = await startVsftpdPartner(base, { certFile: certs.serverCertFile, keyFile: certs.serverKeyFile, port });
+  try {
+    const bytes = randomBytes(2_000);
+    await store("restarted", "/after.bin", bytes);
+    const delivered = await waitFor(() => readFile(join(second.root, "restarted/after.bin")).catch(() => undefined), { timeoutMs: 20_000, what: "the second file" });
+    assert.ok(delivered.equals(bytes));
+    assert.equal(await sessions("stale"), staleBefore + 1);
+    const completed = await waitFor(
+      async () => (await transfers("to-restarted")).filter((body) => body.type === "wharf.evt.v1.transfer_completed").at(1),
+      { what: "the second completed transfer" },
+    );
+    assert.equal(completed.path, "/after.bin");
+    assert.equal(completed.sessionReused, false);
+    assert.equal(completed.attempt, 1, "no failed try: the stale session was found before it was used");
+  } finally {
+    await second.stop();
+  }
 });
 
 test("wharf endpoints validate: one connection as a delivery makes it, reported check by check; a wrong pin fails", async () => {

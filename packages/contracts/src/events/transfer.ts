@@ -30,6 +30,8 @@ export const TransferEvent = z.object({
   reason: z.string().optional(),
   /** The TLS version the partner spoke. */
   tls: z.string().optional(),
+  /** Whether the delivery went over a session an earlier one left open (transfer.completed): no new connection, TLS handshake or login. */
+  sessionReused: z.boolean().optional(),
   at: z.string(),
 });
 export type TransferEvent = z.infer<typeof TransferEvent>;

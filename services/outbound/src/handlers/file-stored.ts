@@ -15,9 +15,10 @@ import {
 import type { Logger } from "@wharf/telemetry";
 import type { OutboundSettings } from "../config-watch.js";
 import type { Deliveries } from "../deliveries.js";
-import { PushError, pushFile } from "../ftp-push.js";
+import { PushError, type PushRequest, type PushResult, pushFile } from "../ftp-push.js";
 import { createKeyedLimits } from "../keyed-limits.js";
 import type { OutboundMetrics } from "../metrics.js";
+import type { SessionPool } from "../session-pool.js";
 
 export interface FileStoredDeps {
   nc: NatsConnection;
@@ -26,6 +27,8 @@ export interface FileStoredDeps {
   settings: OutboundSettings;
   deliveries: Deliveries;
   storage: StorageClient;
+  /** Partners' sessions, kept open between deliveries. */
+  sessions: SessionPool;
   /** Jitter source (tests pin it). */
   random?: () => number;
 }
@@ -39,7 +42,7 @@ export interface FileStoredDeps {
  * its last try, or at once when trying again cannot help (a wrong certificate
  * pin, a refused login), it goes to the dead-letter stream with the reason.
  */
-export function createFileStoredHandler({ nc, log, metrics, settings, deliveries, storage, random = Math.random }: FileStoredDeps) {
+export function createFileStoredHandler({ nc, log, metrics, settings, deliveries, storage, sessions, random = Math.random }: FileStoredDeps) {
   const limits = createKeyedLimits();
   return async (body: unknown, msg: JsMsg): Promise<void> => {
     const parsed = FileStoredEvent.safeParse(body);
@@ -92,18 +95,16 @@ export function createFileStoredHandler({ nc, log, metrics, settings, deliveries
     try {
       const endpoint = settings.endpoint(pipeline.target);
       if (!endpoint) throw new PushError(`the pipeline's endpoint ${pipeline.target} does not exist (yet)`, true);
+      const request = {
+        endpoint,
+        name: posix.basename(event.path),
+        size: event.size,
+        sha256: event.sha256,
+        uploadId: event.uploadId,
+        source: async () => Readable.from(storage.read({ root: event.root, path: event.path })),
+      };
       const releaseConnection = await limits.acquire(`endpoint\0${endpoint.name}`, endpoint.maxConnections);
-      const result = await pushFile(
-        {
-          endpoint,
-          name: posix.basename(event.path),
-          size: event.size,
-          sha256: event.sha256,
-          uploadId: event.uploadId,
-          source: async () => Readable.from(storage.read({ root: event.root, path: event.path })),
-        },
-        log,
-      ).finally(releaseConnection);
+      const { result, reused } = await pushOverPool(sessions, request).finally(releaseConnection);
       await deliveries.record(pipeline.name, event, {
         status: "delivered",
         remotePath: result.remotePath,
@@ -112,7 +113,13 @@ export function createFileStoredHandler({ nc, log, metrics, settings, deliveries
       });
       await deliveries.markDelivered(pipeline.name, event);
       stopTimer();
-      await history("completed", { remotePath: result.remotePath, reply: result.reply, verified: result.verified, ...(result.tlsVersion ? { tls: result.tlsVersion } : {}) });
+      await history("completed", {
+        remotePath: result.remotePath,
+        reply: result.reply,
+        verified: result.verified,
+        sessionReused: reused,
+        ...(result.tlsVersion ? { tls: result.tlsVersion } : {}),
+      });
       metrics.deliveries.inc({ pipeline: pipeline.name, result: "delivered" });
       log.info(
         {
@@ -186,6 +193,19 @@ export function createFileStoredHandler({ nc, log, metrics, settings, deliveries
       { pipeline: pipeline.name, endpoint: pipeline.target, uploadId: event.uploadId, path: event.path, attempts, reason },
       "delivery given up: sent to the dead-letter stream",
     );
+  }
+}
+
+/** One push over a pooled session: given back for the next delivery if the push went well, closed if not. */
+async function pushOverPool(sessions: SessionPool, request: PushRequest): Promise<{ result: PushResult; reused: boolean }> {
+  const session = await sessions.acquire(request.endpoint);
+  let reusable = false;
+  try {
+    const result = await pushFile(request, session);
+    reusable = true;
+    return { result, reused: session.reused };
+  } finally {
+    sessions.release(request.endpoint, session, reusable);
   }
 }
 
