@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { readdir, rm, writeFile } from "node:fs/promises";
+import { readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { promisify } from "node:util";
@@ -15,7 +15,7 @@ import { connectBus, type NatsConnection } from "@wharf/bus";
 import { buckets, streams, subjects } from "@wharf/contracts";
 import { createLogger } from "@wharf/telemetry";
 import { streamMessages } from "@wharf/testing";
-import { type RunningWharf, startWharf } from "./stack.js";
+import { type RunningWharf, startWharf, stopWharf } from "./stack.js";
 
 const run = promisify(execFile);
 let wharf: RunningWharf;
@@ -28,9 +28,7 @@ before(async () => {
 
 after(async () => {
   await nc?.close();
-  const code = await wharf?.stop();
-  assert.equal(code, 0, `wharf start should stop cleanly:\n${wharf.output.slice(-20).join("\n")}`);
-  await rm(wharf.dataDir, { recursive: true, force: true });
+  await stopWharf(wharf);
 });
 
 const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");

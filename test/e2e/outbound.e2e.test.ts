@@ -8,30 +8,30 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { randomBytes, X509Certificate } from "node:crypto";
-import { readFile, rm, writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { connectBus } from "@wharf/bus";
 import { streams, subjects } from "@wharf/contracts";
 import { createLogger } from "@wharf/telemetry";
 import { streamMessages, waitFor } from "@wharf/testing";
-import { type RunningWharf, startWharf } from "./stack.js";
+import { type RunningWharf, startWharf, stopWharf, wharfCli } from "./stack.js";
 
 const run = promisify(execFile);
-const cli = fileURLToPath(new URL("../../../packages/cli/dist/src/main.js", import.meta.url));
 let wharf: RunningWharf;
 
 before(async () => {
   wharf = await startWharf();
 });
-after(async () => {
-  assert.equal(await wharf.stop(), 0);
-  await rm(wharf.dataDir, { recursive: true, force: true });
-});
+after(() => stopWharf(wharf));
 
-const wharfCli = (...args: string[]) => run(process.execPath, [cli, ...args], { env: { ...process.env, WHARF_NATS_URL: wharf.natsUrl } });
+/** A CLI command that must succeed. */
+const cli = async (...args: string[]) => {
+  const { code, stdout, stderr } = await wharfCli(wharf.natsUrl, ...args);
+  assert.equal(code, 0, `wharf ${args.join(" ")} failed:\n${stderr}`);
+  return { stdout };
+};
 const curl = (...args: string[]) =>
   run("curl", ["--silent", "--show-error", "--ssl-reqd", "--insecure", "--max-time", "60", "-u", `demo:${wharf.password}`, ...args], { maxBuffer: 16 * 1024 * 1024, encoding: "buffer" });
 
@@ -58,12 +58,12 @@ test("a file uploaded to /outbox is pushed by outbound over FTPS to Wharf's own 
       "",
     ].join("\n"),
   );
-  const applied = (await wharfCli("apply", "-f", config)).stdout;
+  const applied = (await cli("apply", "-f", config)).stdout;
   assert.match(applied, /^endpoint self: created$/m);
   assert.match(applied, /^pipeline loop: created$/m);
   // Applying an endpoint tries it once.
   assert.match(applied, /^endpoint self: reachable, deliveries can work$/m);
-  const validated = (await wharfCli("endpoints", "validate", "self")).stdout;
+  const validated = (await cli("endpoints", "validate", "self")).stdout;
   assert.match(validated, /^ok {3}trust: matches the pinned fingerprint$/m);
   assert.match(validated, /^self: deliveries can work$/m);
   const bytes = randomBytes(2 * 1024 * 1024 + 3);

@@ -1,31 +1,22 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { readFile, rm, writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { hashPassword } from "@wharf/auth";
 import { getFreePort, makeTestCa, waitFor } from "@wharf/testing";
-import { type RunningWharf, startWharf } from "./stack.js";
+import { type RunningWharf, startWharf, stopWharf, wharfCli } from "./stack.js";
 
 const run = promisify(execFile);
-const cli = fileURLToPath(new URL("../../../packages/cli/dist/src/main.js", import.meta.url));
 let wharf: RunningWharf;
 
 before(async () => {
   wharf = await startWharf();
 });
-after(async () => {
-  assert.equal(await wharf.stop(), 0);
-  await rm(wharf.dataDir, { recursive: true, force: true });
-});
+after(() => stopWharf(wharf));
 
-const wharfCli = (...args: string[]) =>
-  run(process.execPath, [cli, ...args], { env: { ...process.env, WHARF_NATS_URL: wharf.natsUrl } }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
-  );
+const cli = (...args: string[]) => wharfCli(wharf.natsUrl, ...args);
 
 test("wharf apply -f adds an implicit-FTPS port that curl uses within seconds; wharf ports status shows it", async () => {
   const port = await getFreePort();
@@ -47,7 +38,7 @@ test("wharf apply -f adds an implicit-FTPS port that curl uses within seconds; w
       "",
     ].join("\n"),
   );
-  const applied = await wharfCli("apply", "-f", file);
+  const applied = await cli("apply", "-f", file);
   assert.equal(applied.code, 0, applied.stderr);
   assert.match(applied.stdout, /port partners-implicit: created/);
   const listing = await waitFor(
@@ -59,22 +50,22 @@ test("wharf apply -f adds an implicit-FTPS port that curl uses within seconds; w
     { timeoutMs: 10_000, what: "the new port to answer curl" },
   );
   assert.ok(listing.length > 0);
-  const status = await wharfCli("ports", "status");
+  const status = await cli("ports", "status");
   assert.match(status.stdout, /^partners-implicit\t\w+\tlistening\t\d+/m);
-  const again = await wharfCli("apply", "-f", file);
+  const again = await cli("apply", "-f", file);
   assert.match(again.stdout, /port partners-implicit: unchanged/);
 });
 
 test("wharf apply -f with a bad file names every problem and applies nothing", async () => {
   const file = join(wharf.dataDir, "bad.yaml");
   await writeFile(file, ["ports:", "  - alias: has space", "    port: 99999", "    tlsMode: sometimes", ""].join("\n"));
-  const result = await wharfCli("apply", "-f", file);
+  const result = await cli("apply", "-f", file);
   assert.equal(result.code, 1);
   assert.match(result.stderr, /nothing was applied/);
   assert.match(result.stderr, /ports\[0\]\.alias: /);
   assert.match(result.stderr, /ports\[0\]\.port: /);
   assert.match(result.stderr, /ports\[0\]\.tlsMode: /);
-  const listed = await wharfCli("ports", "ls");
+  const listed = await cli("ports", "ls");
   assert.doesNotMatch(listed.stdout, /has space/);
 });
 
@@ -109,7 +100,7 @@ test("wharf apply -f adds a port that requires client certificates and a cert-on
       "",
     ].join("\n"),
   );
-  const applied = await wharfCli("apply", "-f", file);
+  const applied = await cli("apply", "-f", file);
   assert.equal(applied.code, 0, applied.stderr);
   assert.match(applied.stdout, /user acme: created\n/);
   const source = join(wharf.dataDir, "edi.txt");
@@ -126,7 +117,7 @@ test("wharf apply -f adds a port that requires client certificates and a cert-on
     (error: { code?: number }) => error.code === 67,
   );
   await assert.rejects(curl("--cert", edi.certFile, "--key", edi.keyFile, `ftp://127.0.0.1:${port}/edi.txt`), (error: { code?: number }) => error.code === 78);
-  const again = await wharfCli("apply", "-f", file);
+  const again = await cli("apply", "-f", file);
   assert.match(again.stdout, /user acme: unchanged/);
   assert.match(again.stdout, /port partners-mtls: unchanged/);
 });

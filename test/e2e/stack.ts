@@ -1,10 +1,12 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import assert from "node:assert/strict";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { randomInt } from "node:crypto";
-import { mkdtemp, readFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { getFreePort } from "@wharf/testing";
 
 export interface RunningWharf {
@@ -20,6 +22,7 @@ export interface RunningWharf {
   stop(): Promise<number | null>;
 }
 
+const run = promisify(execFile);
 const launcher = fileURLToPath(new URL("../../../packages/cli/dist/src/main.js", import.meta.url));
 
 /**
@@ -86,4 +89,20 @@ export async function startWharf({ passivePortCount = 100, extraEnv = {} }: { pa
       return exited;
     },
   };
+}
+
+/** The `wharf` CLI against a running Wharf's NATS; resolves with its exit code and output (a failing command does not reject). */
+export function wharfCli(natsUrl: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return run(process.execPath, [launcher, ...args], { env: { ...process.env, WHARF_NATS_URL: natsUrl } }).then(
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
+  );
+}
+
+/** Stops the Wharf a test file started, checks that it stopped cleanly (exit code 0), and removes its data folder. */
+export async function stopWharf(wharf: RunningWharf | undefined): Promise<void> {
+  if (!wharf) return;
+  const code = await wharf.stop();
+  await rm(wharf.dataDir, { recursive: true, force: true });
+  assert.equal(code, 0, `wharf start exited with ${code}:\n${wharf.output.slice(-20).join("\n")}`);
 }

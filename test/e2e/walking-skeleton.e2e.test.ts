@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { readFile, rm, stat, writeFile } from "node:fs/promises";
+import { readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
@@ -9,7 +9,7 @@ import { connectBus, type NatsConnection } from "@wharf/bus";
 import { streams, subjects } from "@wharf/contracts";
 import { createLogger } from "@wharf/telemetry";
 import { runPython, streamMessages, waitFor } from "@wharf/testing";
-import { type RunningWharf, startWharf } from "./stack.js";
+import { type RunningWharf, startWharf, stopWharf } from "./stack.js";
 
 const run = promisify(execFile);
 const FIVE_MIB = 5 * 1024 * 1024;
@@ -29,9 +29,7 @@ before(async () => {
 
 after(async () => {
   await nc?.close();
-  const code = await wharf?.stop();
-  assert.equal(code, 0, `wharf start should stop cleanly on SIGTERM:\n${wharf.output.slice(-20).join("\n")}`);
-  await rm(wharf.dataDir, { recursive: true, force: true });
+  await stopWharf(wharf);
 });
 
 const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
