@@ -73,9 +73,15 @@ export const EndpointConfig = z
         passiveAddressFromControl: z.boolean().default(true),
         /** Offer TLS 1.3 (some old servers fail its handshake). */
         tls13: z.boolean().default(true),
+        /**
+         * Data connections resume the control connection's TLS session (RFC 4217 §10.2 advises it, and
+         * strict servers such as vsftpd with require_ssl_reuse=YES demand it). A few servers fail on a
+         * resumed session: false makes each data connection a full handshake.
+         */
+        tlsSessionReuse: z.boolean().default(true),
       })
       .strict()
-      .default({ epsv: true, passiveAddressFromControl: true, tls13: true }),
+      .default({ epsv: true, passiveAddressFromControl: true, tls13: true, tlsSessionReuse: true }),
     /** Deliveries to this partner at once (each its own connection: basic-ftp does one transfer per connection). */
     maxConnections: z.number().int().min(1).max(64).default(2),
     /** Each step (connect, a reply, a data transfer's silence) times out after this long. */

@@ -158,6 +158,7 @@ export async function connectToEndpoint(client: Client, endpoint: EndpointConfig
     await client.useTLS(options);
   }
   const socket = client.ftp.socket as TLSSocket;
+  if (!endpoint.quirks.tlsSessionReuse) withoutSessionResumption(client, socket);
   if (endpoint.trust.fingerprint) {
     const presented = socket.getPeerX509Certificate?.();
     const fingerprint = presented ? presented.fingerprint256.replaceAll(":", "") : "";
@@ -166,6 +167,17 @@ export async function connectToEndpoint(client: Client, endpoint: EndpointConfig
     }
   }
   return socket.getProtocol?.() ?? undefined;
+}
+
+/**
+ * Makes the client's data connections full TLS handshakes (the
+ * tlsSessionReuse quirk): basic-ftp offers a data connection the session of
+ * the control connection, or the ticket the last data connection received,
+ * with no option to turn that off, so both sources are emptied.
+ */
+export function withoutSessionResumption(client: Client, control: TLSSocket): void {
+  control.getSession = () => undefined;
+  Object.defineProperty(client.ftp, "tlsSessionStore", { get: () => undefined, set: () => undefined, configurable: true });
 }
 
 async function tlsOptions(endpoint: EndpointConfig): Promise<ConnectionOptions> {

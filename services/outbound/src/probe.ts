@@ -1,7 +1,7 @@
 import type { TLSSocket } from "node:tls";
 import { Client } from "basic-ftp";
 import type { EndpointConfig } from "@wharf/contracts";
-import { connectToEndpoint } from "./ftp-push.js";
+import { connectToEndpoint, withoutSessionResumption } from "./ftp-push.js";
 import { readSecret } from "./secrets.js";
 
 /** One finding of a probe: what was checked, whether it passed, and what was seen. */
@@ -107,7 +107,16 @@ export async function probeEndpoint(endpoint: EndpointConfig, env: NodeJS.Proces
       const missing = folder !== "/" && (error as { code?: number }).code === 550;
       const root = missing ? await client.list("/").then((entries) => entries.length, () => undefined) : undefined;
       if (root !== undefined) note("listing", true, `${folder} does not exist yet (the first delivery makes it); /: ${root} entries${session()}`);
-      else note("listing", false, `${folder}: ${message(error)}`);
+      else {
+        note("listing", false, `${folder}: ${message(error)}${session()}`);
+        // A partner that fails on a resumed session (rare: RFC 4217 advises resuming) may list without one.
+        if (endpoint.tls !== "none" && endpoint.quirks.tlsSessionReuse && resumed !== false && !client.closed) {
+          withoutSessionResumption(client, client.ftp.socket as TLSSocket);
+          if (await client.list(folder).then(() => true, () => false)) {
+            suggestions.push("quirks.tlsSessionReuse: false (the listing failed over a resumed TLS session, and worked without)");
+          }
+        }
+      }
     }
     return { ok: lines.every((line) => line.ok || line.check === "EPSV" || line.check === "PASV"), lines, suggestions };
   } finally {

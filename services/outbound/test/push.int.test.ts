@@ -424,6 +424,14 @@ test("wharf endpoints validate: one connection as a delivery makes it, reported 
   assert.equal(wrong.code, 1);
   assert.match(wrong.stdout ?? "", /^FAIL connection: the partner's certificate \(SHA-256 [0-9A-F]{64}\) is not the pinned one; nothing was sent$/m);
   assert.match(wrong.stdout ?? "", /^pinned-wrong: deliveries would fail$/m);
+  // The tlsSessionReuse quirk takes effect: vsftpd (require_ssl_reuse=YES) refuses a data connection that does not resume.
+  await configure([vsftpd("no-reuse", { quirks: { tlsSessionReuse: false } })], []);
+  const fresh = await wharf("endpoints", "validate", "no-reuse").then(
+    () => assert.fail("vsftpd must refuse data connections without session reuse"),
+    (error: { code?: number; stdout?: string }) => error,
+  );
+  assert.equal(fresh.code, 1);
+  assert.match(fresh.stdout ?? "", /^FAIL listing: \/no-reuse: .*data connection did NOT resume the TLS session$/m);
 });
 
 test("a pull fetches new files matching its glob into storage, then deletes them at the partner; the stored file is pushed on by a pipeline", async () => {
