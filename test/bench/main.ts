@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { makeTestCertificates } from "@wharf/testing";
 import { startFtpSrv, startVsftpd, startWharfTarget, type Target } from "./peers.js";
+import { outboundPush } from "./outbound-push.js";
 import { storageAlone } from "./storage-alone.js";
 import { largeFile, logins, manyDownloads, peakMemory, smallFiles } from "./workloads.js";
 
@@ -117,6 +118,19 @@ try {
   record(`storage alone, nats backend: ${SMALL} × 4 KiB commits, 8 streams, files/s`, "wharf", median(runs.map((run) => run.eightStreams)).toFixed(0));
 } catch (error) {
   record("storage alone, nats backend", "wharf", `failed: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`);
+}
+
+// Outbound pushing to vsftpd (issue 6): partners' sessions kept between deliveries, and a new one per file.
+const PUSHES = Math.min(SMALL, 1000);
+if (names.includes("vsftpd")) {
+  for (const [label, sessionIdleMs] of [["sessions kept", 30_000], ["a new session per file", 0]] as const) {
+    try {
+      const runs = await repeat(() => outboundPush(base, { files: PUSHES, maxSeconds: MAX_SECONDS, sessionIdleMs }));
+      record(`outbound: ${PUSHES} × 4 KiB pushed to vsftpd (FTPS), ${label}, files/s`, "wharf", median(runs).toFixed(0));
+    } catch (error) {
+      record(`outbound: ${PUSHES} × 4 KiB pushed to vsftpd (FTPS), ${label}, files/s`, "wharf", `failed: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`);
+    }
+  }
 }
 
 const header = ["workload", ...names, ...names.filter((n) => n !== "wharf").map((n) => `wharf/${n}`)];

@@ -55,8 +55,9 @@ export interface PushResult {
  */
 export async function pushFile(
   { endpoint, name, source, size, sha256, uploadId }: PushRequest,
-  { client, tlsVersion }: { client: Client; tlsVersion: string | undefined },
+  session: { client: Client; tlsVersion: string | undefined; features?: Map<string, string> },
 ): Promise<PushResult> {
+  const { client, tlsVersion } = session;
   // Storage paths never hold these, but a name is also an FTP command's argument: refuse before sending anything.
   if (hasControlCharacter(name)) throw new PushError("the file name holds a control character; it cannot be sent over FTP", false);
   try {
@@ -83,7 +84,9 @@ export async function pushFile(
     }
     const remoteSize = await client.size(name).catch(() => undefined);
     if (remoteSize !== undefined && remoteSize !== size) throw new PushError(`the partner holds ${remoteSize} bytes of ${name}, not ${size}`, true);
-    const remoteSha256 = await remoteHash(client, name);
+    // FEAT once per session: what a partner offers does not change while it is logged in.
+    session.features ??= await client.features().catch(() => new Map<string, string>());
+    const remoteSha256 = await remoteHash(client, name, session.features);
     if (remoteSha256 !== undefined && remoteSha256 !== sha256) throw new PushError(`the partner's SHA-256 of ${name} is ${remoteSha256}, not the stored ${sha256}`, true);
     return { remotePath, tlsVersion, reply, verified: remoteSha256 !== undefined ? "sha256" : remoteSize !== undefined ? "size" : "none" };
   } catch (error) {
@@ -126,8 +129,7 @@ export async function openSession(endpoint: EndpointConfig, log: Pick<Logger, "w
  * (draft-bryan-ftpext-hash, "213 SHA-256 0-n hex name", after OPTS HASH
  * SHA-256) or the older XSHA256 ("213 hex"); undefined when it offers neither.
  */
-async function remoteHash(client: Client, name: string): Promise<string | undefined> {
-  const features = await client.features().catch(() => new Map<string, string>());
+async function remoteHash(client: Client, name: string, features: Map<string, string>): Promise<string | undefined> {
   if (features.has("HASH")) {
     const chosen = await client.sendIgnoringError("OPTS HASH SHA-256");
     if (chosen.code < 400) {

@@ -9,6 +9,8 @@ export interface PartnerSession {
   tlsVersion: string | undefined;
   /** Whether it served an earlier delivery (no new TCP, TLS or login for this one). */
   reused: boolean;
+  /** The partner's FEAT answer, once a delivery asked for it. */
+  features?: Map<string, string>;
 }
 
 export interface SessionPool {
