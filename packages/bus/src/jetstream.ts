@@ -136,7 +136,9 @@ export async function consumeEvents(
         msg.ack();
       } catch (error) {
         const delayMs = error instanceof RetryLater ? error.delayMs : nakDelayMs;
-        log.error({ err: error, subject: msg.subject, seq: msg.seq, retryInMs: delayMs }, "event handler failed; will be redelivered");
+        // A RetryLater is the handler's own decision, which it has logged; anything else is a failure.
+        if (error instanceof RetryLater) log.debug({ reason: error.message, subject: msg.subject, seq: msg.seq, retryInMs: delayMs }, "event to be redelivered");
+        else log.error({ err: error, subject: msg.subject, seq: msg.seq, retryInMs: delayMs }, "event handler failed; will be redelivered");
         span.setStatus({ code: SpanStatusCode.ERROR });
         msg.nak(delayMs);
       } finally {
@@ -149,11 +151,15 @@ export async function consumeEvents(
   // buffer while its ack wait runs out (which would have JetStream hand it to someone else as well).
   const slots = Array.from({ length: concurrency }, async () => {
     while (!stopped) {
+      let failed = false;
       const msg = await source.next({ expires: PULL_EXPIRES_MS }).catch((error: unknown) => {
         if (!stopped) log.warn({ err: String(error), consumer: consumer.name }, "pulling an event failed; trying again");
+        failed = true;
         return null;
       });
       if (msg) await handle(msg);
+      // A pull that fails at once (NATS unreachable) is not retried in a tight loop.
+      else if (failed && !stopped) await new Promise((resolve) => setTimeout(resolve, PULL_EXPIRES_MS));
     }
   });
   return {

@@ -1,7 +1,7 @@
-import { X509Certificate } from "node:crypto";
+import { createHash, X509Certificate } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { posix } from "node:path";
-import type { Readable } from "node:stream";
+import { type Readable, Transform } from "node:stream";
 import type { ConnectionOptions, TLSSocket } from "node:tls";
 import { Client, enterPassiveModeIPv4 } from "basic-ftp";
 // Not re-exported by the package's index; the PASV variant that always connects to the control address.
@@ -20,6 +20,18 @@ export class PushError extends Error {
   ) {
     super(message, options);
     this.name = "PushError";
+  }
+}
+
+/**
+ * The stored file is no longer the version the event announced (replaced
+ * since, e.g. before a late retry or a dead-letter replay): its bytes were
+ * not put under the final name. The newer version has its own event.
+ */
+export class SourceChangedError extends PushError {
+  constructor(message: string) {
+    super(message, false);
+    this.name = "SourceChangedError";
   }
 }
 
@@ -68,8 +80,14 @@ export async function pushFile(
     const temporary = endpoint.temporaryName ? `.${name}.${uploadId}.part` : name;
     let reply: string;
     try {
-      const uploaded = await client.uploadFrom(await source(), temporary);
+      const sent = hashed(await source());
+      const uploaded = await client.uploadFrom(sent.stream, temporary);
       reply = `${uploaded.code} ${uploaded.message}`;
+      // Storage is read by path: what it sent must be the version this delivery is for, checked before the rename.
+      const digest = sent.digest();
+      if (sent.bytes() !== size || digest !== sha256) {
+        throw new SourceChangedError(`the stored file changed since this version (${sent.bytes()} bytes, SHA-256 ${digest}); a newer version has its own delivery`);
+      }
       if (temporary !== name) {
         const renamed = await client.rename(temporary, name);
         reply = `${renamed.code} ${renamed.message}`;
@@ -93,6 +111,22 @@ export async function pushFile(
     if (error instanceof PushError) throw error;
     throw new PushError(message(error), true, { cause: error });
   }
+}
+
+/** Passes a stream through, counting and hashing what goes by. */
+function hashed(source: Readable): { stream: Readable; bytes(): number; digest(): string } {
+  const hash = createHash("sha256");
+  let bytes = 0;
+  const stream = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      hash.update(chunk);
+      bytes += chunk.byteLength;
+      done(null, chunk);
+    },
+  });
+  source.once("error", (error) => stream.destroy(error));
+  source.pipe(stream);
+  return { stream, bytes: () => bytes, digest: () => hash.digest("hex") };
 }
 
 /**

@@ -490,3 +490,18 @@ test("an older version whose event comes after a newer one was delivered does no
   await waitFor(async () => ((await metric("to-many", "superseded")) === 1 ? true : undefined), { what: "the older version to be set aside" });
   assert.ok((await atPartner("many-in/f0.bin"))?.equals(before as Buffer), "the partner keeps the newer version");
 });
+
+test("an event for a version the stored file no longer holds (replaced since): its bytes are not put under the final name", async () => {
+  const [current] = (await streamMessages(nc, streams.events.name, subjects.fileStored)).map((message) => message.body).filter((body) => body.root === "many" && body.path === "/f1.bin");
+  assert.ok(current);
+  const before = await atPartner("many-in/f1.bin");
+  const supersededBefore = await metric("to-many", "superseded");
+  // An event for a version the file no longer holds, as a late retry or a dead-letter replay would bring.
+  const gone = { ...current, uploadId: `gone-${Date.now()}`, sha256: "1".repeat(64), storedAt: new Date().toISOString() };
+  await publishEvent(nc, subjects.fileStored, gone, { msgId: gone.uploadId });
+  await waitFor(async () => ((await metric("to-many", "superseded")) === supersededBefore + 1 ? true : undefined), { what: "the stale version to be set aside" });
+  assert.ok((await atPartner("many-in/f1.bin"))?.equals(before as Buffer), "the partner keeps what it had");
+  assert.ok(!(await readdir(join(partner.root, "many-in"))).some((name) => name.endsWith(".part")), "no temporary file left");
+  const history = (await transfers("to-many")).filter((body) => body.uploadId === gone.uploadId);
+  assert.match(history.at(-1)?.reason ?? "", /the stored file changed since this version/);
+});

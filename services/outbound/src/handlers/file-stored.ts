@@ -15,7 +15,7 @@ import {
 import type { Logger } from "@wharf/telemetry";
 import type { OutboundSettings } from "../config-watch.js";
 import type { Deliveries } from "../deliveries.js";
-import { PushError, type PushRequest, type PushResult, pushFile } from "../ftp-push.js";
+import { PushError, type PushRequest, type PushResult, pushFile, SourceChangedError } from "../ftp-push.js";
 import { createKeyedLimits } from "../keyed-limits.js";
 import type { OutboundMetrics } from "../metrics.js";
 import type { SessionPool } from "../session-pool.js";
@@ -137,6 +137,13 @@ export function createFileStoredHandler({ nc, log, metrics, settings, deliveries
       );
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
+      if (error instanceof SourceChangedError) {
+        await deliveries.record(pipeline.name, event, { status: "superseded", remotePath: "", deliveredAt: new Date().toISOString(), attempts: attempt });
+        await history("failed", { reason });
+        metrics.deliveries.inc({ pipeline: pipeline.name, result: "superseded" });
+        log.info({ pipeline: pipeline.name, uploadId: event.uploadId, path: event.path, reason }, "not delivered: the file was replaced by a newer version");
+        return undefined;
+      }
       const retryable = !(error instanceof PushError) || error.retryable;
       if (!retryable || attempt >= pipeline.retry.maxAttempts) {
         await deadLetter(pipeline, event, attempt, reason);
