@@ -27,3 +27,24 @@ test("storage client - an upload that storage never accepts fails after the unar
     silent.close();
   }
 });
+
+test("storage client - waitForReady rejects with WHARF_UNAVAILABLE, naming the address, when nothing answers there", async () => {
+  // A port that was just free: nothing listens on it.
+  const probe = createServer();
+  probe.listen(0, "127.0.0.1");
+  await once(probe, "listening");
+  const { port } = probe.address() as { port: number };
+  probe.close();
+  const client = createStorageClient(`127.0.0.1:${port}`);
+  try {
+    const error = await client.waitForReady(300).then(
+      () => assert.fail("nothing listens there"),
+      (e: unknown) => e,
+    );
+    assert.ok(error instanceof WharfError);
+    assert.equal(error.code, "WHARF_UNAVAILABLE");
+    assert.match(error.message, new RegExp(`127\\.0\\.0\\.1:${port}`));
+  } finally {
+    client.close();
+  }
+});

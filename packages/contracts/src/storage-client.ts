@@ -47,6 +47,8 @@ export interface StorageClient {
   setModifiedTime(location: StorageLocation, mtimeMs: number): Promise<void>;
   checksum(location: StorageLocation): Promise<storage.ChecksumResponse>;
   openUpload(header: storage.WriteHeader): UploadStream;
+  /** Resolves once storage accepts connections, rejects after `timeoutMs` (for services that should not start work before it). */
+  waitForReady(timeoutMs: number): Promise<void>;
   close(): void;
 }
 
@@ -176,6 +178,10 @@ export function createStorageClient(address: string, { unaryDeadlineMs = 10_000,
         cancel: () => stream.cancel(),
       };
     },
+    waitForReady: (timeoutMs) =>
+      new Promise<void>((resolve, reject) =>
+        client.waitForReady(Date.now() + timeoutMs, (error) => (error ? reject(new WharfError("WHARF_UNAVAILABLE", `storage at ${address} is not reachable: ${error.message}`)) : resolve())),
+      ),
     close: () => client.close(),
   };
 }

@@ -34,6 +34,7 @@ export async function startTestbed(name: string, log: Logger, { partnerUser }: {
     uploadIdleTimeoutMs: 30_000,
   });
   const client = createStorageClient(storage.address);
+  await client.waitForReady(10_000);
   const certs = await makeTestCertificates(join(base, "certs"));
   const partner = await startVsftpdPartner(base, {
     certFile: certs.serverCertFile,

@@ -1,5 +1,4 @@
 import { posix } from "node:path";
-import { Readable } from "node:stream";
 import type { JsMsg } from "@nats-io/jetstream";
 import { type NatsConnection, publishEvent, RetryLater } from "@wharf/bus";
 import {
@@ -19,6 +18,7 @@ import { PushError, type PushRequest, type PushResult, pushFile, SourceChangedEr
 import { createKeyedLimits } from "../keyed-limits.js";
 import type { OutboundMetrics } from "../metrics.js";
 import type { SessionPool } from "../session-pool.js";
+import { openStoredFile } from "../stored-file.js";
 
 export interface FileStoredDeps {
   nc: NatsConnection;
@@ -101,7 +101,7 @@ export function createFileStoredHandler({ nc, log, metrics, settings, deliveries
         size: event.size,
         sha256: event.sha256,
         uploadId: event.uploadId,
-        source: async () => Readable.from(storage.read({ root: event.root, path: event.path })),
+        source: () => openStoredFile(storage, event),
       };
       const releaseConnection = await limits.acquire(`endpoint\0${endpoint.name}`, endpoint.maxConnections);
       const { result, reused } = await pushOverPool(sessions, request).finally(releaseConnection);
