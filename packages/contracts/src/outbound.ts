@@ -159,6 +159,12 @@ export const PullConfig = z
       })
       .strict(),
     everyMs: z.number().int().min(1_000).max(86_400_000).default(60_000),
+    /**
+     * Fetch a file only once two polls in a row listed it with the same size and time: the partner may
+     * still be writing it (most servers show a file under its final name while it arrives). false for
+     * partners that upload under a temporary name and rename, to fetch one poll sooner.
+     */
+    settle: z.boolean().default(true),
     /** What happens to a fetched file at the partner once it is stored: kept (fetched again only if it changes), deleted, or moved to `moveTo`. */
     afterFetch: z.enum(["keep", "delete", "move"]).default("keep"),
     moveTo: remoteFolder.optional(),

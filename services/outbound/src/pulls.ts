@@ -44,6 +44,7 @@ export async function startPulls({
   metrics,
   instanceId = randomUUID(),
   tickMs = 1_000,
+  clock = Date.now,
 }: {
   nc: NatsConnection;
   log: Logger;
@@ -51,10 +52,15 @@ export async function startPulls({
   storage: StorageClient;
   metrics: OutboundMetrics;
   instanceId?: string;
+  /** How often the timer looks for due pulls. */
   tickMs?: number;
+  /** The time, in ms (tests drive it). */
+  clock?: () => number;
 }): Promise<PullRunner> {
   const state = await new Kvm(nc).create(buckets.pullState, { history: 1 });
   const lastRun = new Map<string, number>();
+  /** What each pull's last poll listed, by file name: a file is settled when the next poll lists it the same. */
+  const lastListed = new Map<string, Map<string, string>>();
   let running: Promise<void> | undefined;
   let stopped = false;
 
@@ -63,7 +69,7 @@ export async function startPulls({
     const key = `lease.${pull.name}`;
     const entry = await state.get(key);
     const current = entry?.operation === "PUT" ? entry.json<Lease>() : undefined;
-    const now = Date.now();
+    const now = clock();
     if (current && current.owner !== instanceId && now - current.at < 3 * pull.everyMs) return false;
     const body = JSON.stringify({ owner: instanceId, at: now } satisfies Lease);
     try {
@@ -83,11 +89,18 @@ export async function startPulls({
       const listing = await client.list(pull.source.folder);
       // A name from the partner's listing becomes a storage path and FTP commands: one that could leave
       // the target folder or break a command line (/, \, .., control characters) is not taken.
-      const files = listing.filter((entry: FileInfo) => entry.isFile && isPlainName(entry.name) && globMatches(pull.source.glob, entry.name));
-      if (files.length > 0) await storage.mkdir({ root: pull.target.root, path: pull.target.folder }).catch((error: unknown) => {
+      const matching = listing.filter((entry: FileInfo) => entry.isFile && isPlainName(entry.name) && globMatches(pull.source.glob, entry.name));
+      const listed = new Map(matching.map((entry) => [entry.name, `${entry.size} ${entry.rawModifiedAt}`]));
+      const previous = lastListed.get(pull.name);
+      lastListed.set(pull.name, listed);
+      const files = pull.settle ? matching.filter((entry) => previous?.get(entry.name) === listed.get(entry.name)) : matching;
+      // The root's top folder always exists; a folder below it is made on first use.
+      if (files.length > 0 && pull.target.folder !== "/") await storage.mkdir({ root: pull.target.root, path: pull.target.folder }).catch((error: unknown) => {
         if (!(error instanceof WharfError && error.code === "WHARF_ALREADY_EXISTS")) throw error;
       });
       for (const file of files) {
+        // A poll that outlasts its lease (large files) renews it, or stops if another instance took it over.
+        if (stopped || !(await lease(pull).catch(() => false))) return;
         const seenKey = `seen.${pull.name}.${createHash("sha256").update(file.name).digest("hex")}`;
         const seen: Seen = { size: file.size, modifiedAt: file.rawModifiedAt };
         const before = await state.get(seenKey);
@@ -148,9 +161,9 @@ export async function startPulls({
   const tick = async () => {
     for (const pull of settings.pulls()) {
       if (stopped || !pull.enabled) continue;
-      const due = (lastRun.get(pull.name) ?? 0) + pull.everyMs <= Date.now();
+      const due = (lastRun.get(pull.name) ?? 0) + pull.everyMs <= clock();
       if (!due) continue;
-      lastRun.set(pull.name, Date.now());
+      lastRun.set(pull.name, clock());
       if (!(await lease(pull).catch(() => false))) continue;
       await poll(pull).catch((error: unknown) => {
         metrics.pulls.inc({ pull: pull.name, result: "poll_failed" });

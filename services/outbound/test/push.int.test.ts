@@ -17,6 +17,8 @@ import { buckets, EndpointConfig, PipelineConfig, PullConfig, type StorageClient
 import { createLogger, createMetricsRegistry } from "@wharf/telemetry";
 import { getFreePort, startPureFtpdPartner, startVsftpdPartner, streamMessages, uploadHeader, type TestCertificates, type TestNatsServer, type VsftpdPartner, waitFor } from "@wharf/testing";
 import { fingerprintOf } from "../src/ftp-push.js";
+import { createOutboundMetrics } from "../src/metrics.js";
+import { startPulls } from "../src/pulls.js";
 import { startTestbed, type Testbed } from "./testbed.js";
 import { type OutboundService, startOutboundService } from "../src/service.js";
 
@@ -504,4 +506,33 @@ test("an event for a version the stored file no longer holds (replaced since): i
   assert.ok(!(await readdir(join(partner.root, "many-in"))).some((name) => name.endsWith(".part")), "no temporary file left");
   const history = (await transfers("to-many")).filter((body) => body.uploadId === gone.uploadId);
   assert.match(history.at(-1)?.reason ?? "", /the stored file changed since this version/);
+});
+
+test("a pull fetches a file only once two polls listed it unchanged: one still being written waits", async () => {
+  const { writeFile: write, appendFile, mkdir: makeDir } = await import("node:fs/promises");
+  await makeDir(join(partner.root, "growing"), { recursive: true });
+  await write(join(partner.root, "growing/big.csv"), "first half,");
+  const endpoint = EndpointConfig.parse(vsftpd("settle-src"));
+  const pull = PullConfig.parse({ name: "settle", source: { endpoint: endpoint.name, folder: "/growing" }, target: { root: "settled" }, everyMs: 1_000 });
+  const settings = { endpoint: (name: string) => (name === endpoint.name ? endpoint : undefined), pipelines: () => [], pulls: () => [pull], stop: () => undefined };
+  let now = Date.now();
+  const pullRegistry = createMetricsRegistry("outbound-settle");
+  // Its own runner, driven by the test's clock and ticks (its timer is far off).
+  const runner = await startPulls({ nc, log, settings, storage: client, metrics: createOutboundMetrics(pullRegistry), tickMs: 3_600_000, clock: () => now });
+  const stored = () => client.stat({ root: "settled", path: "/big.csv" }).then(() => true, () => false);
+  try {
+    await runner.tick(); // first sight
+    assert.equal(await stored(), false, "not fetched on first sight");
+    await appendFile(join(partner.root, "growing/big.csv"), "second half");
+    now += 1_000;
+    await runner.tick(); // changed since: still being written
+    assert.equal(await stored(), false, "not fetched while it changes");
+    now += 1_000;
+    await runner.tick(); // unchanged since the last poll: settled
+    const chunks: Buffer[] = [];
+    for await (const chunk of client.read({ root: "settled", path: "/big.csv" })) chunks.push(chunk);
+    assert.equal(Buffer.concat(chunks).toString(), "first half,second half");
+  } finally {
+    await runner.stop();
+  }
 });
