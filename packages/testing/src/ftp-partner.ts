@@ -1,4 +1,4 @@
-import type { ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { connect } from "node:net";
 import { waitFor } from "./wait-for.js";
@@ -91,4 +91,26 @@ function signal(pid: number, name: NodeJS.Signals): void {
   } catch {
     // Gone already.
   }
+}
+
+/** Starts a partner's server in its own process group, waits until it listens, and gives it a stop() that ends its sessions too. */
+export async function runPartnerServer(
+  command: string,
+  args: string[],
+  { name, port, user, password, root }: { name: string; port: number; user: string; password: string; root: string },
+): Promise<FtpPartner> {
+  const child = spawn(command, args, { stdio: "ignore", detached: true });
+  const forget = killPartnerOnExit(child);
+  await waitForListening(port, child, name);
+  return {
+    port,
+    user,
+    password,
+    root,
+    child,
+    stop: async () => {
+      forget();
+      await stopPartnerProcesses(child);
+    },
+  };
 }

@@ -1,8 +1,8 @@
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { chmodSync, chownSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { getFreePort } from "./free-port.js";
-import { type FtpPartner, killPartnerOnExit, stopPartnerProcesses, waitForListening } from "./ftp-partner.js";
+import { type FtpPartner, runPartnerServer } from "./ftp-partner.js";
 
 /**
  * Where `.ci/run` unpacks the Debian pure-ftpd package: it conflicts with
@@ -55,18 +55,5 @@ export async function startPureFtpdPartner(
     "-p", "45000:45999", "-P", "127.0.0.1",
     ...(quotaMegabytes === undefined ? [] : ["-n", `100000:${quotaMegabytes}`]),
   ];
-  const child = spawn(server, args, { stdio: "ignore", detached: true });
-  const forget = killPartnerOnExit(child);
-  await waitForListening(port, child, "pure-ftpd");
-  return {
-    port,
-    user,
-    password,
-    root,
-    child,
-    stop: async () => {
-      forget();
-      await stopPartnerProcesses(child);
-    },
-  };
+  return runPartnerServer(server, args, { name: "pure-ftpd", port, user, password, root });
 }

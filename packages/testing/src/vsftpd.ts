@@ -1,8 +1,8 @@
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { getFreePort } from "./free-port.js";
-import { type FtpPartner, killPartnerOnExit, stopPartnerProcesses, waitForListening } from "./ftp-partner.js";
+import { type FtpPartner, runPartnerServer } from "./ftp-partner.js";
 
 export type VsftpdPartner = FtpPartner;
 
@@ -58,18 +58,5 @@ export async function startVsftpdPartner(
       "",
     ].join("\n"),
   );
-  const child = spawn("vsftpd", [config], { stdio: "ignore", detached: true });
-  const forget = killPartnerOnExit(child);
-  await waitForListening(port, child, "vsftpd");
-  return {
-    port,
-    user,
-    password,
-    root,
-    child,
-    stop: async () => {
-      forget();
-      await stopPartnerProcesses(child);
-    },
-  };
+  return runPartnerServer("vsftpd", [config], { name: "vsftpd", port, user, password, root });
 }
