@@ -6,3 +6,4 @@ export * from "./service.js";
 export * from "./trace-headers.js";
 export * from "./nats-server-process.js";
 export * from "./follow-bucket.js";
+export * from "./stream-scan.js";

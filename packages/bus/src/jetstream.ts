@@ -20,13 +20,14 @@ export interface StreamSpec {
 
 /**
  * Creates the stream if it is missing (file storage, limits retention, a
- * two-minute duplicate window for Nats-Msg-Id). An existing stream is kept as it is.
+ * two-minute duplicate window for Nats-Msg-Id). An existing stream is kept as
+ * it is, except its age limit when `maxAgeMs` is given (0: no limit): that is
+ * set to the value given, so the setting can change on a running deployment.
  */
-export async function ensureStream(nc: NatsConnection, spec: StreamSpec, { replicas = 1 } = {}): Promise<void> {
+export async function ensureStream(nc: NatsConnection, spec: StreamSpec, { replicas = 1, maxAgeMs }: { replicas?: number; maxAgeMs?: number } = {}): Promise<void> {
   const jsm = await jetstreamManager(nc);
-  try {
-    await jsm.streams.info(spec.name);
-  } catch {
+  const info = await jsm.streams.info(spec.name).catch(() => undefined);
+  if (!info) {
     await jsm.streams.add({
       name: spec.name,
       subjects: [...spec.subjects],
@@ -34,7 +35,12 @@ export async function ensureStream(nc: NatsConnection, spec: StreamSpec, { repli
       retention: RetentionPolicy.Limits,
       num_replicas: replicas,
       duplicate_window: 120_000_000_000,
+      ...(maxAgeMs ? { max_age: nanos(maxAgeMs) } : {}),
     });
+    return;
+  }
+  if (maxAgeMs !== undefined && info.config.max_age !== nanos(maxAgeMs)) {
+    await jsm.streams.update(spec.name, { ...info.config, max_age: nanos(maxAgeMs) });
   }
 }
 

@@ -50,6 +50,8 @@ export const commonEnv = {
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
   // Set by `wharf start`: stop when standard input closes (the supervisor is gone).
   WHARF_STOP_WITH_STDIN: booleanFlag.default(false),
+  // Days the event stream (file.stored, transfers, logins: `wharf transfers`) keeps an event; 0 keeps them all.
+  WHARF_EVENTS_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(30),
 };
 
 export function commonSettings(env: {
@@ -58,6 +60,7 @@ export function commonSettings(env: {
   WHARF_SHUTDOWN_GRACE_MS: number;
   OTEL_EXPORTER_OTLP_ENDPOINT?: string | undefined;
   WHARF_STOP_WITH_STDIN: boolean;
+  WHARF_EVENTS_RETENTION_DAYS: number;
 }) {
   return {
     natsUrl: env.WHARF_NATS_URL,
@@ -65,6 +68,7 @@ export function commonSettings(env: {
     shutdownGraceMs: env.WHARF_SHUTDOWN_GRACE_MS,
     otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
     stopWithStdin: env.WHARF_STOP_WITH_STDIN,
+    eventsRetentionMs: env.WHARF_EVENTS_RETENTION_DAYS * 86_400_000,
   };
 }
 

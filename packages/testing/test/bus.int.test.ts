@@ -193,3 +193,20 @@ test("bus - consumeEvents redelivers a message after its handler throws", async 
     await consumer.stop();
   }
 });
+
+test("bus - ensureStream sets the stream's age limit when given, and leaves it alone when not", async () => {
+  const spec = { name: "TEST_RETENTION", subjects: ["wharf.test.v1.retention.>"] };
+  const jsm = await jetstreamManager(nc);
+  const day = 86_400_000;
+  await ensureStream(nc, spec, { maxAgeMs: day });
+  assert.equal((await jsm.streams.info(spec.name)).config.max_age, day * 1_000_000);
+  await publishEvent(nc, subject("retention.kept"), { n: 1 }, { msgId: "retention-1" });
+  await ensureStream(nc, spec, { maxAgeMs: 7 * day });
+  const changed = await jsm.streams.info(spec.name);
+  assert.equal(changed.config.max_age, 7 * day * 1_000_000);
+  assert.equal(changed.state.messages, 1, "what it held is kept");
+  await ensureStream(nc, spec);
+  assert.equal((await jsm.streams.info(spec.name)).config.max_age, 7 * day * 1_000_000, "no maxAgeMs: unchanged");
+  await ensureStream(nc, spec, { maxAgeMs: 0 });
+  assert.equal((await jsm.streams.info(spec.name)).config.max_age, 0, "0: no limit");
+});

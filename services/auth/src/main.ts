@@ -15,7 +15,7 @@ const readiness = createReadiness();
 const health = await startHealthServer({ port: config.metricsPort, registry, isReady: readiness.isReady });
 const nc = await connectBus({ url: config.natsUrl, name: "wharf-auth" }, log);
 // Login events go to the event stream; auth may start before storage, which also makes sure of it.
-await ensureStream(nc, streams.events);
+await ensureStream(nc, streams.events, { maxAgeMs: config.eventsRetentionMs });
 const store = await createUserStore(nc);
 const service = await createAuthService({ nc, store, log, registry, argon2: config.argon2, passwordCache: config.passwordCache, defender: config.defender });
 

@@ -13,7 +13,7 @@ const registry = createMetricsRegistry("outbound");
 const readiness = createReadiness();
 const health = await startHealthServer({ port: config.metricsPort, registry, isReady: readiness.isReady });
 const nc = await connectBus({ url: config.natsUrl, name: "wharf-outbound" }, log);
-await ensureStream(nc, streams.events);
+await ensureStream(nc, streams.events, { maxAgeMs: config.eventsRetentionMs });
 const storage = createStorageClient(config.storageAddress);
 // Deliveries read from storage: started together (npm start), outbound would otherwise spend a try of each
 // waiting event on a storage that is still coming up.

@@ -18,7 +18,7 @@ const registry = createMetricsRegistry("storage");
 const readiness = createReadiness();
 const health = await startHealthServer({ port: config.metricsPort, registry, isReady: readiness.isReady });
 const nc = await connectBus({ url: config.natsUrl, name: "wharf-storage" }, log);
-await ensureStream(nc, streams.events);
+await ensureStream(nc, streams.events, { maxAgeMs: config.eventsRetentionMs });
 // Crash tests name a step of the commit at which this process dies, as a power cut or an OOM kill would end it.
 const failpoint = (step: CommitStep) => {
   if (step !== config.failpoint) return;

@@ -2,9 +2,9 @@ import { createHash, type Hash } from "node:crypto";
 import { Readable } from "node:stream";
 import type { JetStreamClient, JetStreamManager, PubAck } from "@nats-io/jetstream";
 import { headers } from "@nats-io/nats-core";
+import { scanSubjects } from "@wharf/bus";
 import { WharfError } from "@wharf/contracts";
 import type { TempUpload } from "./file-store.js";
-import { scanSubjects } from "./jetstream-scan.js";
 
 /** Bytes per chunk message (the object store's default, below every server's max_payload). */
 export const CHUNK_BYTES = 128 * 1024;

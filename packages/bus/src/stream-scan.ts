@@ -1,0 +1,55 @@
+import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
+import { nanos } from "@nats-io/nats-core";
+
+export interface ScanOptions {
+  /** Only the newest message of each subject (a KV bucket's current values), every message in order, or those stored since a time. */
+  deliver: "last-per-subject" | "all" | { since: Date };
+  /** Messages fetched ahead of the reader: what a scan holds in memory at most. */
+  batch: number;
+  /** A scan that receives nothing for this long fails (a stream purged under a reader, a lost server). */
+  idleMs?: number;
+}
+
+/**
+ * Reads the messages of a stream under one subject filter, in stream order,
+ * with an ephemeral pull consumer, and ends when the last one present at the
+ * start has been read. Pulling (rather than kv.keys()/watch(), which push
+ * everything at once) is what keeps a folder of 100,000 entries, or a 1 GiB
+ * object, in bounded memory: at most `batch` messages are ahead of the reader.
+ * A single filter subject works on nats-server 2.9.
+ */
+export async function* scanSubjects(js: JetStreamClient, jsm: JetStreamManager, stream: string, filter: string, { deliver, batch, idleMs = 30_000 }: ScanOptions): AsyncGenerator<JsMsg> {
+  const info = await jsm.consumers.add(stream, {
+    ack_policy: AckPolicy.None,
+    ...(deliver === "all"
+      ? { deliver_policy: DeliverPolicy.All }
+      : deliver === "last-per-subject"
+        ? { deliver_policy: DeliverPolicy.LastPerSubject }
+        : { deliver_policy: DeliverPolicy.StartTime, opt_start_time: deliver.since.toISOString() }),
+    filter_subject: filter,
+    inactive_threshold: nanos(60_000),
+    mem_storage: true,
+  });
+  try {
+    if (info.num_pending === 0) return;
+    const consumer = await js.consumers.get(stream, info.name);
+    const messages = await consumer.consume({ max_messages: batch, idle_heartbeat: Math.min(idleMs, 5_000) });
+    const iterator = messages[Symbol.asyncIterator]();
+    try {
+      for (;;) {
+        let timer: NodeJS.Timeout | undefined;
+        const idle = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no message from ${stream} for ${idleMs} ms`)), idleMs);
+        });
+        const next = await Promise.race([iterator.next(), idle]).finally(() => clearTimeout(timer));
+        if (next.done) throw new Error(`the scan of ${stream} ended early`);
+        yield next.value;
+        if (next.value.info.pending === 0) return;
+      }
+    } finally {
+      messages.stop();
+    }
+  } finally {
+    await jsm.consumers.delete(stream, info.name).catch(() => undefined);
+  }
+}
