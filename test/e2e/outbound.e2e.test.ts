@@ -93,3 +93,32 @@ test("a file uploaded to /outbox is pushed by outbound over FTPS to Wharf's own 
     await nc.close();
   }
 });
+
+test("wharf transfers ls and show: the pushed file's whole history, from the partner's upload to the push's answer", async () => {
+  const listed = (await cli("transfers", "ls", "--user", "demo")).stdout.trim().split("\n");
+  assert.equal(listed[0], "STORED AT\tID\tUSER\tPORT\tFILE\tSIZE\tSHA-256\tSTATUS\tDELIVERIES");
+  // The upload to /outbox, pushed; and the copy the push made in /inbox, which no pipeline takes. The push
+  // stored it under its temporary name, then renamed it: the event names what was stored.
+  const outgoing = listed.find((line) => line.includes("\tdemo:/outbox/outgoing.bin\t"));
+  const copy = listed.find((line) => line.includes("\tdemo:/inbox/.outgoing.bin."));
+  assert.match(outgoing ?? "", /^\S+\t\S+\tdemo\tftps\tdemo:\/outbox\/outgoing\.bin\t2097155\t[0-9a-f]{12}…\tdelivered\tloop→self: completed \/inbox\/outgoing\.bin \(1 try\)$/);
+  assert.match(copy ?? "", /\tstored\t-$/);
+  const delivered = (await cli("transfers", "ls", "--status", "delivered")).stdout.trim().split("\n");
+  assert.deepEqual(delivered.slice(1).map((line) => line.split("\t")[4]), ["demo:/outbox/outgoing.bin"]);
+  assert.equal((await cli("transfers", "ls", "--user", "nobody-else")).stdout.trim().split("\n").length, 1, "the header only");
+  const id = (outgoing ?? "").split("\t")[1] as string;
+  const shown = (await cli("transfers", "show", id)).stdout;
+  assert.match(shown, /^file {7}demo:\/outbox\/outgoing\.bin$/m);
+  assert.match(shown, /^sent by {4}demo \(port ftps, session \S+\)$/m);
+  assert.match(shown, /^sha-256 {4}[0-9a-f]{64}$/m);
+  assert.match(shown, /^status {5}delivered$/m);
+  assert.match(shown, /^ {2}\S+ {2}loop → self {2}try 1 started$/m);
+  assert.match(shown, /^ {2}\S+ {2}loop → self {2}try 1 completed: \/inbox\/outgoing\.bin, 250 .*, verified sha256, TLSv1\.[23], new session, \d+ ms$/m);
+  // Bad input is named; an unknown id says where it looked.
+  const badSince = await wharfCli(wharf.natsUrl, "transfers", "ls", "--since", "yesterday");
+  assert.equal(badSince.code, 2);
+  assert.match(badSince.stderr, /--since yesterday: not a time/);
+  const unknown = await wharfCli(wharf.natsUrl, "transfers", "show", "no-such-id");
+  assert.equal(unknown.code, 1);
+  assert.match(unknown.stderr, /no stored file with id no-such-id in the event stream/);
+});

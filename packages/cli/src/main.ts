@@ -5,6 +5,7 @@ import { bansCommand } from "./bans/bans.js";
 import { dlqCommand } from "./dlq/dlq.js";
 import { outboundSettingsCommand } from "./outbound/outbound-settings.js";
 import { start } from "./start/launcher.js";
+import { transfersCommand } from "./transfers/transfers.js";
 import { usersCommand } from "./users/users.js";
 
 const USAGE = `usage: wharf <command>
@@ -23,6 +24,9 @@ commands:
   pipelines ls        which stored files go to which endpoint
   dlq ls              deliveries outbound gave up on (the dead-letter stream)
   dlq replay SEQ...   try them again (--all, optionally --pipeline NAME, for every one)
+  transfers ls        files stored in the last day (--since 7d | TIME), who sent them, their checksum, where they were
+                      delivered (--user USER, --status stored|delivering|delivered|superseded|failed, --limit N)
+  transfers show ID   one stored file's whole history: every delivery try, the partner's answer, errors
   help                show this text
 
 The commands that talk to a running Wharf use WHARF_NATS_URL or NATS_URL (default nats://127.0.0.1:14222).
@@ -55,6 +59,9 @@ switch (command) {
     break;
   case "dlq":
     process.exitCode = await dlqCommand(rest, process.env, out, err);
+    break;
+  case "transfers":
+    process.exitCode = await transfersCommand(rest, process.env, out, err);
     break;
   case "help":
   case "--help":

@@ -12,11 +12,15 @@ export const subjects = {
   loginSucceeded: "wharf.evt.v1.login.succeeded",
   /** JetStream event: auth refused a login, with the reason (JSON LoginEvent). */
   loginFailed: "wharf.evt.v1.login.failed",
-  /** JetStream events: outbound began a delivery attempt, finished it, failed it (to be tried again), gave it up (JSON TransferEvent). */
+  /**
+   * JetStream events: outbound began a delivery attempt, finished it, failed it (to be tried again), gave it
+   * up (JSON TransferEvent), or set it aside because a newer version of the file went or goes instead.
+   */
   transferStarted: "wharf.evt.v1.transfer.started",
   transferCompleted: "wharf.evt.v1.transfer.completed",
   transferFailed: "wharf.evt.v1.transfer.failed",
   transferDeadLettered: "wharf.evt.v1.transfer.dead_lettered",
+  transferSuperseded: "wharf.evt.v1.transfer.superseded",
   /** Dead-letter stream: a delivery outbound gave up on, with the reason (JSON DeadLetter). */
   deadLetter: "wharf.dlq.v1.delivery",
 } as const;
@@ -78,6 +82,7 @@ export const eventTypes = {
   transferCompleted: "wharf.evt.v1.transfer_completed",
   transferFailed: "wharf.evt.v1.transfer_failed",
   transferDeadLettered: "wharf.evt.v1.transfer_dead_lettered",
+  transferSuperseded: "wharf.evt.v1.transfer_superseded",
 } as const;
 
 export type Subject = (typeof subjects)[keyof typeof subjects];

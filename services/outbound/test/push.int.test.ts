@@ -95,7 +95,7 @@ async function gauge(name: string, labels: Record<string, string> = {}): Promise
 const atPartner = (path: string) => readFile(join(partner.root, path)).catch(() => undefined);
 /** A pipeline's transfer events, in the order they were published. */
 async function transfers(pipeline: string): Promise<TransferEvent[]> {
-  const kinds = [subjects.transferStarted, subjects.transferCompleted, subjects.transferFailed, subjects.transferDeadLettered];
+  const kinds = [subjects.transferStarted, subjects.transferCompleted, subjects.transferFailed, subjects.transferDeadLettered, subjects.transferSuperseded];
   const messages = (await Promise.all(kinds.map((subject) => streamMessages(nc, streams.events.name, subject)))).flat().sort((a, b) => a.seq - b.seq);
   return messages.map((message) => message.body as unknown as TransferEvent).filter((body) => body.pipeline === pipeline);
 }
@@ -491,6 +491,13 @@ test("an older version whose event comes after a newer one was delivered does no
   await publishEvent(nc, subjects.fileStored, older, { msgId: older.uploadId });
   await waitFor(async () => ((await metric("to-many", "superseded")) === 1 ? true : undefined), { what: "the older version to be set aside" });
   assert.ok((await atPartner("many-in/f0.bin"))?.equals(before as Buffer), "the partner keeps the newer version");
+  const history = (await transfers("to-many")).filter((body) => body.uploadId === older.uploadId);
+  assert.deepEqual(
+    history.map((body) => body.type),
+    ["wharf.evt.v1.transfer_superseded"],
+    "its history ends there, nothing was sent",
+  );
+  assert.match(history[0]?.reason ?? "", /a newer version of the file \(stored .*\) was delivered first/);
 });
 
 test("an event for a version the stored file no longer holds (replaced since): its bytes are not put under the final name", async () => {
@@ -505,6 +512,7 @@ test("an event for a version the stored file no longer holds (replaced since): i
   assert.ok((await atPartner("many-in/f1.bin"))?.equals(before as Buffer), "the partner keeps what it had");
   assert.ok(!(await readdir(join(partner.root, "many-in"))).some((name) => name.endsWith(".part")), "no temporary file left");
   const history = (await transfers("to-many")).filter((body) => body.uploadId === gone.uploadId);
+  assert.equal(history.at(-1)?.type, "wharf.evt.v1.transfer_superseded");
   assert.match(history.at(-1)?.reason ?? "", /the stored file changed since this version/);
 });
 

@@ -7,7 +7,7 @@ import { eventTypes } from "../subjects.js";
  * lettered). Together with file.stored they are a file's transfer history.
  */
 export const TransferEvent = z.object({
-  type: z.enum([eventTypes.transferStarted, eventTypes.transferCompleted, eventTypes.transferFailed, eventTypes.transferDeadLettered]),
+  type: z.enum([eventTypes.transferStarted, eventTypes.transferCompleted, eventTypes.transferFailed, eventTypes.transferDeadLettered, eventTypes.transferSuperseded]),
   pipeline: z.string(),
   endpoint: z.string(),
   /** The stored version: its upload id, root, path, size and SHA-256 (as in its file.stored event). */
@@ -26,7 +26,7 @@ export const TransferEvent = z.object({
   reply: z.string().optional(),
   /** What the partner confirmed it holds (transfer.completed): its size, also its SHA-256 when it offers HASH or XSHA256, or nothing. */
   verified: z.enum(["size", "sha256", "none"]).optional(),
-  /** Why it failed (transfer.failed, transfer.dead_lettered). */
+  /** Why it failed (transfer.failed, transfer.dead_lettered), or why it was set aside (transfer.superseded). */
   reason: z.string().optional(),
   /** The TLS version the partner spoke. */
   tls: z.string().optional(),

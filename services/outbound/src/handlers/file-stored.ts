@@ -83,6 +83,7 @@ export function createFileStoredHandler({ nc, log, metrics, settings, deliveries
     const newest = await deliveries.newestDelivered(pipeline.name, event);
     if (newest !== undefined && newest > event.storedAt) {
       await deliveries.record(pipeline.name, event, { status: "superseded", remotePath: "", deliveredAt: new Date().toISOString(), attempts: attempt });
+      await announce("superseded", pipeline, event, attempt, { reason: `a newer version of the file (stored ${newest}) was delivered first` });
       metrics.deliveries.inc({ pipeline: pipeline.name, result: "superseded" });
       log.info({ pipeline: pipeline.name, uploadId: event.uploadId, path: event.path, storedAt: event.storedAt, newest }, "not delivered: a newer version of the file was delivered first");
       return undefined;
@@ -139,7 +140,7 @@ export function createFileStoredHandler({ nc, log, metrics, settings, deliveries
       const reason = error instanceof Error ? error.message : String(error);
       if (error instanceof SourceChangedError) {
         await deliveries.record(pipeline.name, event, { status: "superseded", remotePath: "", deliveredAt: new Date().toISOString(), attempts: attempt });
-        await history("failed", { reason });
+        await history("superseded", { reason });
         metrics.deliveries.inc({ pipeline: pipeline.name, result: "superseded" });
         log.info({ pipeline: pipeline.name, uploadId: event.uploadId, path: event.path, reason }, "not delivered: the file was replaced by a newer version");
         return undefined;
@@ -222,16 +223,18 @@ export function backoffMs(pipeline: PipelineConfig, attempt: number, random: () 
   return Math.round(capped / 2 + (capped / 2) * random());
 }
 
-type TransferKind = "started" | "completed" | "failed" | "dead_lettered";
+type TransferKind = "started" | "completed" | "failed" | "dead_lettered" | "superseded";
 const TRANSFER_SUBJECTS = {
   started: subjects.transferStarted,
   completed: subjects.transferCompleted,
   failed: subjects.transferFailed,
   dead_lettered: subjects.transferDeadLettered,
+  superseded: subjects.transferSuperseded,
 } as const;
 const TRANSFER_TYPES = {
   started: eventTypes.transferStarted,
   completed: eventTypes.transferCompleted,
   failed: eventTypes.transferFailed,
   dead_lettered: eventTypes.transferDeadLettered,
+  superseded: eventTypes.transferSuperseded,
 } as const;
