@@ -7,8 +7,8 @@
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { randomBytes, X509Certificate } from "node:crypto";
-import { readFile, writeFile } from "node:fs/promises";
+import { randomBytes, } from "node:crypto";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { promisify } from "node:util";
@@ -16,7 +16,7 @@ import { connectBus } from "@wharf/bus";
 import { streams, subjects } from "@wharf/contracts";
 import { createLogger } from "@wharf/telemetry";
 import { streamMessages, waitFor } from "@wharf/testing";
-import { type RunningWharf, startWharf, stopWharf, wharfCli } from "./stack.js";
+import { type RunningWharf, startWharf, stopWharf, wharfCli, writeLoopbackConfig } from "./stack.js";
 
 const run = promisify(execFile);
 let wharf: RunningWharf;
@@ -36,28 +36,7 @@ const curl = (...args: string[]) =>
   run("curl", ["--silent", "--show-error", "--ssl-reqd", "--insecure", "--max-time", "60", "-u", `demo:${wharf.password}`, ...args], { maxBuffer: 16 * 1024 * 1024, encoding: "buffer" });
 
 test("a file uploaded to /outbox is pushed by outbound over FTPS to Wharf's own /inbox, byte for byte", async () => {
-  const passwordFile = join(wharf.dataDir, "self-password");
-  await writeFile(passwordFile, `${wharf.password}\n`, { mode: 0o600 });
-  const fingerprint = new X509Certificate(await readFile(join(wharf.dataDir, "tls/server.crt"))).fingerprint256;
-  const config = join(wharf.dataDir, "outbound.yaml");
-  await writeFile(
-    config,
-    [
-      "endpoints:",
-      "  - name: self",
-      "    host: 127.0.0.1",
-      `    port: ${wharf.ftpPort}`,
-      "    user: demo",
-      `    password: { file: ${passwordFile} }`,
-      `    trust: { fingerprint: "${fingerprint}" }`,
-      "    remoteFolder: /inbox",
-      "pipelines:",
-      "  - name: loop",
-      "    source: { folder: /outbox }",
-      "    target: self",
-      "",
-    ].join("\n"),
-  );
+  const config = await writeLoopbackConfig(wharf);
   const applied = (await cli("apply", "-f", config)).stdout;
   assert.match(applied, /^endpoint self: created$/m);
   assert.match(applied, /^pipeline loop: created$/m);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { randomInt } from "node:crypto";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { randomInt, X509Certificate } from "node:crypto";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -105,4 +105,36 @@ export async function stopWharf(wharf: RunningWharf | undefined): Promise<void> 
   const code = await wharf.stop();
   await rm(wharf.dataDir, { recursive: true, force: true });
   assert.equal(code, 0, `wharf start exited with ${code}:\n${wharf.output.slice(-20).join("\n")}`);
+}
+
+/**
+ * A configuration file for `wharf apply -f` with Wharf's own listener as the
+ * partner: endpoint `self` (explicit FTPS, the first run's certificate pinned,
+ * user demo, its password in a file) and pipeline `loop`, which pushes what
+ * is stored under /outbox to /inbox. Resolves with the file's path.
+ */
+export async function writeLoopbackConfig(wharf: RunningWharf): Promise<string> {
+  const passwordFile = join(wharf.dataDir, "self-password");
+  await writeFile(passwordFile, `${wharf.password}\n`, { mode: 0o600 });
+  const fingerprint = new X509Certificate(await readFile(join(wharf.dataDir, "tls/server.crt"))).fingerprint256;
+  const config = join(wharf.dataDir, "outbound.yaml");
+  await writeFile(
+    config,
+    [
+      "endpoints:",
+      "  - name: self",
+      "    host: 127.0.0.1",
+      `    port: ${wharf.ftpPort}`,
+      "    user: demo",
+      `    password: { file: ${passwordFile} }`,
+      `    trust: { fingerprint: "${fingerprint}" }`,
+      "    remoteFolder: /inbox",
+      "pipelines:",
+      "  - name: loop",
+      "    source: { folder: /outbox }",
+      "    target: self",
+      "",
+    ].join("\n"),
+  );
+  return config;
 }

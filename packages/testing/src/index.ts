@@ -9,5 +9,6 @@ export * from "./test-ca.js";
 export * from "./ftp-partner.js";
 export * from "./vsftpd.js";
 export * from "./pure-ftpd.js";
+export * from "./prometheus.js";
 export * from "./spawn-service.js";
 export * from "./upload-header.js";
