@@ -112,7 +112,19 @@ test("the dashboard's panels are well formed: unique ids, the provisioned dataso
 
 test("the alert rules and the Prometheus configuration pass promtool, and each alert fires on its unit test's series", async () => {
   const promtool = (...args: string[]) => run("promtool", args, { cwd: join(deploy, "prometheus") });
-  assert.match((await promtool("check", "rules", "alerts.yml")).stdout, /SUCCESS: 8 rules found/);
+  assert.match((await promtool("check", "rules", "alerts.yml")).stdout, /SUCCESS: 9 rules found/);
   assert.match((await promtool("check", "config", "prometheus.yml")).stdout, /SUCCESS/);
   assert.match((await promtool("test", "rules", "alerts.test.yml")).stdout, /SUCCESS/);
+});
+
+test("docs/metrics.md lists every wharf_ metric the four services export", async () => {
+  const catalog = await readFile(fileURLToPath(new URL("../../../docs/metrics.md", import.meta.url)), "utf8");
+  const exported = new Set<string>();
+  for (const port of Object.values(wharf.metricsPorts)) {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    for (const match of text.matchAll(/^# HELP (wharf_\w+) /gm)) exported.add(match[1] as string);
+  }
+  assert.ok(exported.size >= 30, `${exported.size} metrics`);
+  const missing = [...exported].filter((name) => !catalog.includes(`\`${name}\``));
+  assert.deepEqual(missing, [], "metrics missing from docs/metrics.md");
 });

@@ -1,6 +1,7 @@
 import { connect } from "@nats-io/transport-node";
 import type { NatsConnection } from "@nats-io/nats-core";
 import type { Logger } from "@wharf/telemetry";
+import type { BusMetrics } from "./metrics.js";
 
 export type { NatsConnection } from "@nats-io/nats-core";
 
@@ -16,7 +17,7 @@ export interface BusOptions {
  * a restarting NATS node must not take a Wharf service down with it.
  * Connection state changes are logged.
  */
-export async function connectBus({ url, name }: BusOptions, log: Logger): Promise<NatsConnection> {
+export async function connectBus({ url, name }: BusOptions, log: Logger, metrics?: Pick<BusMetrics, "connected" | "reconnects">): Promise<NatsConnection> {
   const nc = await connect({
     servers: url.split(",").map((server) => server.trim()),
     name,
@@ -29,11 +30,18 @@ export async function connectBus({ url, name }: BusOptions, log: Logger): Promis
   });
   const busLog = log.child({ component: "bus" });
   busLog.info({ server: nc.getServer() }, "connected to NATS");
+  metrics?.connected.set(1);
   void (async () => {
     for await (const status of nc.status()) {
       if (status.type === "ping") continue;
+      if (status.type === "disconnect") metrics?.connected.set(0);
+      if (status.type === "reconnect") {
+        metrics?.connected.set(1);
+        metrics?.reconnects.inc();
+      }
       busLog.info({ status: status.type }, "NATS connection status");
     }
+    metrics?.connected.set(0);
   })();
   return nc;
 }

@@ -7,3 +7,4 @@ export * from "./trace-headers.js";
 export * from "./nats-server-process.js";
 export * from "./follow-bucket.js";
 export * from "./stream-scan.js";
+export * from "./metrics.js";

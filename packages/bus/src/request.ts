@@ -2,10 +2,13 @@ import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import { type NatsConnection, RequestError, TimeoutError } from "@nats-io/nats-core";
 import { type Subject, WharfError } from "@wharf/contracts";
 import { readError } from "./errors.js";
+import type { BusMetrics } from "./metrics.js";
 import { headersWithTrace } from "./trace-headers.js";
 
 export interface RequestOptions {
   timeoutMs: number;
+  /** Where the request's duration and outcome are counted. */
+  metrics?: Pick<BusMetrics, "requestDuration">;
 }
 
 /**
@@ -13,19 +16,22 @@ export interface RequestOptions {
  * headers; an error reply, no responders and a timeout all become WharfErrors
  * (the last two retryable: WHARF_UNAVAILABLE and WHARF_DEADLINE_EXCEEDED).
  */
-export async function request(nc: NatsConnection, subject: Subject, body: Uint8Array, { timeoutMs }: RequestOptions): Promise<Uint8Array> {
+export async function request(nc: NatsConnection, subject: Subject, body: Uint8Array, { timeoutMs, metrics }: RequestOptions): Promise<Uint8Array> {
   const tracer = trace.getTracer("wharf-bus");
   return tracer.startActiveSpan(
     `send ${subject}`,
     { kind: SpanKind.CLIENT, attributes: { "messaging.system": "nats", "messaging.destination.name": subject } },
     async (span) => {
+      const stopTimer = metrics?.requestDuration.startTimer({ subject });
       try {
         const reply = await nc.request(subject, body, { timeout: timeoutMs, headers: headersWithTrace() });
         const error = readError(reply.headers);
         if (error) throw error;
+        stopTimer?.({ outcome: "ok" });
         return reply.data;
       } catch (reason) {
         const error = toWharfError(reason, subject);
+        stopTimer?.({ outcome: error.code });
         span.setStatus({ code: SpanStatusCode.ERROR, message: error.code });
         throw error;
       } finally {

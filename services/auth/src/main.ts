@@ -1,4 +1,4 @@
-import { connectBus, ensureStream } from "@wharf/bus";
+import { connectBus, createBusMetrics, ensureStream } from "@wharf/bus";
 import { streams } from "@wharf/contracts";
 import { loadConfig } from "@wharf/config";
 import { createReadiness, onShutdown } from "@wharf/lifecycle";
@@ -13,7 +13,8 @@ const tracing = startTracing({ service: "wharf-auth", otlpEndpoint: config.otlpE
 const registry = createMetricsRegistry("auth");
 const readiness = createReadiness();
 const health = await startHealthServer({ port: config.metricsPort, registry, isReady: readiness.isReady });
-const nc = await connectBus({ url: config.natsUrl, name: "wharf-auth" }, log);
+const busMetrics = createBusMetrics(registry);
+const nc = await connectBus({ url: config.natsUrl, name: "wharf-auth" }, log, busMetrics);
 // Login events go to the event stream; auth may start before storage, which also makes sure of it.
 await ensureStream(nc, streams.events, { maxAgeMs: config.eventsRetentionMs });
 const store = await createUserStore(nc);

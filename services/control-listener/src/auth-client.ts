@@ -1,4 +1,4 @@
-import { type NatsConnection, request } from "@wharf/bus";
+import { type BusMetrics, type NatsConnection, request } from "@wharf/bus";
 import { auth, subjects, WharfError } from "@wharf/contracts";
 
 export interface LoginAttempt {
@@ -24,13 +24,13 @@ export interface AuthClient {
 }
 
 /** Asks the auth service (any instance of its queue group) over NATS. */
-export function createAuthClient(nc: NatsConnection, { timeoutMs }: { timeoutMs: number }): AuthClient {
+export function createAuthClient(nc: NatsConnection, { timeoutMs, metrics }: { timeoutMs: number; metrics?: Pick<BusMetrics, "requestDuration"> }): AuthClient {
   return {
     login: async ({ password, clientCertificate, ...attempt }) => {
       const body = auth.LoginRequest.encode(
         auth.LoginRequest.fromPartial({ ...attempt, password: password ?? "", withoutPassword: password === undefined, clientCertificate: clientCertificate ?? Buffer.alloc(0) }),
       ).finish();
-      const reply = auth.LoginResponse.decode(await request(nc, subjects.authLogin, body, { timeoutMs }));
+      const reply = auth.LoginResponse.decode(await request(nc, subjects.authLogin, body, { timeoutMs, ...(metrics ? { metrics } : {}) }));
       if (reply.ok && reply.user) return { kind: "accepted", user: reply.user };
       if (password === undefined && reply.passwordRequired) return { kind: "password required" };
       throw new WharfError("WHARF_AUTH_INVALID_CREDENTIALS", "login incorrect");

@@ -68,7 +68,7 @@ export async function startFtpServer({ host, port }: { host: string; port: numbe
     stopAccepting: () => void server.close(),
     closeSessions: async () => {
       const closing = [...sessions].map((session) => session.closed);
-      for (const session of sessions) session.closeWith(421, "Service shutting down.");
+      for (const session of sessions) session.closeWith(421, "Service shutting down.", "shutdown");
       await Promise.all(closing);
     },
   };

@@ -10,7 +10,7 @@ import type { FtpSession } from "./session.js";
 export async function refuseLogin(session: FtpSession, text = "Login incorrect."): Promise<void> {
   session.failedLogins += 1;
   await delay(session.settings.failedLoginDelayMs);
-  if (session.failedLogins >= session.settings.maxLoginAttempts) return session.closeWith(421, "Too many failed logins; closing.");
+  if (session.failedLogins >= session.settings.maxLoginAttempts) return session.closeWith(421, "Too many failed logins; closing.", "too_many_logins");
   session.reply(530, text);
 }
 
@@ -55,7 +55,7 @@ export async function attemptLogin(session: FtpSession, username: string, passwo
     metrics.logins.inc({ port: session.portAlias, result: refused ? "refused" : "error" });
     if (!refused) {
       session.log.error({ err: error }, "login could not be checked");
-      return session.closeWith(421, "Service not available, closing control connection.");
+      return session.closeWith(421, "Service not available, closing control connection.", "auth_unavailable");
     }
     session.log.info({ user: username, attempt: session.failedLogins + 1, certificate: session.certificateRefusal }, "login refused");
     await refuseLogin(session, session.certificateRefusal ? "A valid client certificate is required." : "Login incorrect.");

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { connectBus } from "@wharf/bus";
+import { connectBus, createBusMetrics } from "@wharf/bus";
 import { loadConfig } from "@wharf/config";
 import { createStorageClient } from "@wharf/contracts";
 import { createReadiness, onShutdown } from "@wharf/lifecycle";
@@ -21,12 +21,13 @@ const registry = createMetricsRegistry("control-listener");
 const readiness = createReadiness();
 const health = await startHealthServer({ port: config.metricsPort, registry, isReady: readiness.isReady });
 const tls = loadPortTls(config.port);
-const nc = await connectBus({ url: config.natsUrl, name: "wharf-control-listener" }, log);
+const busMetrics = createBusMetrics(registry);
+const nc = await connectBus({ url: config.natsUrl, name: "wharf-control-listener" }, log, busMetrics);
 const storage = createStorageClient(config.storageAddress);
 const bans = await watchBans(nc);
 const shared = {
   isBanned: bans.isBanned,
-  auth: createAuthClient(nc, { timeoutMs: config.authTimeoutMs }),
+  auth: createAuthClient(nc, { timeoutMs: config.authTimeoutMs, metrics: busMetrics }),
   storage,
   commands: createCommandTable(),
   metrics: createListenerMetrics(registry),

@@ -1,13 +1,18 @@
-import { Counter, Gauge, type Registry } from "prom-client";
+import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+
+/** Why a session ended: the client's QUIT, one of the server's reasons, or `client` (the client went away). */
+export type SessionCloseReason = "quit" | "idle_timeout" | "login_timeout" | "too_many_logins" | "auth_unavailable" | "protocol" | "shutdown";
 
 export interface ListenerMetrics {
   sessionsActive: Gauge<"port">;
   sessionsOpened: Counter<"port">;
+  sessionsClosed: Counter<"port" | "reason">;
   sessionsRefused: Counter<"port" | "reason">;
   logins: Counter<"port" | "result">;
   commands: Counter<"port" | "command">;
   transfers: Counter<"port" | "direction" | "outcome">;
   transferBytes: Counter<"port" | "direction">;
+  transferDuration: Histogram<"port" | "direction" | "outcome">;
   foreignDataConnections: Counter<"port">;
   dataTls: Counter<"port" | "resumed" | "outcome">;
   portFailures: Counter<"port">;
@@ -20,6 +25,12 @@ export function createListenerMetrics(registry: Registry): ListenerMetrics {
   return {
     sessionsActive: new Gauge({ name: "wharf_ftp_sessions_active", help: "FTP sessions open now.", labelNames: ["port"] as const, registers }),
     sessionsOpened: new Counter({ name: "wharf_ftp_sessions_opened_total", help: "FTP sessions accepted.", labelNames: ["port"] as const, registers }),
+    sessionsClosed: new Counter({
+      name: "wharf_ftp_sessions_closed_total",
+      help: "FTP sessions that ended, by reason: quit, idle_timeout, login_timeout, too_many_logins, auth_unavailable, protocol, shutdown, client (the client went away).",
+      labelNames: ["port", "reason"] as const,
+      registers,
+    }),
     sessionsRefused: new Counter({
       name: "wharf_ftp_sessions_refused_total",
       help: "Connections refused before a session started (reason: ip_access, banned, total, per_ip).",
@@ -35,6 +46,13 @@ export function createListenerMetrics(registry: Registry): ListenerMetrics {
       registers,
     }),
     transferBytes: new Counter({ name: "wharf_ftp_transfer_bytes_total", help: "Bytes moved on data connections.", labelNames: ["port", "direction"] as const, registers }),
+    transferDuration: new Histogram({
+      name: "wharf_ftp_transfer_duration_seconds",
+      help: "Data transfers from the data connection's opening to their end (for uploads, storage's commit included), by direction and outcome.",
+      labelNames: ["port", "direction", "outcome"] as const,
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800],
+      registers,
+    }),
     foreignDataConnections: new Counter({
       name: "wharf_ftp_foreign_data_connections_total",
       help: "Connections to a passive port from another address than the session's client, dropped.",
@@ -60,4 +78,14 @@ export function createListenerMetrics(registry: Registry): ListenerMetrics {
       registers,
     }),
   };
+}
+
+/** Counts one data transfer that ended: its outcome, its duration, and (when it completed) its bytes. */
+export function countTransfer(
+  metrics: Pick<ListenerMetrics, "transfers" | "transferBytes" | "transferDuration">,
+  { port, direction, outcome, startedAt, bytes }: { port: string; direction: "upload" | "download" | "listing"; outcome: "ok" | "aborted" | "failed"; startedAt: number; bytes?: number },
+): void {
+  metrics.transfers.inc({ port, direction, outcome });
+  metrics.transferDuration.observe({ port, direction, outcome }, (performance.now() - startedAt) / 1000);
+  if (outcome === "ok" && bytes !== undefined && direction !== "listing") metrics.transferBytes.inc({ port, direction }, bytes);
 }

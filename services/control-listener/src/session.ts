@@ -11,7 +11,7 @@ import { CommandFramer } from "./command-framer.js";
 import { type ParsedCommand, parseCommand } from "./command-parser.js";
 import type { PortSettings } from "./config.js";
 import { type DataConnection, prepareDataConnection, refuseUnresumed } from "./data-channel.js";
-import type { ListenerMetrics } from "./metrics.js";
+import type { ListenerMetrics, SessionCloseReason } from "./metrics.js";
 import { type DataEndpoint, plainAddress } from "./passive-listener.js";
 import { formatReply } from "./reply.js";
 import { replyFor } from "./reply-codes.js";
@@ -87,6 +87,8 @@ export class FtpSession {
   private readonly mailbox: ParsedCommand[] = [];
   private running = false;
   private ended = false;
+  /** Why the server closes this session, once it decided to; none when the client went away. */
+  private closeReason: SessionCloseReason | undefined;
   private tooLongLines = 0;
   private awaitingTls = false;
   private readingPaused = false;
@@ -131,7 +133,7 @@ export class FtpSession {
     this.deps.metrics.sessionsActive.inc({ port: this.portAlias });
     this.attach(this.socket);
     this.socket.once("close", () => this.cleanup());
-    this.loginTimer = setTimeout(() => this.closeWith(421, "Login timeout."), this.settings.loginTimeoutMs);
+    this.loginTimer = setTimeout(() => this.closeWith(421, "Login timeout.", "login_timeout"), this.settings.loginTimeoutMs);
     this.log.info({ port: this.portAlias }, "session opened");
     if (this.settings.tlsMode === "implicit") {
       // Implicit FTPS: TLS from the first byte, the greeting only inside it, and PROT P implied (no PBSZ/PROT needed).
@@ -177,8 +179,9 @@ export class FtpSession {
     this.reply(code, text);
   }
 
-  /** Replies, then closes the control connection (and with it every data connection). */
-  closeWith(code: number, text: string): void {
+  /** Replies, then closes the control connection (and with it every data connection); `reason` is counted in wharf_ftp_sessions_closed_total. */
+  closeWith(code: number, text: string, reason: SessionCloseReason): void {
+    this.closeReason ??= reason;
     this.reply(code, text);
     this.close();
   }
@@ -453,7 +456,7 @@ export class FtpSession {
       if (item.kind === "too-long") {
         this.tooLongLines += 1;
         if (this.tooLongLines > 1) {
-          this.closeWith(421, "Command line too long; closing.");
+          this.closeWith(421, "Command line too long; closing.", "protocol");
           return;
         }
         this.enqueue({ verb: "\0TOO_LONG", argument: "" });
@@ -480,7 +483,7 @@ export class FtpSession {
       this.enqueue(command);
     }
     if (this.mailbox.length > MAX_PIPELINED_COMMANDS) {
-      this.closeWith(421, "Too many commands without waiting for replies; closing.");
+      this.closeWith(421, "Too many commands without waiting for replies; closing.", "protocol");
       return;
     }
     this.updateFlow();
@@ -535,7 +538,7 @@ export class FtpSession {
     this.idleTimer = setTimeout(() => {
       // A transfer in progress is not idleness.
       if (this.running) return this.touch();
-      this.closeWith(421, "Timeout.");
+      this.closeWith(421, "Timeout.", "idle_timeout");
     }, this.settings.idleTimeoutMs);
   }
 
@@ -549,6 +552,8 @@ export class FtpSession {
     this.resetDataEndpoint();
     for (const data of this.dataSockets) data.destroy();
     this.deps.metrics.sessionsActive.dec({ port: this.portAlias });
-    this.log.info("session closed");
+    // Closed without a reason of ours: the client went away (or its connection failed).
+    this.deps.metrics.sessionsClosed.inc({ port: this.portAlias, reason: this.closeReason ?? "client" });
+    this.log.info({ reason: this.closeReason ?? "client" }, "session closed");
   }
 }

@@ -1,4 +1,4 @@
-import { connectBus, ensureStream } from "@wharf/bus";
+import { connectBus, createBusMetrics, ensureStream } from "@wharf/bus";
 import { loadConfig } from "@wharf/config";
 import { createStorageClient, streams } from "@wharf/contracts";
 import { createReadiness, onShutdown } from "@wharf/lifecycle";
@@ -12,7 +12,8 @@ const tracing = startTracing({ service: "wharf-outbound", otlpEndpoint: config.o
 const registry = createMetricsRegistry("outbound");
 const readiness = createReadiness();
 const health = await startHealthServer({ port: config.metricsPort, registry, isReady: readiness.isReady });
-const nc = await connectBus({ url: config.natsUrl, name: "wharf-outbound" }, log);
+const busMetrics = createBusMetrics(registry);
+const nc = await connectBus({ url: config.natsUrl, name: "wharf-outbound" }, log, busMetrics);
 await ensureStream(nc, streams.events, { maxAgeMs: config.eventsRetentionMs });
 const storage = createStorageClient(config.storageAddress);
 // Deliveries read from storage: started together (npm start), outbound would otherwise spend a try of each

@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import { connectBus, ensureStream } from "@wharf/bus";
+import { connectBus, createBusMetrics, ensureStream } from "@wharf/bus";
 import { loadConfig } from "@wharf/config";
 import { streams } from "@wharf/contracts";
 import { createReadiness, onShutdown } from "@wharf/lifecycle";
@@ -17,7 +17,8 @@ const tracing = startTracing({ service: "wharf-storage", otlpEndpoint: config.ot
 const registry = createMetricsRegistry("storage");
 const readiness = createReadiness();
 const health = await startHealthServer({ port: config.metricsPort, registry, isReady: readiness.isReady });
-const nc = await connectBus({ url: config.natsUrl, name: "wharf-storage" }, log);
+const busMetrics = createBusMetrics(registry);
+const nc = await connectBus({ url: config.natsUrl, name: "wharf-storage" }, log, busMetrics);
 await ensureStream(nc, streams.events, { maxAgeMs: config.eventsRetentionMs });
 // Crash tests name a step of the commit at which this process dies, as a power cut or an OOM kill would end it.
 const failpoint = (step: CommitStep) => {

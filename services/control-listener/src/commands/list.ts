@@ -3,6 +3,7 @@ import { formatFacts, formatListLine, listingName } from "../list-format.js";
 import type { FtpSession } from "../session.js";
 import { refuseClearData, sendToClient } from "../transfer.js";
 import type { Command } from "./command.js";
+import { countTransfer } from "../metrics.js";
 
 type Style = "long" | "names" | "facts";
 
@@ -35,13 +36,14 @@ async function listing(session: FtpSession, argument: string, style: Style): Pro
   if (style === "facts" && entry.type !== storage.EntryType.ENTRY_TYPE_DIRECTORY) return session.reply(501, "MLSD needs a folder.");
   const data = await session.openDataConnection("Here comes the directory listing.");
   if (!data) return;
+  const startedAt = performance.now();
   try {
     await sendToClient(data.socket, lines(session, location, entry, style));
-    session.deps.metrics.transfers.inc({ port: session.portAlias, direction: "listing", outcome: "ok" });
+    countTransfer(session.deps.metrics, { port: session.portAlias, direction: "listing", outcome: "ok", startedAt });
     session.reply(226, "Directory send OK.");
   } catch (error) {
     data.socket.destroy();
-    session.deps.metrics.transfers.inc({ port: session.portAlias, direction: "listing", outcome: "failed" });
+    countTransfer(session.deps.metrics, { port: session.portAlias, direction: "listing", outcome: "failed", startedAt });
     throw error;
   }
 }

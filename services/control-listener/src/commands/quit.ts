@@ -4,5 +4,5 @@ export const quit: Command = {
   verb: "QUIT",
   beforeLogin: true,
   syntax: "QUIT",
-  run: (session) => session.closeWith(221, "Goodbye."),
+  run: (session) => session.closeWith(221, "Goodbye.", "quit"),
 };

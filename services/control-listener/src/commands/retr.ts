@@ -3,6 +3,7 @@ import { toNetworkAscii } from "../ascii.js";
 import { createPacer, paced } from "../pacer.js";
 import { sendToClient, refuseClearData } from "../transfer.js";
 import type { Command } from "./command.js";
+import { countTransfer } from "../metrics.js";
 
 /** RETR: streams a stored file to the client. */
 export const retr: Command = {
@@ -21,16 +22,16 @@ export const retr: Command = {
     if (!data) return;
     const { metrics } = session.deps;
     const started = Date.now();
+    const startedAt = performance.now();
     try {
       const source = paced(session.deps.storage.read(location, offset), createPacer(session.user?.downloadBytesPerSecond ?? 0));
       const bytes = await sendToClient(data.socket, session.type === "A" ? toNetworkAscii(source) : source);
-      metrics.transfers.inc({ port: session.portAlias, direction: "download", outcome: "ok" });
-      metrics.transferBytes.inc({ port: session.portAlias, direction: "download" }, bytes);
+      countTransfer(metrics, { port: session.portAlias, direction: "download", outcome: "ok", startedAt, bytes });
       session.log.info({ path: location.path, bytes, ms: Date.now() - started, direction: "download" }, "transfer complete");
       session.reply(226, "Transfer complete.");
     } catch (error) {
       data.socket.destroy();
-      metrics.transfers.inc({ port: session.portAlias, direction: "download", outcome: "failed" });
+      countTransfer(metrics, { port: session.portAlias, direction: "download", outcome: "failed", startedAt });
       session.log.info({ path: location.path, err: String(error), direction: "download" }, "transfer failed");
       throw error;
     }

@@ -6,6 +6,7 @@ import { createPacer } from "../pacer.js";
 import { receiveUpload, refuseClearData } from "../transfer.js";
 import type { FtpSession } from "../session.js";
 import type { Command } from "./command.js";
+import { countTransfer } from "../metrics.js";
 
 /** How long a FIN-ended upload waits to see whether the control connection goes away with it. */
 const FIN_SETTLE_MS = 100;
@@ -69,6 +70,7 @@ export async function receiveFile(
   }
   const { metrics } = session.deps;
   const started = Date.now();
+  const startedAt = performance.now();
   let bytes = 0;
   const pace = createPacer(session.user?.uploadBytesPerSecond ?? 0);
   try {
@@ -89,8 +91,7 @@ export async function receiveFile(
       throw new WharfError("WHARF_TRANSFER_ABORTED", `upload ended by ${session.isClosed ? "closing the control connection" : end}`);
     }
     const result = await upload.finish(end);
-    metrics.transfers.inc({ port: session.portAlias, direction: "upload", outcome: "ok" });
-    metrics.transferBytes.inc({ port: session.portAlias, direction: "upload" }, bytes);
+    countTransfer(metrics, { port: session.portAlias, direction: "upload", outcome: "ok", startedAt, bytes });
     session.log.info(
       { path: location.path, bytes, sha256: result.sha256, uploadId: result.uploadId, streamEnd: end, ms: Date.now() - started, direction: "upload" },
       "transfer complete",
@@ -100,7 +101,7 @@ export async function receiveFile(
     upload.cancel();
     data.socket.destroy();
     const aborted = WharfError.from(error).code === "WHARF_TRANSFER_ABORTED";
-    metrics.transfers.inc({ port: session.portAlias, direction: "upload", outcome: aborted ? "aborted" : "failed" });
+    countTransfer(metrics, { port: session.portAlias, direction: "upload", outcome: aborted ? "aborted" : "failed", startedAt });
     session.log.info({ path: location.path, bytes, err: String(error), direction: "upload" }, "upload not stored");
     throw error;
   }
