@@ -62,7 +62,8 @@ export function createStorageClient(address: string, { unaryDeadlineMs = 10_000,
   });
   const metadata = () => {
     const md = new Metadata();
-    propagation.inject(context.active(), metadataCarrier(md));
+    // With its setter: the default one would write a property on the carrier object, not call set().
+    propagation.inject(context.active(), metadataCarrier(md), { set: (carrier, key, value) => carrier.set(key, value) });
     return md;
   };
   const deadline = () => ({ deadline: Date.now() + unaryDeadlineMs });

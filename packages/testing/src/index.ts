@@ -10,5 +10,6 @@ export * from "./ftp-partner.js";
 export * from "./vsftpd.js";
 export * from "./pure-ftpd.js";
 export * from "./prometheus.js";
+export * from "./otlp-receiver.js";
 export * from "./spawn-service.js";
 export * from "./upload-header.js";

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Server, Socket } from "node:net";
 import { type SecureContext, TLSSocket } from "node:tls";
-import { SpanStatusCode, trace } from "@opentelemetry/api";
+import { ROOT_CONTEXT, type SpanContext, SpanStatusCode, trace } from "@opentelemetry/api";
 import { type auth, NO_CLIENT_CERTIFICATE, type Permission, permits, type StorageClient, type StorageLocation, WharfError } from "@wharf/contracts";
 import type { Logger } from "@wharf/telemetry";
 import type { AuthClient } from "./auth-client.js";
@@ -87,6 +87,8 @@ export class FtpSession {
   private readonly mailbox: ParsedCommand[] = [];
   private running = false;
   private ended = false;
+  /** The span context of the command that logged the session in. */
+  private loginTrace: SpanContext | undefined;
   /** Why the server closes this session, once it decided to; none when the client went away. */
   private closeReason: SessionCloseReason | undefined;
   private tooLongLines = 0;
@@ -200,6 +202,8 @@ export class FtpSession {
 
   /** Marks the session logged in. */
   loggedIn(user: auth.User): void {
+    // The login's trace (this command's span, with auth's answer under it): later commands link to it.
+    this.loginTrace = trace.getActiveSpan()?.spanContext();
     this.user = user;
     this.pendingUser = undefined;
     this.failedLogins = 0;
@@ -515,7 +519,12 @@ export class FtpSession {
     if (!command) return this.reply(500, "Unknown command.");
     if (!command.beforeLogin && !this.user) return this.reply(530, "Please login with USER and PASS.");
     // One span per command: auth requests and storage calls made by the handler become its children.
-    await tracer.startActiveSpan(`ftp ${command.verb}`, { attributes: { "ftp.session_id": this.id, "ftp.port": this.portAlias } }, async (span) => {
+    // After login each command's span links to the login's trace: auth acts once per session, at PASS,
+    // so a file's trace (STOR → storage → file.stored → push) reaches auth by this link.
+    const links = this.loginTrace ? [{ context: this.loginTrace, attributes: { "wharf.link": "login" } }] : [];
+    // Each command starts its own trace (ROOT_CONTEXT): the socket's callbacks would otherwise carry the
+    // context of the command that set them up (AUTH's TLS upgrade), making a whole session one trace.
+    await tracer.startActiveSpan(`ftp ${command.verb}`, { attributes: { "ftp.session_id": this.id, "ftp.port": this.portAlias }, links }, ROOT_CONTEXT, async (span) => {
       try {
         await command.run(this, argument);
       } catch (error) {

@@ -1,5 +1,6 @@
 import { posix } from "node:path";
 import type { JsMsg } from "@nats-io/jetstream";
+import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import { type NatsConnection, publishEvent, RetryLater } from "@wharf/bus";
 import {
   type DeadLetter,
@@ -105,7 +106,7 @@ export function createFileStoredHandler({ nc, log, metrics, settings, deliveries
         source: () => openStoredFile(storage, event),
       };
       const releaseConnection = await limits.acquire(`endpoint\0${endpoint.name}`, endpoint.maxConnections);
-      const { result, reused } = await pushOverPool(sessions, request).finally(releaseConnection);
+      const { result, reused } = await traced(pipeline, endpoint.name, attempt, () => pushOverPool(sessions, request)).finally(releaseConnection);
       await deliveries.record(pipeline.name, event, {
         status: "delivered",
         remotePath: result.remotePath,
@@ -202,6 +203,26 @@ export function createFileStoredHandler({ nc, log, metrics, settings, deliveries
       "delivery given up: sent to the dead-letter stream",
     );
   }
+}
+
+/** The push as a span of the file's trace (the event's, which began at the partner's STOR), with where it went and the partner's answer. */
+function traced(pipeline: PipelineConfig, endpoint: string, attempt: number, push: () => Promise<{ result: PushResult; reused: boolean }>) {
+  return trace.getTracer("wharf-outbound").startActiveSpan(
+    `ftp push ${pipeline.name}`,
+    { kind: SpanKind.CLIENT, attributes: { "wharf.pipeline": pipeline.name, "wharf.endpoint": endpoint, "wharf.attempt": attempt } },
+    async (span) => {
+      try {
+        const pushed = await push();
+        span.setAttributes({ "wharf.remote_path": pushed.result.remotePath, "ftp.reply": pushed.result.reply, "wharf.session_reused": pushed.reused });
+        return pushed;
+      } catch (error) {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+        throw error;
+      } finally {
+        span.end();
+      }
+    },
+  );
 }
 
 /** One push over a pooled session: given back for the next delivery if the push went well, closed if not. */
