@@ -35,7 +35,7 @@ interface OtlpJson {
   }>;
 }
 
-const valueOf = (value: OtlpValue) => value.stringValue ?? value.intValue ?? value.boolValue ?? value.doubleValue;
+const attributeValue = (value: OtlpValue) => value.stringValue ?? value.intValue ?? value.boolValue ?? value.doubleValue;
 
 /**
  * A local OTLP/HTTP trace receiver for tests: what Wharf's services export
@@ -54,7 +54,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
       }
       const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as OtlpJson;
       for (const resource of body.resourceSpans ?? []) {
-        const service = String(valueOf(resource.resource?.attributes?.find((attribute) => attribute.key === "service.name")?.value ?? {}) ?? "");
+        const service = String(attributeValue(resource.resource?.attributes?.find((attribute) => attribute.key === "service.name")?.value ?? {}) ?? "");
         for (const scope of resource.scopeSpans ?? []) {
           for (const span of scope.spans ?? []) {
             spans.push({
@@ -64,7 +64,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
               parentSpanId: span.parentSpanId || undefined,
               name: span.name,
               links: (span.links ?? []).map((link) => ({ traceId: link.traceId, spanId: link.spanId })),
-              attributes: Object.fromEntries((span.attributes ?? []).map((attribute) => [attribute.key, valueOf(attribute.value)])),
+              attributes: Object.fromEntries((span.attributes ?? []).map((attribute) => [attribute.key, attributeValue(attribute.value)])),
             });
           }
         }
