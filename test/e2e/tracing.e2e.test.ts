@@ -51,6 +51,14 @@ test("one upload makes one trace from the partner's STOR to outbound's push, acr
   const ids = new Set(trace().map((span) => span.spanId));
   for (const span of trace()) if (span !== stor) assert.ok(span.parentSpanId && ids.has(span.parentSpanId), `${span.service} ${span.name} has its parent in the trace`);
   assert.match(String(push.attributes["ftp.reply"]), /^250 /, "the partner's answer to the rename");
+  // The transfer's log lines carry the trace id, so a log panel can jump to the trace.
+  const logged = (service: string, message: string) =>
+    wharf.output
+      .filter((line) => line.startsWith(`[${service}]`) && line.includes(`"msg":"${message}"`) && line.includes("/outbox/traced.bin"))
+      .map((line) => JSON.parse(line.slice(line.indexOf("{"))) as { traceId?: string });
+  await waitFor(() => (logged("outbound", "file delivered").length > 0 ? true : undefined), { what: "outbound's delivery line" });
+  assert.deepEqual(logged("listener", "transfer complete").map((line) => line.traceId), [push.traceId]);
+  assert.deepEqual(logged("outbound", "file delivered").map((line) => line.traceId), [push.traceId]);
   // The login: the STOR links to the PASS command's span, whose trace holds auth's answer.
   const login = stor.links[0];
   assert.ok(login, "the STOR links to the login");

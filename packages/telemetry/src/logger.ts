@@ -1,3 +1,4 @@
+import { trace } from "@opentelemetry/api";
 import { pino, type DestinationStream, type Logger } from "pino";
 
 export type { Logger } from "pino";
@@ -13,7 +14,9 @@ export interface LoggerOptions {
 /**
  * The root logger of a process: JSON lines with service and version on each.
  * Modules take `log.child({ component })`; sessions `log.child({ connId, user })`.
- * Password fields are redacted wherever they appear.
+ * Password fields are redacted wherever they appear. A line written inside a
+ * span carries its trace id (`traceId`), so a log panel can jump to the trace
+ * (a transfer's line to its file's trace).
  */
 export function createLogger({ service, version = "0.1.0", level = "info", destination }: LoggerOptions): Logger {
   return pino(
@@ -22,6 +25,10 @@ export function createLogger({ service, version = "0.1.0", level = "info", desti
       base: { service, version },
       redact: { paths: ["password", "*.password", "passwordHash", "*.passwordHash"], censor: "[redacted]" },
       timestamp: pino.stdTimeFunctions.isoTime,
+      mixin: () => {
+        const span = trace.getActiveSpan();
+        return span?.isRecording() ? { traceId: span.spanContext().traceId } : {};
+      },
     },
     destination ?? standardOutput(),
   );
