@@ -1,0 +1,119 @@
+/**
+ * Issue 7: the compose deployment in deploy/compose, checked as far as this
+ * machine can without a Docker engine: the NATS cluster's files with
+ * nats-server, HAProxy's with haproxy -c, Prometheus's with promtool, and the
+ * compose file against Wharf's own configuration schemas (every variable a
+ * service is given is one it knows, with a valid value), the passive ranges
+ * HAProxy forwards against the ones the listeners announce, and Prometheus's
+ * targets against the services' metrics ports.
+ */
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { copyFile, mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { AuthConfig } from "@wharf/auth";
+import { parseConfig } from "@wharf/config";
+import { ListenerConfig } from "@wharf/control-listener";
+import { OutboundConfig } from "@wharf/outbound";
+import { StorageConfig } from "@wharf/storage";
+import { parse as parseYaml } from "yaml";
+
+const run = promisify(execFile);
+const root = fileURLToPath(new URL("../../../", import.meta.url));
+const compose = join(root, "deploy/compose");
+
+interface ComposeService {
+  image?: string;
+  command?: string[];
+  environment?: Record<string, string>;
+}
+
+async function composeServices(): Promise<Record<string, ComposeService>> {
+  const document = parseYaml(await readFile(join(compose, "compose.yaml"), "utf8"), { merge: true }) as { services: Record<string, ComposeService> };
+  return document.services;
+}
+
+/** The variable names a service's schema knows (the object under its refinements and transform). */
+function knownVariables(schema: unknown): string[] {
+  let current = schema as { shape?: Record<string, unknown>; in?: unknown; def?: { in?: unknown } } | undefined;
+  while (current && !current.shape) current = (current.in ?? current.def?.in) as typeof current;
+  assert.ok(current?.shape, "a schema with an object inside");
+  return Object.keys(current.shape);
+}
+
+const schemas = {
+  "services/auth/dist/src/main.js": AuthConfig,
+  "services/storage/dist/src/main.js": StorageConfig,
+  "services/outbound/dist/src/main.js": OutboundConfig,
+  "services/control-listener/dist/src/main.js": ListenerConfig,
+} as const;
+
+test("deploy: the three NATS nodes' files pass nats-server -t, and each names the others as routes", async () => {
+  for (const node of [1, 2, 3]) {
+    const file = join(compose, `nats/nats-${node}.conf`);
+    const { stdout, stderr } = await run("nats-server", ["-c", file, "-t"]);
+    assert.match(`${stdout}${stderr}`, /is valid/);
+    const text = await readFile(file, "utf8");
+    for (const other of [1, 2, 3]) assert.match(text, new RegExp(`nats://nats-${other}:6222`), `nats-${node} routes to nats-${other}`);
+    assert.match(text, new RegExp(`server_name: nats-${node}\\n`));
+  }
+});
+
+test("deploy: every compose service that runs Wharf gets only variables its configuration knows, with valid values", async () => {
+  const services = await composeServices();
+  let checked = 0;
+  for (const [name, service] of Object.entries(services)) {
+    const main = service.command?.[0];
+    if (!main || !(main in schemas)) continue;
+    assert.ok(existsSync(join(root, main)), `${name}: ${main} is built`);
+    const schema = schemas[main as keyof typeof schemas];
+    // As compose gives it with nothing set in its .env: ${NAME:-default} becomes the default.
+    const environment = Object.fromEntries(Object.entries(service.environment ?? {}).map(([variable, value]) => [variable, String(value).replace(/\$\{\w+:-([^}]*)\}/g, "$1")]));
+    const unknown = Object.keys(environment).filter((variable) => variable.startsWith("WHARF_") && !knownVariables(schema).includes(variable));
+    assert.deepEqual(unknown, [], `${name}: variables its configuration does not know`);
+    // Files named in the environment live in the containers' volumes: their shape is checked, not their presence.
+    assert.doesNotThrow(() => parseConfig(schema, environment), `${name}'s configuration`);
+    checked++;
+  }
+  assert.equal(checked, 5, "auth, storage, outbound and two listeners");
+  const storage = services.storage?.environment ?? {};
+  assert.equal(storage.WHARF_STORAGE_BACKEND, "nats", "two storage instances share the JetStream object store, not a disk");
+});
+
+test("deploy: HAProxy's configuration is valid, and it forwards each listener's own passive range to that listener", async () => {
+  const { stdout, stderr } = await run("haproxy", ["-c", "-f", join(compose, "haproxy.cfg")]);
+  assert.match(`${stdout}${stderr}`, /Configuration file is valid/);
+  const config = await readFile(join(compose, "haproxy.cfg"), "utf8");
+  const services = await composeServices();
+  for (const listener of ["listener-1", "listener-2"]) {
+    const range = services[listener]?.environment?.WHARF_FTP_PASSIVE_PORTS;
+    assert.ok(range, `${listener} announces a passive range`);
+    const frontend = new RegExp(`frontend (\\S+)\\n\\s+bind :${range}\\n\\s+default_backend (\\S+)`).exec(config);
+    assert.ok(frontend, `HAProxy binds ${range}`);
+    assert.match(config, new RegExp(`backend ${frontend[2]}\\n(?:\\s+#.*\\n)*\\s+server ${listener} ${listener}\\n`), `${range} goes to ${listener}`);
+  }
+});
+
+test("deploy: Prometheus in compose passes promtool and scrapes every service on its metrics port", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "wharf-deploy-"));
+  try {
+    // As mounted in the container: the configuration and the alert rules side by side.
+    await copyFile(join(compose, "prometheus.yml"), join(dir, "prometheus.yml"));
+    await copyFile(join(root, "deploy/prometheus/alerts.yml"), join(dir, "alerts.yml"));
+    assert.match((await run("promtool", ["check", "config", join(dir, "prometheus.yml")])).stdout, /SUCCESS/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  const prometheus = await readFile(join(compose, "prometheus.yml"), "utf8");
+  const services = await composeServices();
+  const port = (service: string, variable: string) => services[service]?.environment?.[variable];
+  assert.match(prometheus, new RegExp(`"listener-1:${port("listener-1", "WHARF_LISTENER_METRICS_PORT")}", "listener-2:${port("listener-2", "WHARF_LISTENER_METRICS_PORT")}"`));
+  assert.match(prometheus, new RegExp(`names: \\[auth\\], type: A, port: ${port("auth", "WHARF_AUTH_METRICS_PORT")} `));
+  assert.match(prometheus, new RegExp(`names: \\[storage\\], type: A, port: ${port("storage", "WHARF_STORAGE_METRICS_PORT")} `));
+  assert.match(prometheus, new RegExp(`names: \\[outbound\\], type: A, port: ${port("outbound", "WHARF_OUTBOUND_METRICS_PORT")} `));
+});
