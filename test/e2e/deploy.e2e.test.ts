@@ -21,7 +21,7 @@ import { parseConfig } from "@wharf/config";
 import { ListenerConfig } from "@wharf/control-listener";
 import { OutboundConfig } from "@wharf/outbound";
 import { StorageConfig } from "@wharf/storage";
-import { parse as parseYaml } from "yaml";
+import { parseAllDocuments, parse as parseYaml } from "yaml";
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL("../../../", import.meta.url));
@@ -116,4 +116,76 @@ test("deploy: Prometheus in compose passes promtool and scrapes every service on
   assert.match(prometheus, new RegExp(`names: \\[auth\\], type: A, port: ${port("auth", "WHARF_AUTH_METRICS_PORT")} `));
   assert.match(prometheus, new RegExp(`names: \\[storage\\], type: A, port: ${port("storage", "WHARF_STORAGE_METRICS_PORT")} `));
   assert.match(prometheus, new RegExp(`names: \\[outbound\\], type: A, port: ${port("outbound", "WHARF_OUTBOUND_METRICS_PORT")} `));
+});
+
+interface K8sObject {
+  kind: string;
+  metadata: { name: string };
+  data?: Record<string, string>;
+  spec?: {
+    selector?: { matchLabels?: Record<string, string> } & Record<string, string>;
+    ports?: Array<{ port: number; targetPort: number | string }>;
+    template?: {
+      metadata: { labels: Record<string, string> };
+      spec: {
+        containers: Array<{
+          args: string[];
+          env: Array<{ name: string; value?: string; valueFrom?: { fieldRef?: unknown; configMapKeyRef?: { name: string; key: string } } }>;
+          ports: Array<{ name: string; containerPort: number }>;
+          readinessProbe?: { httpGet: { path: string; port: string } };
+          livenessProbe?: { httpGet: { path: string; port: string } };
+          resources?: { requests?: Record<string, string> };
+        }>;
+      };
+    };
+  };
+}
+
+test("deploy: the Kubernetes manifests run each service with probes on its metrics port, requests, a valid environment, and Services and budgets that select it", async () => {
+  const objects = parseAllDocuments(await readFile(join(root, "deploy/k8s/wharf.yaml"), "utf8")).map((document) => document.toJS() as K8sObject);
+  const kustomization = parseYaml(await readFile(join(root, "deploy/k8s/kustomization.yaml"), "utf8")) as { resources: string[] };
+  for (const resource of kustomization.resources) assert.ok(existsSync(join(root, "deploy/k8s", resource)), `kustomization names ${resource}`);
+  const configMaps = new Map(objects.filter((object) => object.kind === "ConfigMap").map((object) => [object.metadata.name, object.data ?? {}]));
+  const deployments = objects.filter((object) => object.kind === "Deployment");
+  assert.deepEqual(deployments.map((deployment) => deployment.metadata.name).sort(), ["auth", "listener-a", "listener-b", "outbound", "storage"]);
+  for (const deployment of deployments) {
+    const name = deployment.metadata.name;
+    const container = deployment.spec?.template?.spec.containers[0];
+    assert.ok(container, name);
+    const main = container.args[0] as keyof typeof schemas;
+    assert.ok(main in schemas && existsSync(join(root, main)), `${name} runs a built service`);
+    // The environment as the pod gets it: a ConfigMap's value, the pod's name for a fieldRef.
+    const environment = Object.fromEntries(
+      container.env.map((variable) => {
+        const ref = variable.valueFrom?.configMapKeyRef;
+        const value = variable.value ?? (ref ? configMaps.get(ref.name)?.[ref.key] : variable.valueFrom?.fieldRef ? `${name}-pod-1` : undefined);
+        assert.ok(value !== undefined, `${name}: ${variable.name} has a value`);
+        return [variable.name, value];
+      }),
+    );
+    const unknown = Object.keys(environment).filter((variable) => variable.startsWith("WHARF_") && !knownVariables(schemas[main]).includes(variable));
+    assert.deepEqual(unknown, [], `${name}: variables its configuration does not know`);
+    assert.doesNotThrow(() => parseConfig(schemas[main], environment), `${name}'s configuration`);
+    const metricsPort = Number(Object.entries(environment).find(([variable]) => variable.endsWith("_METRICS_PORT"))?.[1]);
+    assert.equal(container.ports.find((port) => port.name === "metrics")?.containerPort, metricsPort, `${name}: the metrics port is the one the service opens`);
+    assert.deepEqual(container.readinessProbe?.httpGet, { path: "/readyz", port: "metrics" }, name);
+    assert.deepEqual(container.livenessProbe?.httpGet, { path: "/healthz", port: "metrics" }, name);
+    assert.ok(container.resources?.requests?.cpu && container.resources.requests.memory, `${name} requests resources`);
+    // A listener's Service exposes exactly its passive range.
+    const passive = environment.WHARF_FTP_PASSIVE_PORTS;
+    if (passive) {
+      const [low, high] = passive.split("-").map(Number) as [number, number];
+      const service = objects.find((object) => object.kind === "Service" && object.metadata.name === name);
+      const exposed = (service?.spec?.ports ?? []).map((port) => port.port).filter((port) => port >= 1024);
+      assert.deepEqual(exposed, Array.from({ length: high - low + 1 }, (_, index) => low + index), `${name}'s Service exposes ${passive}`);
+    }
+  }
+  const labelsOf = (name: string) => deployments.find((deployment) => deployment.metadata.name === name)?.spec?.template?.metadata.labels ?? {};
+  const selects = (selector: Record<string, string>) => deployments.filter((deployment) => Object.entries(selector).every(([key, value]) => labelsOf(deployment.metadata.name)[key] === value));
+  for (const budget of objects.filter((object) => object.kind === "PodDisruptionBudget")) {
+    assert.equal(selects(budget.spec?.selector?.matchLabels ?? {}).length, 1, `${budget.metadata.name} covers one Deployment`);
+  }
+  for (const service of objects.filter((object) => object.kind === "Service")) {
+    assert.equal(selects((service.spec?.selector ?? {}) as Record<string, string>).length, 1, `Service ${service.metadata.name} selects one Deployment`);
+  }
 });
