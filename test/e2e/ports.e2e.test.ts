@@ -54,6 +54,13 @@ test("wharf apply -f adds an implicit-FTPS port that curl uses within seconds; w
   assert.match(status.stdout, /^partners-implicit\t\w+\tlistening\t\d+/m);
   const again = await cli("apply", "-f", file);
   assert.match(again.stdout, /port partners-implicit: unchanged/);
+  // A file without a ports section leaves the ports alone (here: an empty list of users).
+  const usersOnly = join(wharf.dataDir, "users-only.yaml");
+  await writeFile(usersOnly, "users: []\n");
+  const other = await cli("apply", "-f", usersOnly);
+  assert.equal(other.code, 0, other.stderr);
+  assert.doesNotMatch(other.stdout, /port partners-implicit/);
+  assert.match((await cli("ports", "ls")).stdout, /^partners-implicit\t/m);
 });
 
 test("wharf apply -f with a bad file names every problem and applies nothing", async () => {

@@ -17,7 +17,7 @@ export async function connectForCli(env: NodeJS.ProcessEnv) {
 }
 
 /** Reads and validates a configuration file; every problem is listed with its place in the file. */
-export async function readConfigFile(path: string): Promise<{ ok: true; config: WharfConfigFile } | { ok: false; problems: string[] }> {
+export async function readConfigFile(path: string): Promise<{ ok: true; config: WharfConfigFile; sections: ReadonlySet<string> } | { ok: false; problems: string[] }> {
   let text: string;
   try {
     text = await readFile(path, "utf8");
@@ -31,7 +31,9 @@ export async function readConfigFile(path: string): Promise<{ ok: true; config: 
     return { ok: false, problems: [`not valid YAML: ${(error as Error).message.split("\n")[0]}`] };
   }
   const parsed = WharfConfigFile.safeParse(document ?? {});
-  return parsed.success ? { ok: true, config: parsed.data } : { ok: false, problems: describeIssues(parsed.error) };
+  // Which sections the file has: one it leaves out is not applied (see applyCommand).
+  const sections = new Set(document && typeof document === "object" ? Object.keys(document) : []);
+  return parsed.success ? { ok: true, config: parsed.data, sections } : { ok: false, problems: describeIssues(parsed.error) };
 }
 
 /**
@@ -105,14 +107,21 @@ export async function applyCommand(file: string | undefined, env: NodeJS.Process
   const nc = await connectForCli(env);
   try {
     const kvm = new Kvm(nc);
-    await replaceBucket(await kvm.create(buckets.ports, { history: 5 }), "port", result.config.ports.map((port) => [port.alias, port]), out);
-    const endpoints = await replaceBucket(await kvm.create(buckets.endpoints, { history: 5 }), "endpoint", result.config.endpoints.map((endpoint) => [endpoint.name, endpoint]), out);
-    await replaceBucket(await kvm.create(buckets.pipelines, { history: 5 }), "pipeline", result.config.pipelines.map((pipeline) => [pipeline.name, pipeline]), out);
-    await replaceBucket(await kvm.create(buckets.pulls, { history: 5 }), "pull", result.config.pulls.map((pull) => [pull.name, pull]), out);
-    await applyUsers(result.config.users, await createUserStore(nc), out);
+    const { config, sections } = result;
+    // A section the file has replaces what the bucket holds; one it leaves out is left alone, so a file
+    // of users does not remove the ports. The outbound sections go together: pipelines and pulls name
+    // endpoints of the same file.
+    if (sections.has("ports")) await replaceBucket(await kvm.create(buckets.ports, { history: 5 }), "port", config.ports.map((port) => [port.alias, port]), out);
+    let endpoints: string[] = [];
+    if (["endpoints", "pipelines", "pulls"].some((section) => sections.has(section))) {
+      endpoints = await replaceBucket(await kvm.create(buckets.endpoints, { history: 5 }), "endpoint", config.endpoints.map((endpoint) => [endpoint.name, endpoint]), out);
+      await replaceBucket(await kvm.create(buckets.pipelines, { history: 5 }), "pipeline", config.pipelines.map((pipeline) => [pipeline.name, pipeline]), out);
+      await replaceBucket(await kvm.create(buckets.pulls, { history: 5 }), "pull", config.pulls.map((pull) => [pull.name, pull]), out);
+    }
+    await applyUsers(config.users, await createUserStore(nc), out);
     // New and changed endpoints are tried once, as `wharf endpoints validate` does: what they show is
     // reported, and applied either way (a partner may be down today).
-    for (const endpoint of result.config.endpoints.filter((candidate) => endpoints.includes(candidate.name))) {
+    for (const endpoint of config.endpoints.filter((candidate) => endpoints.includes(candidate.name))) {
       const report = await probeEndpoint(endpoint, env);
       for (const line of report.lines.filter((line) => !line.ok)) out(`endpoint ${endpoint.name}: check ${line.check} failed: ${line.detail}`);
       for (const suggestion of report.suggestions) out(`endpoint ${endpoint.name}: suggest ${suggestion}`);
