@@ -12,6 +12,8 @@ export interface FtpServer {
   stopAccepting(): void;
   /** Ends every session with 421 and resolves when their connections are gone. */
   closeSessions(): Promise<void>;
+  /** Ends idle sessions at once and the others once their running command answered; what still runs after `deadlineMs` is cut. */
+  drainSessions(deadlineMs: number): Promise<void>;
 }
 
 /** Listens on one FTP port and runs an FtpSession per connection. */
@@ -66,10 +68,23 @@ export async function startFtpServer({ host, port }: { host: string; port: numbe
     sessions,
     // close() alone: its callback would wait for every open session to end.
     stopAccepting: () => void server.close(),
-    closeSessions: async () => {
-      const closing = [...sessions].map((session) => session.closed);
-      for (const session of sessions) session.closeWith(421, "Service shutting down.", "shutdown");
-      await Promise.all(closing);
+    closeSessions: () => closeAll([...sessions]),
+    drainSessions: async (deadlineMs) => {
+      // Idle sessions end at once; running transfers get until the deadline, then are cut like closeSessions().
+      const drained = Promise.all([...sessions].map((session) => session.drain()));
+      let timer: NodeJS.Timeout | undefined;
+      const late = await Promise.race([drained.then(() => false), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), deadlineMs)))]);
+      clearTimeout(timer);
+      if (!late) return;
+      deps.log.warn({ sessions: sessions.size, deadlineMs }, "transfers still running at the end of the drain: cut");
+      await closeAll([...sessions]);
     },
   };
+}
+
+/** Ends the sessions with 421 (a running transfer is cut) and resolves when their connections are gone. */
+async function closeAll(sessions: FtpSession[]): Promise<void> {
+  const closing = sessions.map((session) => session.closed);
+  for (const session of sessions) session.closeWith(421, "Service shutting down.", "shutdown");
+  await Promise.all(closing);
 }

@@ -39,13 +39,15 @@ const listenerId = randomBytes(6).toString("hex");
 const ports = createPortManager(shared, await openPortStatus(nc, listenerId));
 const watcher = await watchPorts(nc, { manager: ports, reservedAlias: config.port.alias, log });
 
+const drainMs = Math.max(0, config.shutdownGraceMs - 2_000);
 readiness.set(true);
 onShutdown({ log, graceMs: config.shutdownGraceMs, stopWhenStdinCloses: config.stopWithStdin }, [
   ["readiness", () => readiness.set(false)],
   ["ftp-accept", () => ftp.stopAccepting()],
   ["port-watch", () => watcher.stop()],
   ["ban-watch", () => bans.stop()],
-  ["ftp-sessions", () => Promise.all([ftp.closeSessions(), ports.closeAll()])],
+  // Running transfers get the grace period less 2 s to finish (the steps after need a moment), then are cut.
+  ["ftp-sessions", () => Promise.all([ftp.drainSessions(drainMs), ports.closeAll(drainMs)])],
   ["storage", () => storage.close()],
   ["nats", () => nc.drain()],
   ["tracing", () => tracing.shutdown()],

@@ -18,7 +18,8 @@ export interface PortManager {
   /** Reports a port whose configuration could not be used at all (e.g. invalid). */
   fail(alias: string, error: string): Promise<void>;
   statuses(): PortStatus[];
-  closeAll(): Promise<void>;
+  /** Stops every port; with `drainMs`, running transfers get that long to finish (the listener is stopping). */
+  closeAll(drainMs?: number): Promise<void>;
 }
 
 type SharedDeps = Omit<SessionDeps, "settings" | "tls">;
@@ -45,12 +46,12 @@ export function createPortManager(deps: SharedDeps, onStatus: (status: PortStatu
     }
   };
 
-  const stop = async (alias: string) => {
+  const stop = async (alias: string, drainMs?: number) => {
     const current = running.get(alias);
     if (!current) return;
     running.delete(alias);
     current.server.stopAccepting();
-    await current.server.closeSessions();
+    await (drainMs === undefined ? current.server.closeSessions() : current.server.drainSessions(drainMs));
   };
 
   const applyNow = async (alias: string, settings: (PortSettings & { enabled?: boolean }) | undefined) => {
@@ -98,9 +99,9 @@ export function createPortManager(deps: SharedDeps, onStatus: (status: PortStatu
       return queue;
     },
     statuses: () => [...statuses.values()],
-    closeAll: async () => {
+    closeAll: async (drainMs) => {
       await queue;
-      await Promise.all([...running.keys()].map((alias) => stop(alias)));
+      await Promise.all([...running.keys()].map((alias) => stop(alias, drainMs)));
     },
   };
 }

@@ -87,6 +87,8 @@ export class FtpSession {
   private readonly mailbox: ParsedCommand[] = [];
   private running = false;
   private ended = false;
+  /** Set when the listener drains (see drain()). */
+  private draining = false;
   /** The span context of the command that logged the session in. */
   private loginTrace: SpanContext | undefined;
   /** Why the server closes this session, once it decided to; none when the client went away. */
@@ -501,14 +503,28 @@ export class FtpSession {
   private async drainMailbox(): Promise<void> {
     this.running = true;
     try {
-      for (let command = this.mailbox.shift(); command && !this.ended; command = this.mailbox.shift()) {
+      // While the listener drains, no command starts after the one running.
+      for (let command = this.mailbox.shift(); command && !this.ended && !this.draining; command = this.mailbox.shift()) {
         this.touch();
         await this.dispatch(command);
         this.updateFlow();
       }
     } finally {
       this.running = false;
+      if (this.draining && !this.ended) this.closeWith(421, "Service shutting down.", "shutdown");
     }
+  }
+
+  /**
+   * The listener is stopping: an idle session gets 421 at once; one whose
+   * command is running (a transfer) gets it once that command has answered
+   * (its 226), and no command starts after it. Resolves when the session is
+   * closed.
+   */
+  drain(): Promise<void> {
+    this.draining = true;
+    if (!this.running) this.closeWith(421, "Service shutting down.", "shutdown");
+    return this.closed;
   }
 
   private async dispatch({ verb, argument }: ParsedCommand): Promise<void> {
