@@ -72,6 +72,9 @@ export interface ConsumerSpec {
 
 export type EventHandler = (body: unknown, msg: JsMsg) => Promise<void>;
 
+/** Events a durable consumer may have delivered and not yet acknowledged (including those waiting to be retried). */
+const MAX_ACK_PENDING = 100_000;
+
 /** A pull for the next event waits this long at most, so a stopping consumer is not held up longer. */
 const PULL_EXPIRES_MS = 1_000;
 
@@ -118,16 +121,22 @@ export async function consumeEvents(
   },
 ): Promise<RunningConsumer> {
   const jsm = await jetstreamManager(nc);
-  try {
-    await jsm.consumers.info(consumer.stream, consumer.name);
-  } catch {
+  // A message waiting for its nak delay (a retry with backoff) still counts as pending an ack: with the
+  // server's default of 1,000, a partner down for long would stop every delivery. Bounded, not unlimited.
+  const limits = { ack_wait: nanos(ackWaitMs), max_ack_pending: MAX_ACK_PENDING };
+  const existing = await jsm.consumers.info(consumer.stream, consumer.name).catch(() => undefined);
+  if (!existing) {
     await jsm.consumers.add(consumer.stream, {
       durable_name: consumer.name,
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
       filter_subject: consumer.filterSubject,
-      ack_wait: nanos(ackWaitMs),
+      ...limits,
     });
+  } else if (existing.config.ack_wait !== limits.ack_wait || existing.config.max_ack_pending !== limits.max_ack_pending) {
+    // The durable consumer outlives the settings it was made with: a changed ack wait must reach the
+    // server, or the progress heartbeat below would be timed for a wait the server does not use.
+    await jsm.consumers.update(consumer.stream, consumer.name, limits);
   }
   const js = jetstream(nc);
   const source = await js.consumers.get(consumer.stream, consumer.name);
@@ -137,8 +146,20 @@ export async function consumeEvents(
       // A handler may take longer than the consumer's ack wait (a large push): tell JetStream it is still
       // being worked on, or it would deliver the event again to someone else meanwhile.
       const progress = setInterval(() => msg.working(), Math.max(100, ackWaitMs / 3));
+      let body: unknown;
       try {
-        await handler(msg.json<unknown>(), msg);
+        body = msg.json<unknown>();
+      } catch {
+        // Not JSON: no retry can change that. Terminated, not redelivered every second for ever.
+        log.error({ subject: msg.subject, seq: msg.seq }, "event is not JSON; dropped");
+        // No reason text: nats-server 2.9 takes only a bare +TERM.
+        msg.term();
+        clearInterval(progress);
+        span.end();
+        return;
+      }
+      try {
+        await handler(body, msg);
         msg.ack();
       } catch (error) {
         const delayMs = error instanceof RetryLater ? error.delayMs : nakDelayMs;

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { jetstreamManager, type JsMsg } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager, type JsMsg } from "@nats-io/jetstream";
 import { type Span, trace } from "@opentelemetry/api";
 import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { connectBus, consumeEvents, ensureStream, type NatsConnection, publishEvent, request, serveRequests } from "@wharf/bus";
@@ -209,4 +209,32 @@ test("bus - ensureStream sets the stream's age limit when given, and leaves it a
   assert.equal((await jsm.streams.info(spec.name)).config.max_age, 7 * day * 1_000_000, "no maxAgeMs: unchanged");
   await ensureStream(nc, spec, { maxAgeMs: 0 });
   assert.equal((await jsm.streams.info(spec.name)).config.max_age, 0, "0: no limit");
+});
+
+test("bus - consumeEvents brings an existing consumer's ack wait and pending limit to its settings, and drops a message that is not JSON", async () => {
+  await ensureStream(nc, { name: "TEST_LIMITS", subjects: ["wharf.test.limits.>"] });
+  const spec = { stream: "TEST_LIMITS", name: "test-limits", filterSubject: "wharf.test.limits.v1.event" };
+  const handled: unknown[] = [];
+  const first = await consumeEvents(nc, { consumer: spec, log, ackWaitMs: 30_000, handler: async (body) => void handled.push(body) });
+  await first.stop();
+  assert.equal((await consumerInfo("TEST_LIMITS", "test-limits")).config.ack_wait, 30_000 * 1_000_000);
+  const good = deferred<unknown>();
+  const second = await consumeEvents(nc, { consumer: spec, log, ackWaitMs: 5_000, handler: async (body) => good.resolve(body) });
+  try {
+    const info = await consumerInfo("TEST_LIMITS", "test-limits");
+    assert.equal(info.config.ack_wait, 5_000 * 1_000_000, "the changed ack wait reached the server");
+    assert.equal(info.config.max_ack_pending, 100_000, "retries waiting their turn do not hold up the rest");
+    const bad = await jetstream(nc).publish("wharf.test.limits.v1.event", "not json {");
+    await publishEvent(nc, "wharf.test.limits.v1.event", { id: "after" }, { msgId: "limits-after" });
+    assert.deepEqual(await good.promise, { id: "after" });
+    // The bad one was terminated: acknowledged for good, not pending, not redelivered.
+    const settled = await waitFor(async () => {
+      const current = await consumerInfo("TEST_LIMITS", "test-limits");
+      return current.ack_floor.stream_seq > bad.seq && current.num_ack_pending === 0 ? current : undefined;
+    }, { what: "the bad message to be terminated" });
+    assert.equal(settled.num_redelivered, 0);
+    assert.deepEqual(handled, []);
+  } finally {
+    await second.stop();
+  }
 });
