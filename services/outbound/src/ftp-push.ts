@@ -1,7 +1,7 @@
 import { createHash, X509Certificate } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { posix } from "node:path";
-import { type Readable, Transform } from "node:stream";
+import { pipeline, type Readable, Transform } from "node:stream";
 import type { ConnectionOptions, TLSSocket } from "node:tls";
 import { Client, enterPassiveModeIPv4 } from "basic-ftp";
 // Not re-exported by the package's index; the PASV variant that always connects to the control address.
@@ -79,8 +79,9 @@ export async function pushFile(
     const remotePath = posix.join(folder, name);
     const temporary = endpoint.temporaryName ? `.${name}.${uploadId}.part` : name;
     let reply: string;
+    let sent: ReturnType<typeof hashed> | undefined;
     try {
-      const sent = hashed(await source());
+      sent = hashed(await source());
       const uploaded = await client.uploadFrom(sent.stream, temporary);
       reply = `${uploaded.code} ${uploaded.message}`;
       // Storage is read by path: what it sent must be the version this delivery is for, checked before the rename.
@@ -98,13 +99,17 @@ export async function pushFile(
       // A later try overwrites the same name anyway. Without a temporary name, a partial final file is the
       // partner's to keep or remove: it may be an earlier, whole version that was being replaced.
       if (temporary !== name) await client.remove(temporary, true).catch(() => undefined);
+      // A transfer that failed before reading to the end leaves storage's read open: end it.
+      sent?.stream.destroy();
       throw error;
     }
     const remoteSize = await client.size(name).catch(() => undefined);
     if (remoteSize !== undefined && remoteSize !== size) throw new PushError(`the partner holds ${remoteSize} bytes of ${name}, not ${size}`, true);
     // FEAT once per session: what a partner offers does not change while it is logged in.
     session.features ??= await client.features().catch(() => new Map<string, string>());
-    const remoteSha256 = await remoteHash(client, name, session.features);
+    // The file is under its name now: a check that cannot be made (the connection dropped, a slow HASH timed
+    // out) is reported as not made, never a reason to upload the whole file again.
+    const remoteSha256 = await remoteHash(client, name, session.features).catch(() => undefined);
     if (remoteSha256 !== undefined && remoteSha256 !== sha256) throw new PushError(`the partner's SHA-256 of ${name} is ${remoteSha256}, not the stored ${sha256}`, true);
     return { remotePath, tlsVersion, reply, verified: remoteSha256 !== undefined ? "sha256" : remoteSize !== undefined ? "size" : "none" };
   } catch (error) {
@@ -124,8 +129,8 @@ function hashed(source: Readable): { stream: Readable; bytes(): number; digest()
       done(null, chunk);
     },
   });
-  source.once("error", (error) => stream.destroy(error));
-  source.pipe(stream);
+  // pipeline, not pipe: a destroyed destination (the partner cut the upload) also ends the source's read.
+  pipeline(source, stream, () => undefined);
   return { stream, bytes: () => bytes, digest: () => hash.digest("hex") };
 }
 
@@ -143,7 +148,7 @@ export async function openSession(endpoint: EndpointConfig, log: Pick<Logger, "w
   try {
     const tlsVersion = await connectToEndpoint(client, endpoint, log);
     await client.login(endpoint.user, endpoint.password ? await readSecret(endpoint.password) : "").catch((error: unknown) => {
-      throw new PushError(`the partner refused the login: ${message(error)}`, false, { cause: error });
+      throw new PushError(`the partner refused the login: ${message(error)}`, !isFinalLoginRefusal(error), { cause: error });
     });
     if (endpoint.tls !== "none") {
       await client.send("PBSZ 0");
@@ -156,6 +161,17 @@ export async function openSession(endpoint: EndpointConfig, log: Pick<Logger, "w
     if (error instanceof PushError) throw error;
     throw new PushError(message(error), true, { cause: error });
   }
+}
+
+/**
+ * Whether a failed login is one another try cannot change: the partner's 530.
+ * A timeout, a reset or a 421 ("too many connections") is tried again; so is a
+ * 530 that speaks of connections or load (ProFTPD answers "530 Sorry, the
+ * maximum number of clients … has been reached").
+ */
+export function isFinalLoginRefusal(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return code === 530 && !/too many|maximum number|connections|try again|later/i.test(message(error));
 }
 
 /**

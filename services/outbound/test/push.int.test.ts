@@ -244,6 +244,17 @@ test("wharf dlq ls shows the dead letters; wharf dlq replay --all --pipeline giv
     assert.doesNotMatch(after, /to-nobody/);
     assert.equal(await gauge("wharf_outbound_dead_letters"), lettersBefore - 1, "the gauge follows the stream");
     assert.match(after, /to-wrong-pin/, "the other pipeline's letter stays");
+    // Replayed, and failing again at once (the pin is still wrong): a new letter, not dropped as a duplicate of the first.
+    const pinned = /^(\d+)\t[^\t]+\tto-wrong-pin\t/m.exec(after)?.[1] as string;
+    assert.match((await wharf("dlq", "replay", pinned)).stdout, /replayed \(to-wrong-pin, pin:\/secret\.bin\)/);
+    const again = await waitFor(
+      async () => {
+        const seq = /^(\d+)\t[^\t]+\tto-wrong-pin\t/m.exec((await wharf("dlq", "ls")).stdout)?.[1];
+        return seq && seq !== pinned ? seq : undefined;
+      },
+      { timeoutMs: 20_000, what: "the replay's own dead letter" },
+    );
+    assert.ok(Number(again) > Number(pinned));
   } finally {
     await back.stop();
   }

@@ -62,7 +62,7 @@ export function createFileStoredHandler({ nc, log, metrics, settings, deliveries
       // Versions of one file go out in the order their events came (events are handled several at once).
       const releaseFile = await limits.acquire(`file\0${pipeline.name}\0${event.root}\0${event.path}`, 1);
       try {
-        const retry = await deliver(pipeline, event, attempt);
+        const retry = await deliver(pipeline, event, attempt, msg.seq);
         if (retry) {
           retryInMs = Math.min(retryInMs ?? retry.delayMs, retry.delayMs);
           reasons.push(`${pipeline.name}: ${retry.reason}`);
@@ -75,7 +75,8 @@ export function createFileStoredHandler({ nc, log, metrics, settings, deliveries
   };
 
   /** One pipeline's delivery of one stored version; resolves with when and why to try again, if it should be. */
-  async function deliver(pipeline: PipelineConfig, event: FileStoredEvent, attempt: number): Promise<{ delayMs: number; reason: string } | undefined> {
+  /** `seq` is the event's place in the stream: a replayed event is another message, so its letters and events get ids of their own. */
+  async function deliver(pipeline: PipelineConfig, event: FileStoredEvent, attempt: number, seq: number): Promise<{ delayMs: number; reason: string } | undefined> {
     if (await deliveries.find(pipeline.name, event)) {
       metrics.deliveries.inc({ pipeline: pipeline.name, result: "duplicate" });
       return undefined;
@@ -84,7 +85,7 @@ export function createFileStoredHandler({ nc, log, metrics, settings, deliveries
     const newest = await deliveries.newestDelivered(pipeline.name, event);
     if (newest !== undefined && newest > event.storedAt) {
       await deliveries.record(pipeline.name, event, { status: "superseded", remotePath: "", deliveredAt: new Date().toISOString(), attempts: attempt });
-      await announce("superseded", pipeline, event, attempt, { reason: `a newer version of the file (stored ${newest}) was delivered first` });
+      await announce("superseded", pipeline, event, attempt, seq, { reason: `a newer version of the file (stored ${newest}) was delivered first` });
       metrics.deliveries.inc({ pipeline: pipeline.name, result: "superseded" });
       log.info({ pipeline: pipeline.name, uploadId: event.uploadId, path: event.path, storedAt: event.storedAt, newest }, "not delivered: a newer version of the file was delivered first");
       return undefined;
@@ -92,7 +93,7 @@ export function createFileStoredHandler({ nc, log, metrics, settings, deliveries
     const stopTimer = metrics.deliveryDuration.startTimer({ pipeline: pipeline.name });
     const started = performance.now();
     const history = (kind: TransferKind, extra: Partial<TransferEvent> = {}) =>
-      announce(kind, pipeline, event, attempt, { ...(kind === "started" ? {} : { durationMs: Math.round(performance.now() - started) }), ...extra });
+      announce(kind, pipeline, event, attempt, seq, { ...(kind === "started" ? {} : { durationMs: Math.round(performance.now() - started) }), ...extra });
     await history("started");
     try {
       const endpoint = settings.endpoint(pipeline.target);
@@ -148,7 +149,7 @@ export function createFileStoredHandler({ nc, log, metrics, settings, deliveries
       }
       const retryable = !(error instanceof PushError) || error.retryable;
       if (!retryable || attempt >= pipeline.retry.maxAttempts) {
-        await deadLetter(pipeline, event, attempt, reason);
+        await deadLetter(pipeline, event, attempt, seq, reason);
         await history("dead_lettered", { reason });
         return undefined;
       }
@@ -165,7 +166,7 @@ export function createFileStoredHandler({ nc, log, metrics, settings, deliveries
   }
 
   /** A transfer event for the file's history; one that cannot be published is logged, never fails the delivery. */
-  async function announce(kind: TransferKind, pipeline: PipelineConfig, event: FileStoredEvent, attempt: number, extra: Partial<TransferEvent>): Promise<void> {
+  async function announce(kind: TransferKind, pipeline: PipelineConfig, event: FileStoredEvent, attempt: number, seq: number, extra: Partial<TransferEvent>): Promise<void> {
     const body: TransferEvent = {
       type: TRANSFER_TYPES[kind],
       pipeline: pipeline.name,
@@ -179,12 +180,12 @@ export function createFileStoredHandler({ nc, log, metrics, settings, deliveries
       at: new Date().toISOString(),
       ...extra,
     };
-    await publishEvent(nc, TRANSFER_SUBJECTS[kind], body, { msgId: `${pipeline.name}:${event.uploadId}:${attempt}:${kind}` }).catch((error: unknown) =>
+    await publishEvent(nc, TRANSFER_SUBJECTS[kind], body, { msgId: `${pipeline.name}:${event.uploadId}:${seq}:${attempt}:${kind}` }).catch((error: unknown) =>
       log.warn({ err: String(error), pipeline: pipeline.name, uploadId: event.uploadId, kind }, "transfer event not published"),
     );
   }
 
-  async function deadLetter(pipeline: PipelineConfig, event: FileStoredEvent, attempts: number, reason: string): Promise<void> {
+  async function deadLetter(pipeline: PipelineConfig, event: FileStoredEvent, attempts: number, seq: number, reason: string): Promise<void> {
     const letter: DeadLetter = {
       type: "wharf.dlq.v1.delivery",
       pipeline: pipeline.name,
@@ -194,7 +195,8 @@ export function createFileStoredHandler({ nc, log, metrics, settings, deliveries
       failedAt: new Date().toISOString(),
       event,
     };
-    await publishEvent(nc, subjects.deadLetter, letter, { msgId: `${pipeline.name}:${event.uploadId}` });
+    // Per message: a replay that fails again within the stream's duplicate window must not be dropped as a duplicate.
+    await publishEvent(nc, subjects.deadLetter, letter, { msgId: `${pipeline.name}:${event.uploadId}:${seq}` });
     // Recorded so that a redelivery of the event does not try again; a replay from the dead-letter stream does.
     await deliveries.record(pipeline.name, event, { status: "dead_lettered", remotePath: "", deliveredAt: letter.failedAt, attempts });
     metrics.deliveries.inc({ pipeline: pipeline.name, result: "dead_lettered" });
