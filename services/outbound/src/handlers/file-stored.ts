@@ -108,13 +108,18 @@ export function createFileStoredHandler({ nc, log, metrics, settings, deliveries
       };
       const releaseConnection = await limits.acquire(`endpoint\0${endpoint.name}`, endpoint.maxConnections);
       const { result, reused } = await traced(pipeline, endpoint.name, attempt, () => pushOverPool(sessions, request)).finally(releaseConnection);
-      await deliveries.record(pipeline.name, event, {
-        status: "delivered",
-        remotePath: result.remotePath,
-        deliveredAt: new Date().toISOString(),
-        attempts: attempt,
-      });
-      await deliveries.markDelivered(pipeline.name, event);
+      // The file is at the partner: from here a failure is the bookkeeping's, never the push's. It is tried
+      // again here (a NATS leader election takes seconds) rather than failing a delivery that worked.
+      try {
+        await persistently(() => deliveries.record(pipeline.name, event, { status: "delivered", remotePath: result.remotePath, deliveredAt: new Date().toISOString(), attempts: attempt }));
+      } catch (error) {
+        const reason = `delivered to ${result.remotePath}, but the delivery could not be recorded: ${error instanceof Error ? error.message : String(error)}`;
+        log.error({ pipeline: pipeline.name, uploadId: event.uploadId, path: event.path, reason }, "delivery not recorded; the event comes back, and the file may be sent again");
+        return { delayMs: RECORD_RETRY_MS, reason };
+      }
+      await persistently(() => deliveries.markDelivered(pipeline.name, event)).catch((error: unknown) =>
+        log.warn({ pipeline: pipeline.name, uploadId: event.uploadId, err: String(error) }, "newest delivered version not recorded; an older version's late delivery is still stopped by its checksum"),
+      );
       stopTimer();
       await history("completed", {
         remotePath: result.remotePath,
@@ -237,6 +242,21 @@ async function pushOverPool(sessions: SessionPool, request: PushRequest): Promis
     return { result, reused: session.reused };
   } finally {
     sessions.release(request.endpoint, session, reusable);
+  }
+}
+
+/** After a delivery whose record could not be written, the event comes back this much later. */
+const RECORD_RETRY_MS = 5_000;
+
+/** Runs a bookkeeping write, trying again for a few seconds (0.25, 0.5, 1, 2 s apart) before giving up. */
+async function persistently<T>(write: () => Promise<T>): Promise<T> {
+  for (let wait = 250; ; wait *= 2) {
+    try {
+      return await write();
+    } catch (error) {
+      if (wait > 2_000) throw error;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
   }
 }
 
