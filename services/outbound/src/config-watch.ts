@@ -11,21 +11,30 @@ export interface OutboundSettings {
   stop(): void;
 }
 
+/** What the decoder makes of a stored setting that does not parse. */
+const UNREADABLE: unique symbol = Symbol("unreadable setting");
+
 export async function watchOutboundSettings(nc: NatsConnection, log: Logger): Promise<OutboundSettings> {
   const kvm = new Kvm(nc);
   const endpoints = new Map<string, { value: EndpointConfig; revision: number }>();
   const pipelines = new Map<string, { value: PipelineConfig; revision: number }>();
   const pulls = new Map<string, { value: PullConfig; revision: number }>();
-  const decoder = <T>(schema: { safeParse(input: unknown): { success: true; data: T } | { success: false } }, kind: string) => (json: unknown) => {
-    const parsed = schema.safeParse(json);
-    if (!parsed.success) log.error({ kind }, "a stored setting does not parse; it is ignored");
-    return parsed.success ? parsed.data : undefined;
-  };
+  // A setting this version cannot read (written by a newer CLI during a rolling upgrade, say) keeps the last
+  // one it could: dropping it would drop a pipeline, and its files would be acknowledged undelivered.
+  const decoder =
+    <T>(schema: { safeParse(input: unknown): { success: true; data: T } | { success: false } }, kind: string) =>
+    (json: unknown): T | typeof UNREADABLE => {
+      const parsed = schema.safeParse(json);
+      if (parsed.success) return parsed.data;
+      log.error({ kind, name: (json as { name?: unknown } | undefined)?.name }, "a stored setting does not parse; the last one read is kept");
+      return UNREADABLE;
+    };
   const keep =
     <T>(into: Map<string, { value: T; revision: number }>) =>
-    (key: string, value: T | undefined, revision: number) => {
+    (key: string, value: T | typeof UNREADABLE | undefined, revision: number) => {
       const known = into.get(key);
       if (known && known.revision > revision) return;
+      if (value === UNREADABLE) return;
       if (value === undefined) into.delete(key);
       else into.set(key, { value, revision });
     };
