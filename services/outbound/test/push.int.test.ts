@@ -255,6 +255,15 @@ test("wharf dlq ls shows the dead letters; wharf dlq replay --all --pipeline giv
       { timeoutMs: 20_000, what: "the replay's own dead letter" },
     );
     assert.ok(Number(again) > Number(pinned));
+    // A letter whose pipeline is gone stays: replayed, its event would match nothing and be acknowledged.
+    await (await new Kvm(nc).open(buckets.pipelines)).delete("to-wrong-pin");
+    const orphan = await wharf("dlq", "replay", again).then(
+      () => assert.fail("must fail"),
+      (error: { code?: number; stderr?: string }) => error,
+    );
+    assert.equal(orphan.code, 1);
+    assert.match(orphan.stderr ?? "", new RegExp(`dead letter ${again}: pipeline to-wrong-pin no longer exists; left in place`));
+    assert.match((await wharf("dlq", "ls")).stdout, new RegExp(`^${again}\\t`, "m"));
   } finally {
     await back.stop();
   }

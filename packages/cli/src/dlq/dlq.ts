@@ -44,19 +44,33 @@ export async function dlqCommand(args: readonly string[], env: NodeJS.ProcessEnv
     const chosen = all ? letters.filter(({ letter }) => pipeline === undefined || letter.pipeline === pipeline) : letters.filter(({ seq }) => numbers.includes(seq));
     const missing = all ? [] : numbers.filter((n) => !chosen.some(({ seq }) => seq === n));
     for (const seq of missing) err(`no dead letter ${seq}`);
-    const deliveries = await new Kvm(nc).create(buckets.deliveries, { history: 1 });
+    const kvm = new Kvm(nc);
+    let leftInPlace = 0;
+    const deliveries = await kvm.create(buckets.deliveries, { history: 1 });
+    const pipelines = await kvm.create(buckets.pipelines, { history: 5 });
     for (const { seq, letter } of chosen) {
       const event = FileStoredEvent.safeParse(letter.event);
       if (!event.success) {
         err(`dead letter ${seq}: its event is not a file.stored event; left in place`);
+        leftInPlace++;
         continue;
       }
-      await deliveries.delete(deliveryKey(letter.pipeline, event.data));
+      // Replayed, the event would be acknowledged as matching no pipeline: the letter would be gone for nothing.
+      if ((await pipelines.get(letter.pipeline))?.operation !== "PUT") {
+        err(`dead letter ${seq}: pipeline ${letter.pipeline} no longer exists; left in place`);
+        leftInPlace++;
+        continue;
+      }
+      // Only a record of the failure is dropped: if the file was delivered since (a replay run twice), it stays
+      // recorded, and the replayed event finds it and sends nothing.
+      const key = deliveryKey(letter.pipeline, event.data);
+      const record = await deliveries.get(key);
+      if (record?.operation === "PUT" && record.json<{ status: string }>().status === "dead_lettered") await deliveries.delete(key, { previousSeq: record.revision });
       await publishEvent(nc, subjects.fileStored, event.data, { msgId: `replay-${seq}-${Date.now()}` });
       await jsm.streams.deleteMessage(streams.deadLetters.name, seq);
       out(`dead letter ${seq}: replayed (${letter.pipeline}, ${event.data.root}:${event.data.path})`);
     }
-    return missing.length > 0 ? 1 : 0;
+    return missing.length > 0 || leftInPlace > 0 ? 1 : 0;
   } finally {
     await nc.close();
   }
