@@ -8,7 +8,7 @@ const event = { root: "acme", path: "/a.bin" };
 
 test("the stored file's bytes come through whole", async () => {
   const parts = [Buffer.from("one "), Buffer.from("two "), Buffer.from("three")];
-  const stream = await openStoredFile({ read: async function* () { yield* parts; } }, event);
+  const stream = await openStoredFile({ read: async function* () { yield* parts; } }, event, { stallMs: 1_000 });
   const received: Buffer[] = [];
   for await (const chunk of stream) received.push(chunk as Buffer);
   assert.equal(Buffer.concat(received).toString(), "one two three");
@@ -21,7 +21,7 @@ test("storage that cannot be read fails before a stream is handed out, saying it
       throw new WharfError("WHARF_UNAVAILABLE", "connect ECONNREFUSED 127.0.0.1:50151");
     },
   };
-  const error = await openStoredFile(failing, event).then(
+  const error = await openStoredFile(failing, event, { stallMs: 1_000 }).then(
     () => assert.fail("must reject"),
     (e: unknown) => e,
   );
@@ -31,19 +31,43 @@ test("storage that cannot be read fails before a stream is handed out, saying it
 });
 
 test("a stream abandoned halfway ends the storage read", async () => {
-  let ended = false;
+  let ended!: () => void;
+  const readEnded = new Promise<void>((resolve) => {
+    ended = resolve;
+  });
   const stream = await openStoredFile(
     {
       read: async function* () {
         try {
           for (let index = 0; index < 1_000; index++) yield Buffer.alloc(1024);
         } finally {
-          ended = true;
+          ended();
         }
       },
     },
     event,
+    { stallMs: 1_000 },
   );
   for await (const _chunk of stream) break;
-  assert.equal(ended, true);
+  // Resolves only if the read's generator was closed.
+  await readEnded;
+});
+
+test("a read that stalls after its first bytes fails the stream, saying so", async () => {
+  const stream = await openStoredFile(
+    {
+      read: async function* () {
+        yield Buffer.from("first bytes");
+        await new Promise(() => undefined); // a hung disk: the next chunk never comes
+      },
+    },
+    event,
+    { stallMs: 50 },
+  );
+  await assert.rejects(
+    (async () => {
+      for await (const _chunk of stream);
+    })(),
+    /storage sent nothing for 50 ms/,
+  );
 });

@@ -104,7 +104,7 @@ export function createFileStoredHandler({ nc, log, metrics, settings, deliveries
         size: event.size,
         sha256: event.sha256,
         uploadId: event.uploadId,
-        source: () => openStoredFile(storage, event),
+        source: () => openStoredFile(storage, event, { stallMs: endpoint.timeoutMs }),
       };
       const releaseConnection = await limits.acquire(`endpoint\0${endpoint.name}`, endpoint.maxConnections);
       const { result, reused } = await traced(pipeline, endpoint.name, attempt, () => pushOverPool(sessions, request)).finally(releaseConnection);
