@@ -1,4 +1,3 @@
-import { X509Certificate } from "node:crypto";
 import { chmod, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { Kvm } from "@nats-io/kv";
@@ -7,7 +6,7 @@ import { buckets, createStorageClient, EndpointConfig, PipelineConfig, streams }
 import { startOutboundService } from "@wharf/outbound";
 import { createStorageMetrics, createStorageParts, startStorageService } from "@wharf/storage";
 import { createLogger, createMetricsRegistry } from "@wharf/telemetry";
-import { makeTestCertificates, startNatsServer, startVsftpdPartner, uploadHeader } from "@wharf/testing";
+import { makeTestCertificates, partnerEndpoint, startNatsServer, startVsftpdPartner, uploadHeader } from "@wharf/testing";
 
 const seconds = (started: bigint) => Number(process.hrtime.bigint() - started) / 1e9;
 
@@ -38,16 +37,7 @@ export async function outboundPush(base: string, { files, maxSeconds, sessionIdl
   let outbound: Awaited<ReturnType<typeof startOutboundService>> | undefined;
   try {
     const kvm = new Kvm(nc);
-    const endpoint = EndpointConfig.parse({
-      name: "partner",
-      host: "127.0.0.1",
-      port: partner.port,
-      user: partner.user,
-      password: { env: "WHARF_BENCH_PARTNER_PASSWORD" },
-      trust: { fingerprint: new X509Certificate(certs.serverCert).fingerprint256.replaceAll(":", "") },
-      remoteFolder: "/in",
-      maxConnections: 4,
-    });
+    const endpoint = EndpointConfig.parse(partnerEndpoint(partner, certs.serverCert, { name: "partner", passwordEnv: "WHARF_BENCH_PARTNER_PASSWORD", remoteFolder: "/in", maxConnections: 4 }));
     await (await kvm.create(buckets.endpoints, { history: 5 })).put(endpoint.name, JSON.stringify(endpoint));
     await (await kvm.create(buckets.pipelines, { history: 5 })).put("to-partner", JSON.stringify(PipelineConfig.parse({ name: "to-partner", source: { root: "bench" }, target: "partner" })));
     // Started once its settings are there: it reads them at start.

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { X509Certificate } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { connect } from "node:net";
 import { waitFor } from "./wait-for.js";
@@ -112,5 +113,28 @@ export async function runPartnerServer(
       forget();
       await stopPartnerProcesses(child);
     },
+  };
+}
+
+/**
+ * An endpoint, as `wharf apply` takes it, for a partner a test started: on
+ * loopback, as the partner's user, the password by reference to the
+ * environment variable `passwordEnv`, the partner's certificate pinned, and
+ * files delivered to /NAME. `extra` overrides any of it.
+ */
+export function partnerEndpoint(
+  partner: Pick<FtpPartner, "port" | "user">,
+  certificatePem: string | Buffer,
+  { name, passwordEnv, ...extra }: { name: string; passwordEnv: string } & Record<string, unknown>,
+): Record<string, unknown> {
+  return {
+    name,
+    host: "127.0.0.1",
+    port: partner.port,
+    user: partner.user,
+    password: { env: passwordEnv },
+    trust: { fingerprint: new X509Certificate(certificatePem).fingerprint256.replaceAll(":", "") },
+    remoteFolder: `/${name}`,
+    ...extra,
   };
 }

@@ -1,4 +1,4 @@
-import { createHash, X509Certificate } from "node:crypto";
+import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { posix } from "node:path";
 import { pipeline, type Readable, Transform } from "node:stream";
@@ -252,9 +252,4 @@ async function tlsOptions(endpoint: EndpointConfig): Promise<ConnectionOptions> 
 
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-/** The SHA-256 fingerprint of a PEM certificate, as endpoints pin it (hex, upper case, no colons). */
-export function fingerprintOf(pem: string | Buffer): string {
-  return new X509Certificate(pem).fingerprint256.replaceAll(":", "");
 }

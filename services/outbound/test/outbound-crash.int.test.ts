@@ -17,8 +17,7 @@ import type { NatsConnection } from "@wharf/bus";
 import { buckets, EndpointConfig, PipelineConfig, type StorageClient } from "@wharf/contracts";
 import type { StorageService } from "@wharf/storage";
 import { createLogger } from "@wharf/telemetry";
-import { getFreePort, spawnService, type TestNatsServer, type VsftpdPartner, uploadHeader, waitFor } from "@wharf/testing";
-import { fingerprintOf } from "../src/ftp-push.js";
+import { getFreePort, partnerEndpoint, spawnService, type TestNatsServer, type VsftpdPartner, uploadHeader, waitFor } from "@wharf/testing";
 import { startTestbed, type Testbed } from "./testbed.js";
 
 const main = fileURLToPath(new URL("../src/main.js", import.meta.url));
@@ -37,15 +36,7 @@ before(async () => {
   ({ nats, nc, storage, client, partner } = testbed);
   const { certs } = testbed;
   const kvm = new Kvm(nc);
-  const endpoint = EndpointConfig.parse({
-    name: "crash-in",
-    host: "127.0.0.1",
-    port: partner.port,
-    user: partner.user,
-    password: { env: "WHARF_TEST_PARTNER_PASSWORD" },
-    trust: { fingerprint: fingerprintOf(certs.serverCert) },
-    remoteFolder: "/crash-in",
-  });
+  const endpoint = EndpointConfig.parse(partnerEndpoint(partner, certs.serverCert, { name: "crash-in", passwordEnv: "WHARF_TEST_PARTNER_PASSWORD" }));
   await (await kvm.create(buckets.endpoints, { history: 5 })).put(endpoint.name, JSON.stringify(endpoint));
   const pipeline = PipelineConfig.parse({ name: "to-crash", source: { root: "crash" }, target: "crash-in", retry: { initialDelayMs: 200, maxDelayMs: 1_000 } });
   await (await kvm.create(buckets.pipelines, { history: 5 })).put(pipeline.name, JSON.stringify(pipeline));

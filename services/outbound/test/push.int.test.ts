@@ -15,8 +15,7 @@ import { Kvm } from "@nats-io/kv";
 import { type NatsConnection, publishEvent } from "@wharf/bus";
 import { buckets, EndpointConfig, PipelineConfig, PullConfig, type StorageClient, streams, subjects, type TransferEvent } from "@wharf/contracts";
 import { createLogger, createMetricsRegistry } from "@wharf/telemetry";
-import { getFreePort, startPureFtpdPartner, startVsftpdPartner, streamMessages, uploadHeader, type TestCertificates, type TestNatsServer, type VsftpdPartner, waitFor } from "@wharf/testing";
-import { fingerprintOf } from "../src/ftp-push.js";
+import { getFreePort, partnerEndpoint, startPureFtpdPartner, startVsftpdPartner, streamMessages, uploadHeader, type TestCertificates, type TestNatsServer, type VsftpdPartner, waitFor } from "@wharf/testing";
 import { createOutboundMetrics } from "../src/metrics.js";
 import { startPulls } from "../src/pulls.js";
 import { startTestbed, type Testbed } from "./testbed.js";
@@ -57,17 +56,8 @@ async function configure(endpoints: unknown[], pipelines: unknown[]): Promise<vo
   for (const pipeline of pipelines.map((raw) => PipelineConfig.parse(raw))) await pipelineKv.put(pipeline.name, JSON.stringify(pipeline));
 }
 
-const vsftpd = (name: string, extra: Record<string, unknown> = {}) => ({
-  name,
-  host: "127.0.0.1",
-  port: partner.port,
-  user: partner.user,
-  password: { env: "WHARF_TEST_PARTNER_PASSWORD" },
-  trust: { fingerprint: fingerprintOf(certs.serverCert) },
-  remoteFolder: `/${name}`,
-  timeoutMs: 5_000,
-  ...extra,
-});
+const vsftpd = (name: string, extra: Record<string, unknown> = {}) =>
+  partnerEndpoint(partner, certs.serverCert, { name, passwordEnv: "WHARF_TEST_PARTNER_PASSWORD", timeoutMs: 5_000, ...extra });
 
 async function store(root: string, path: string, bytes: Buffer) {
   const upload = client.openUpload(uploadHeader(root, path, `out-${++uploads}-${Date.now()}`));
@@ -92,6 +82,9 @@ async function gauge(name: string, labels: Record<string, string> = {}): Promise
   return values.find((value) => Object.entries(labels).every(([key, wanted]) => value.labels[key] === wanted))?.value;
 }
 
+/** A file at a partner, once it has arrived (read from the partner's folder). */
+const arrivedAt = (root: string, path: string, timeoutMs = 20_000) => waitFor(() => readFile(join(root, path)).catch(() => undefined), { timeoutMs, what: `${path} at the partner` });
+
 const atPartner = (path: string) => readFile(join(partner.root, path)).catch(() => undefined);
 /** A pipeline's transfer events, in the order they were published. */
 async function transfers(pipeline: string): Promise<TransferEvent[]> {
@@ -104,6 +97,19 @@ const deadLetters = async (pipeline: string) =>
     .map((message) => message.body as { pipeline: string; reason: string; attempts: number })
     .filter((body) => body.pipeline === pipeline);
 
+/** The pipeline's dead letters, once there is one. */
+const deadLettered = (pipeline: string, timeoutMs = 20_000) =>
+  waitFor(
+    async () => {
+      const found = await deadLetters(pipeline);
+      return found.length > 0 ? found : undefined;
+    },
+    { timeoutMs, what: `a dead letter of ${pipeline}` },
+  );
+/** Resolves once the pipeline's deliveries counted as `result` reach `count` (the count follows the partner's answer). */
+const counted = (pipeline: string, result: string, count: number, timeoutMs = 10_000) =>
+  waitFor(async () => ((await metric(pipeline, result)) === count ? true : undefined), { timeoutMs, what: `${count} ${result} for ${pipeline}` });
+
 test("a file stored under a pipeline's folder reaches vsftpd (explicit FTPS, session reuse required, pinned certificate) byte for byte, once; others stay home", async () => {
   await configure([vsftpd("acme-in")], [{ name: "to-acme", source: { root: "acme", folder: "/outbox", glob: "*.csv" }, target: "acme-in" }]);
   await client.mkdir({ root: "acme", path: "/outbox" });
@@ -111,10 +117,10 @@ test("a file stored under a pipeline's folder reaches vsftpd (explicit FTPS, ses
   await store("acme", "/outbox/report.csv", bytes);
   await store("acme", "/outbox/notes.txt", Buffer.from("not a csv"));
   await store("acme", "/elsewhere.csv", Buffer.from("not in the folder"));
-  const delivered = await waitFor(() => atPartner("acme-in/report.csv"), { timeoutMs: 20_000, what: "report.csv at the partner" });
+  const delivered = await arrivedAt(partner.root, "acme-in/report.csv");
   assert.equal(createHash("sha256").update(delivered).digest("hex"), createHash("sha256").update(bytes).digest("hex"));
   // Counted just after the rename the partner shows: wait for the count, then check it stays at one.
-  await waitFor(async () => ((await metric("to-acme", "delivered")) === 1 ? true : undefined), { what: "the delivery to be counted" });
+  await counted("to-acme", "delivered", 1);
   // Only the final name: the temporary one was renamed, and the files outside the pipeline's source were not sent.
   assert.deepEqual(await readdir(join(partner.root, "acme-in")), ["report.csv"]);
   // The file's history: the attempt started and completed, with where it went and the partner's answer.
@@ -156,13 +162,7 @@ test("a certificate that is not the pinned one: nothing is sent, and the deliver
     [{ name: "to-wrong-pin", source: { root: "pin" }, target: "pinned-wrong" }],
   );
   await store("pin", "/secret.bin", randomBytes(1000));
-  const letters = await waitFor(
-    async () => {
-      const found = await deadLetters("to-wrong-pin");
-      return found.length > 0 ? found : undefined;
-    },
-    { timeoutMs: 20_000, what: "a dead letter" },
-  );
+  const letters = await deadLettered("to-wrong-pin");
   assert.match(letters[0]?.reason ?? "", /not the pinned one; nothing was sent/);
   assert.equal(letters[0]?.attempts, 1, "a wrong pin is not retried");
   assert.equal(await readdir(join(partner.root, "pinned-wrong")).catch(() => "absent"), "absent", "not even the folder was made");
@@ -179,12 +179,9 @@ test("a partner that is down, then up: the delivery is tried again with backoff 
   await waitFor(async () => ((await metric("to-late", "retry")) >= 1 ? true : undefined), { timeoutMs: 20_000, what: "a failed first try" });
   const late = await startVsftpdPartner(base, { certFile: certs.serverCertFile, keyFile: certs.serverKeyFile, port });
   try {
-    const delivered = await waitFor(() => readFile(join(late.root, "late/waiting.bin")).catch(() => undefined), {
-      timeoutMs: 20_000,
-      what: "the file after the partner came up",
-    });
+    const delivered = await arrivedAt(late.root, "late/waiting.bin");
     assert.ok(delivered.equals(bytes));
-    await waitFor(async () => ((await metric("to-late", "delivered")) === 1 ? true : undefined), { what: "the delivery to be counted" });
+    await counted("to-late", "delivered", 1);
   } finally {
     await late.stop();
   }
@@ -197,13 +194,7 @@ test("the last try failed: the delivery is in the dead-letter stream with its at
     [{ name: "to-nobody", source: { root: "nobody" }, target: "nobody", retry: { maxAttempts: 3, initialDelayMs: 100, maxDelayMs: 200 } }],
   );
   await store("nobody", "/lost.bin", randomBytes(10));
-  const letters = await waitFor(
-    async () => {
-      const found = await deadLetters("to-nobody");
-      return found.length > 0 ? found : undefined;
-    },
-    { timeoutMs: 20_000, what: "a dead letter" },
-  );
+  const letters = await deadLettered("to-nobody");
   assert.equal(letters[0]?.attempts, 3);
   assert.match(letters[0]?.reason ?? "", /ECONNREFUSED/);
   assert.equal(await metric("to-nobody", "retry"), 2);
@@ -239,7 +230,7 @@ test("wharf dlq ls shows the dead letters; wharf dlq replay --all --pipeline giv
   try {
     const replayed = (await wharf("dlq", "replay", "--all", "--pipeline", "to-nobody")).stdout;
     assert.match(replayed, /replayed \(to-nobody, nobody:\/lost\.bin\)/);
-    await waitFor(() => readFile(join(back.root, "nobody/lost.bin")).catch(() => undefined), { timeoutMs: 20_000, what: "the replayed file at the partner" });
+    await arrivedAt(back.root, "nobody/lost.bin");
     const after = (await wharf("dlq", "ls")).stdout;
     assert.doesNotMatch(after, /to-nobody/);
     assert.equal(await gauge("wharf_outbound_dead_letters"), lettersBefore - 1, "the gauge follows the stream");
@@ -293,10 +284,7 @@ test("implicit FTPS: a vsftpd partner with TLS from the first byte gets the file
     );
     const bytes = randomBytes(300_000);
     await store("implicit", "/over-tls.bin", bytes);
-    const delivered = await waitFor(() => readFile(join(implicit.root, "implicit-in/over-tls.bin")).catch(() => undefined), {
-      timeoutMs: 20_000,
-      what: "the file at the implicit partner",
-    });
+    const delivered = await arrivedAt(implicit.root, "implicit-in/over-tls.bin");
     assert.ok(delivered.equals(bytes));
   } finally {
     await implicit.stop();
@@ -313,10 +301,7 @@ test("pure-ftpd (TLS required, -Y 2): a pushed file arrives byte for byte, check
     );
     const bytes = randomBytes(1_500_000);
     await store("pure", "/ledger.bin", bytes);
-    const delivered = await waitFor(() => readFile(join(pure.root, "pure-in/ledger.bin")).catch(() => undefined), {
-      timeoutMs: 20_000,
-      what: "the file at pure-ftpd",
-    });
+    const delivered = await arrivedAt(pure.root, "pure-in/ledger.bin");
     assert.ok(delivered.equals(bytes));
     const completed = await waitFor(
       async () => (await transfers("to-pure")).find((body) => body.type === "wharf.evt.v1.transfer_completed"),
@@ -338,13 +323,7 @@ test("a partner that cuts the upload mid-transfer (pure-ftpd over its quota): tr
       [{ name: "to-full", source: { root: "full" }, target: "full", retry: { maxAttempts: 2, initialDelayMs: 100, maxDelayMs: 200 } }],
     );
     await store("full", "/too-big.bin", randomBytes(3_000_000));
-    const letters = await waitFor(
-      async () => {
-        const found = await deadLetters("to-full");
-        return found.length > 0 ? found : undefined;
-      },
-      { timeoutMs: 30_000, what: "a dead letter" },
-    );
+    const letters = await deadLettered("to-full", 30_000);
     assert.equal(letters[0]?.attempts, 2);
     assert.equal(await metric("to-full", "retry"), 1);
     assert.equal(await metric("to-full", "delivered"), 0);
@@ -362,13 +341,7 @@ test("a partner that refuses the rename: the temporary file is removed, and the 
   await chmod(join(partner.root, "clash"), 0o777);
   await configure([vsftpd("clash")], [{ name: "to-clash", source: { root: "clash" }, target: "clash", retry: { maxAttempts: 1 } }]);
   await store("clash", "/report.csv", randomBytes(200_000));
-  const letters = await waitFor(
-    async () => {
-      const found = await deadLetters("to-clash");
-      return found.length > 0 ? found : undefined;
-    },
-    { timeoutMs: 20_000, what: "a dead letter" },
-  );
+  const letters = await deadLettered("to-clash");
   assert.match(letters[0]?.reason ?? "", /^550 /);
   assert.deepEqual(await readdir(join(partner.root, "clash")), ["report.csv"], "only the folder that was there: the temporary file is gone");
   assert.deepEqual(await readdir(join(partner.root, "clash/report.csv")), []);
@@ -378,7 +351,7 @@ test("twelve files at once, two connections to the partner: each arrives once, w
   await configure([vsftpd("many-in", { maxConnections: 2 })], [{ name: "to-many", source: { root: "many" }, target: "many-in" }]);
   const files = Array.from({ length: 12 }, (_, index) => [`/f${index}.bin`, randomBytes(20_000 + index)] as const);
   await Promise.all(files.map(([path, bytes]) => store("many", path, bytes)));
-  await waitFor(async () => ((await metric("to-many", "delivered")) === files.length ? true : undefined), { timeoutMs: 30_000, what: "every file delivered" });
+  await counted("to-many", "delivered", files.length, 30_000);
   for (const [path, bytes] of files) assert.ok((await atPartner(`many-in${path}`))?.equals(bytes), path);
   assert.equal((await readdir(join(partner.root, "many-in"))).length, files.length);
   // Every event taken and acknowledged: nothing waits (the gauges are read from the consumer at each scrape).
@@ -391,7 +364,7 @@ test("deliveries one after another share one session with the partner: one login
   const files = Array.from({ length: 5 }, (_, index) => [`/r${index}.bin`, randomBytes(10_000 + index)] as const);
   for (const [index, [path, bytes]] of files.entries()) {
     await store("reuse", path, bytes);
-    await waitFor(async () => ((await metric("to-reuse", "delivered")) === index + 1 ? true : undefined), { what: `delivery ${index + 1}` });
+    await counted("to-reuse", "delivered", index + 1);
   }
   for (const [path, bytes] of files) assert.ok((await atPartner(`reuse-in${path}`))?.equals(bytes), path);
   const completed = (await transfers("to-reuse")).filter((body) => body.type === "wharf.evt.v1.transfer_completed");
@@ -406,14 +379,14 @@ test("a partner restarted between deliveries: its closed session is set aside an
   const first = await startVsftpdPartner(base, { certFile: certs.serverCertFile, keyFile: certs.serverKeyFile, port });
   await configure([vsftpd("restarted", { port, maxConnections: 1 })], [{ name: "to-restarted", source: { root: "restarted" }, target: "restarted" }]);
   await store("restarted", "/before.bin", randomBytes(1_000));
-  await waitFor(async () => ((await metric("to-restarted", "delivered")) === 1 ? true : undefined), { timeoutMs: 20_000, what: "the first delivery" });
+  await counted("to-restarted", "delivered", 1, 20_000);
   await first.stop();
   const staleBefore = await sessions("stale");
   const second = await startVsftpdPartner(base, { certFile: certs.serverCertFile, keyFile: certs.serverKeyFile, port });
   try {
     const bytes = randomBytes(2_000);
     await store("restarted", "/after.bin", bytes);
-    const delivered = await waitFor(() => readFile(join(second.root, "restarted/after.bin")).catch(() => undefined), { timeoutMs: 20_000, what: "the second file" });
+    const delivered = await arrivedAt(second.root, "restarted/after.bin");
     assert.ok(delivered.equals(bytes));
     assert.equal(await sessions("stale"), staleBefore + 1);
     const completed = await waitFor(
@@ -496,7 +469,7 @@ test("a pull fetches new files matching its glob into storage, then deletes them
     what: "the fetched file gone at the partner",
   });
   // …and pushed on by the pipeline whose source holds it.
-  const pushed = await waitFor(() => atPartner("archive/invoice-1.xml"), { timeoutMs: 20_000, what: "the pulled file pushed on" });
+  const pushed = await arrivedAt(partner.root, "archive/invoice-1.xml");
   assert.ok(pushed.equals(invoice));
   const values = (await registry.getSingleMetric("wharf_outbound_pulls_total")?.get())?.values ?? [];
   assert.equal(values.find((value) => value.labels.pull === "from-acme" && value.labels.result === "fetched")?.value, 1);
@@ -509,7 +482,7 @@ test("an older version whose event comes after a newer one was delivered does no
   // A version stored earlier, whose delivery only comes now (as after failed tries).
   const older = { ...newer, uploadId: `older-${Date.now()}`, sha256: "0".repeat(64), storedAt: "2000-01-01T00:00:00.000Z" };
   await publishEvent(nc, subjects.fileStored, older, { msgId: older.uploadId });
-  await waitFor(async () => ((await metric("to-many", "superseded")) === 1 ? true : undefined), { what: "the older version to be set aside" });
+  await counted("to-many", "superseded", 1);
   assert.ok((await atPartner("many-in/f0.bin"))?.equals(before as Buffer), "the partner keeps the newer version");
   const history = (await transfers("to-many")).filter((body) => body.uploadId === older.uploadId);
   assert.deepEqual(
@@ -528,7 +501,7 @@ test("an event for a version the stored file no longer holds (replaced since): i
   // An event for a version the file no longer holds, as a late retry or a dead-letter replay would bring.
   const gone = { ...current, uploadId: `gone-${Date.now()}`, sha256: "1".repeat(64), storedAt: new Date().toISOString() };
   await publishEvent(nc, subjects.fileStored, gone, { msgId: gone.uploadId });
-  await waitFor(async () => ((await metric("to-many", "superseded")) === supersededBefore + 1 ? true : undefined), { what: "the stale version to be set aside" });
+  await counted("to-many", "superseded", supersededBefore + 1);
   assert.ok((await atPartner("many-in/f1.bin"))?.equals(before as Buffer), "the partner keeps what it had");
   assert.ok(!(await readdir(join(partner.root, "many-in"))).some((name) => name.endsWith(".part")), "no temporary file left");
   const history = (await transfers("to-many")).filter((body) => body.uploadId === gone.uploadId);
