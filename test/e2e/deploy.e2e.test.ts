@@ -31,6 +31,7 @@ interface ComposeService {
   image?: string;
   command?: string[];
   environment?: Record<string, string>;
+  networks?: { default?: { ipv4_address?: string } };
 }
 
 async function composeServices(): Promise<Record<string, ComposeService>> {
@@ -95,8 +96,14 @@ test("deploy: HAProxy's configuration is valid, and it forwards each listener's 
     assert.ok(range, `${listener} announces a passive range`);
     const frontend = new RegExp(`frontend (\\S+)\\n\\s+bind :${range}\\n\\s+default_backend (\\S+)`).exec(config);
     assert.ok(frontend, `HAProxy binds ${range}`);
-    assert.match(config, new RegExp(`backend ${frontend[2]}\\n(?:\\s+#.*\\n)*\\s+server ${listener} ${listener}\\n`), `${range} goes to ${listener}`);
+    assert.match(config, new RegExp(`backend ${frontend[2]}\\n(?:\\s+#.*\\n)*\\s+server ${listener} ${listener} send-proxy-v2\\n`), `${range} goes to ${listener}, with the PROXY header`);
+    // The listener reads the header, and trusts it only from HAProxy's fixed address.
+    const environment = services[listener]?.environment ?? {};
+    assert.equal(environment.WHARF_FTP_PROXY_PROTOCOL, "true");
+    assert.match(config, new RegExp(`server ${listener} ${listener}:2121 send-proxy-v2 check port ${environment.WHARF_LISTENER_METRICS_PORT}\\b`), `control connections reach ${listener} with the header, while its /readyz says so`);
   }
+  const trusted = services["listener-1"]?.environment?.WHARF_FTP_PROXY_TRUSTED;
+  assert.equal(trusted, services.haproxy?.networks?.default?.ipv4_address, "the listeners trust HAProxy's address");
 });
 
 test("deploy: Prometheus in compose passes promtool and scrapes every service on its metrics port", async () => {

@@ -10,6 +10,8 @@ import {
   StorageType,
 } from "@nats-io/jetstream";
 import { nanos, type NatsConnection } from "@nats-io/nats-core";
+import { type KV, Kvm } from "@nats-io/kv";
+import { bucketSettings } from "@wharf/contracts";
 import type { Logger } from "@wharf/telemetry";
 import { headersWithTrace, traceContextOf } from "./trace-headers.js";
 
@@ -195,4 +197,18 @@ export async function consumeEvents(
       await Promise.all(slots);
     },
   };
+}
+
+/** JetStream's answer to a write whose expected revision is not the current one (API error 10071), e.g. a KV update or create that lost a race. */
+export function isRevisionConflict(error: unknown): boolean {
+  return /wrong last sequence/i.test(String((error as Error)?.message ?? error));
+}
+
+/**
+ * Opens a KV bucket, creating it with its settings from the catalog (`bucketSettings`) and `replicas` copies
+ * when it is missing; an existing bucket is used as it is.
+ */
+export async function openBucket(nc: NatsConnection, name: keyof typeof bucketSettings, { replicas = 1 }: { replicas?: number } = {}): Promise<KV> {
+  const { history, ttl, allowDirect } = bucketSettings[name];
+  return new Kvm(nc).create(name, { history, replicas, ...(ttl ? { ttl } : {}), ...(allowDirect === false ? { allow_direct: false } : {}) });
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { booleanFlag, hostPort, natsUrl, portRange, tcpPort } from "./common-schemas.js";
+import { booleanFlag, hostPort, hostPortList, natsUrl, portRange, tcpPort } from "./common-schemas.js";
 
 const messagesOf = (result: { success: boolean; error?: { issues: Array<{ message: string }> } }) => result.error?.issues.map((i) => i.message) ?? [];
 
@@ -51,4 +51,6 @@ test("tcp port and host:port - the bounds", () => {
   for (const value of ["65536", "-1", "21.5", "ftp"]) assert.equal(tcpPort.safeParse(value).success, false, value);
   assert.equal(hostPort.safeParse("127.0.0.1:50151").success, true);
   for (const value of ["127.0.0.1", ":50151", "host:port", "a b:1"]) assert.equal(hostPort.safeParse(value).success, false, value);
+  for (const value of ["storage:50151", "127.0.0.1:50151,127.0.0.1:50152", "10.0.0.5:1,10.0.0.6:1,10.0.0.7:1"]) assert.equal(hostPortList.safeParse(value).success, true, value);
+  for (const value of ["storage-1:50151,storage-2:50151", "127.0.0.1:1,", "127.0.0.1,127.0.0.2:1", ""]) assert.equal(hostPortList.safeParse(value).success, false, value);
 });

@@ -19,6 +19,11 @@ export const durationMs = z.coerce.number().int().min(0);
 /** host:port, e.g. 127.0.0.1:50151. */
 export const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, { message: "must be host:port" });
 
+/** One host:port, or several IP addresses' (127.0.0.1:50151,127.0.0.1:50152): calls spread over them. */
+export const hostPortList = z.string().regex(/^[^\s:,]+:\d{1,5}$|^(\d{1,3}(\.\d{1,3}){3}:\d{1,5})(,\d{1,3}(\.\d{1,3}){3}:\d{1,5})+$/, {
+  message: "must be host:port, or several IPv4 address:port separated by commas",
+});
+
 /** "low-high", an inclusive range of TCP ports above 1023. */
 export const portRange = z
   .string()
@@ -50,6 +55,9 @@ export const commonEnv = {
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
   // Set by `wharf start`: stop when standard input closes (the supervisor is gone).
   WHARF_STOP_WITH_STDIN: booleanFlag.default(false),
+  // Copies JetStream keeps of Wharf's streams and buckets when it creates them: 3 on a three-node NATS cluster, so
+  // losing one node loses nothing. Changing it later does not change streams that already exist.
+  WHARF_NATS_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
   // Days the event stream (file.stored, transfers, logins: `wharf transfers`) keeps an event; 0 keeps them all.
   WHARF_EVENTS_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(30),
 };
@@ -61,6 +69,7 @@ export function commonSettings(env: {
   OTEL_EXPORTER_OTLP_ENDPOINT?: string | undefined;
   WHARF_STOP_WITH_STDIN: boolean;
   WHARF_EVENTS_RETENTION_DAYS: number;
+  WHARF_NATS_REPLICAS: number;
 }) {
   return {
     natsUrl: env.WHARF_NATS_URL,
@@ -69,6 +78,7 @@ export function commonSettings(env: {
     otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
     stopWithStdin: env.WHARF_STOP_WITH_STDIN,
     eventsRetentionMs: env.WHARF_EVENTS_RETENTION_DAYS * 86_400_000,
+    natsReplicas: env.WHARF_NATS_REPLICAS,
   };
 }
 

@@ -20,6 +20,3 @@ export type BanRecord = z.infer<typeof BanRecord>;
 
 /** The KV key of an address (KV keys cannot hold ":"). */
 export const banKey = (address: string) => address.replaceAll(":", "_");
-
-/** The bucket's options, the same for every service that opens it: an entry goes a day after its last change. */
-export const banBucketOptions = { history: 1, ttl: 86_400_000 } as const;

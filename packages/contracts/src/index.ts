@@ -16,3 +16,4 @@ export * from "./users.js";
 export * from "./config-file.js";
 export * from "./cidr.js";
 export * from "./outbound.js";
+export * from "./sessions.js";

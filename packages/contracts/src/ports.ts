@@ -81,6 +81,16 @@ export const PortConfig = z
       .object({ mode: z.enum(["allow", "deny"]).default("allow"), allow: z.array(Cidr).default([]), deny: z.array(Cidr).default([]) })
       .strict()
       .prefault({}),
+    /**
+     * The PROXY protocol (v1 or v2) from a TCP load balancer such as HAProxy (`send-proxy-v2`), on the control
+     * port and the passive ports: the header names the partner's real address, which limits, bans, logs and the
+     * data connection's peer check then use. Only connections from `trustedProxies` are taken, and each must
+     * start with a header; anyone else is closed at once.
+     */
+    proxyProtocol: z
+      .object({ enabled: z.boolean().default(false), trustedProxies: z.array(Cidr).default([]) })
+      .strict()
+      .prefault({}),
     limits: z
       .object({
         maxSessions: z.number().int().min(0).default(2_000),
@@ -107,6 +117,9 @@ export const PortConfig = z
     if (port.tls.clientAuth !== "password") {
       if (port.tlsMode === "none") context.addIssue({ code: "custom", path: ["tls", "clientAuth"], message: `cannot be ${port.tls.clientAuth} on a plain port (tlsMode none)` });
       if (!port.tls.caFile) context.addIssue({ code: "custom", path: ["tls", "caFile"], message: `is required for clientAuth ${port.tls.clientAuth}: the CAs client certificates must come from` });
+    }
+    if (port.proxyProtocol.enabled && port.proxyProtocol.trustedProxies.length === 0) {
+      context.addIssue({ code: "custom", path: ["proxyProtocol", "trustedProxies"], message: "must name the load balancers' addresses when proxyProtocol is enabled" });
     }
     if (!port.userDirectory && !port.defaultRoot) context.addIssue({ code: "custom", path: ["defaultRoot"], message: "is required when userDirectory is false" });
     if (port.tls.minVersion === "TLSv1.3" && port.tls.maxVersion === "TLSv1.2") {

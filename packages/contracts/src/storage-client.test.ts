@@ -3,7 +3,7 @@ import { once } from "node:events";
 import { createServer, type Socket } from "node:net";
 import { test } from "node:test";
 import { WharfError } from "./errors.js";
-import { createStorageClient } from "./storage-client.js";
+import { createStorageClient, storageTarget } from "./storage-client.js";
 
 test("storage client - an upload that storage never accepts fails after the unary deadline instead of hanging", async () => {
   // A peer that takes the TCP connection and never says a word of HTTP/2.
@@ -47,4 +47,9 @@ test("storage client - waitForReady rejects with WHARF_UNAVAILABLE, naming the a
   } finally {
     client.close();
   }
+});
+
+test("storage client - several storage addresses are one ipv4: target (round robin over them); one address stays as it is", () => {
+  assert.equal(storageTarget("storage:50151"), "storage:50151");
+  assert.equal(storageTarget("127.0.0.1:50151,127.0.0.1:50152"), "ipv4:127.0.0.1:50151,127.0.0.1:50152");
 });

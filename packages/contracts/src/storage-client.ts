@@ -52,8 +52,20 @@ export interface StorageClient {
   close(): void;
 }
 
+/**
+ * The gRPC target for one storage address, or several IPv4 ones ("10.0.0.5:50151,10.0.0.6:50151"), which
+ * gRPC takes as an `ipv4:` list; one name may also resolve to several addresses.
+ */
+export function storageTarget(address: string): string {
+  const addresses = address.split(",").map((part) => part.trim());
+  return addresses.length < 2 ? address : `ipv4:${addresses.join(",")}`;
+}
+
 export function createStorageClient(address: string, { unaryDeadlineMs = 10_000, commitTimeoutMs = 120_000 } = {}): StorageClient {
-  const client = new StorageWireClient(address, credentials.createInsecure(), {
+  const client = new StorageWireClient(storageTarget(address), credentials.createInsecure(), {
+    // Calls spread over every storage instance the address names (several addresses, or a name with several
+    // records), and skip one that is down or restarting: a rolling restart of storage fails no new transfer.
+    "grpc.service_config": JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }),
     "grpc.max_receive_message_length": 8 * 1024 * 1024,
     // HTTP/2's default 64 KiB receive window throttles a streamed download (about 130 against 190 MB/s here).
     // 1 MiB is as fast as 16 MiB was, and bounds what a partner who stops reading can make this process hold

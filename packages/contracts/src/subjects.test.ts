@@ -53,7 +53,7 @@ test("auth messages - LoginRequest round-trips encode -> decode", () => {
 test("auth messages - LoginResponse round-trips, with and without a user", () => {
   const ok = {
     ok: true,
-    user: { name: "alice", home: "alice", permissions: [{ path: "/in", permissions: ["list", "write"] }], uploadBytesPerSecond: 1_000, downloadBytesPerSecond: 0, method: "cert", quotaBytes: 0, quotaFiles: 5 },
+    user: { name: "alice", home: "alice", permissions: [{ path: "/in", permissions: ["list", "write"] }], uploadBytesPerSecond: 1_000, downloadBytesPerSecond: 0, method: "cert", quotaBytes: 0, quotaFiles: 5, maxSessions: 2 },
     passwordRequired: false,
   };
   assert.deepEqual(LoginResponse.decode(LoginResponse.encode(ok).finish()), ok);

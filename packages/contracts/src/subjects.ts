@@ -64,9 +64,35 @@ export const buckets = {
   pulls: "wharf_pulls",
   /** What pulls have fetched (so a kept file is not fetched again unless it changes), and which outbound instance polls each pull. */
   pullState: "wharf_pull_state",
+  /** Open FTP sessions per source address and per user, counted by every listener (SessionCountRecord JSON), for cluster-wide limits. */
+  sessions: "wharf_sessions",
   /** Deliveries made, one key per pipeline and stored version, so a redelivered event is not sent twice. */
   deliveries: "wharf_deliveries",
 } as const;
+
+export type BucketName = (typeof buckets)[keyof typeof buckets];
+
+/**
+ * How every service and the CLI create each KV bucket: whoever creates it first decides, so they all must agree.
+ * `ttl`: an entry goes this long after its last change. `allowDirect: false`: reads go to the leader (a
+ * compare-and-set loop must not read a follower that is behind).
+ */
+export const bucketSettings: Record<Exclude<BucketName, "wharf_objects">, { history: number; ttl?: number; allowDirect?: false }> = {
+  wharf_users: { history: 5 },
+  wharf_ports: { history: 5 },
+  wharf_port_status: { history: 1 },
+  wharf_bans: { history: 1, ttl: 86_400_000 },
+  wharf_files: { history: 1 },
+  wharf_usage: { history: 1 },
+  wharf_tree: { history: 1, allowDirect: false },
+  wharf_object_state: { history: 1, allowDirect: false },
+  wharf_endpoints: { history: 5 },
+  wharf_pipelines: { history: 5 },
+  wharf_pulls: { history: 5 },
+  wharf_pull_state: { history: 1 },
+  wharf_sessions: { history: 1, ttl: 3_600_000, allowDirect: false },
+  wharf_deliveries: { history: 1 },
+};
 
 /** Durable consumers, named <owner>-<event>. */
 export const consumers = {

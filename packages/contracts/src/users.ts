@@ -98,6 +98,8 @@ export const UserRecord = z
     /** Transfer rate limits in bytes per second; 0: unlimited. */
     uploadBytesPerSecond: z.number().int().min(0).default(0),
     downloadBytesPerSecond: z.number().int().min(0).default(0),
+    /** Sessions the user may have open at once, counted across every listener; 0: no limit (SFTPGo's max_sessions). */
+    maxSessions: z.number().int().min(0).max(100_000).default(0),
     /** What the user's root may hold; enforced by storage during each upload. Absent: no limit. */
     quota: z
       .object({ bytes: z.number().int().min(1).optional(), files: z.number().int().min(1).optional() })

@@ -13,3 +13,5 @@ export * from "./prometheus.js";
 export * from "./otlp-receiver.js";
 export * from "./spawn-service.js";
 export * from "./upload-header.js";
+export * from "./haproxy.js";
+export * from "./nats-cluster.js";

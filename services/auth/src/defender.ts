@@ -1,6 +1,5 @@
-import { Kvm } from "@nats-io/kv";
-import { followBucket, type NatsConnection } from "@wharf/bus";
-import { BanRecord, banBucketOptions, banKey, buckets } from "@wharf/contracts";
+import { followBucket, type NatsConnection, openBucket } from "@wharf/bus";
+import { BanRecord, banKey, buckets } from "@wharf/contracts";
 
 export interface DefenderSettings {
   /** Failed logins from one address within the window that earn a ban; 0 turns the defender off. */
@@ -27,9 +26,9 @@ export interface Defender {
  * listener refuses a banned address at connect. Updates use the entry's
  * revision, so two instances counting at once do not lose a failure.
  */
-export async function createDefender(nc: NatsConnection, settings: DefenderSettings, now: () => number = Date.now): Promise<Defender> {
+export async function createDefender(nc: NatsConnection, settings: DefenderSettings, { replicas = 1, now = Date.now }: { replicas?: number; now?: () => number } = {}): Promise<Defender> {
   // A day after its last change an entry is dropped (the bucket's age limit), so no ban outlasts a day.
-  const kv = await new Kvm(nc).create(buckets.bans, banBucketOptions);
+  const kv = await openBucket(nc, buckets.bans, { replicas });
   // What every instance wrote, followed live, so checking a login costs no round trip.
   // Each entry keeps its revision: the watch may bring an older write after this instance's newer one.
   const bannedUntil = new Map<string, { until: number; revision: number }>();

@@ -16,9 +16,9 @@ const health = await startHealthServer({ port: config.metricsPort, registry, isR
 const busMetrics = createBusMetrics(registry);
 const nc = await connectBus({ url: config.natsUrl, name: "wharf-auth" }, log, busMetrics);
 // Login events go to the event stream; auth may start before storage, which also makes sure of it.
-await ensureStream(nc, streams.events, { maxAgeMs: config.eventsRetentionMs });
-const store = await createUserStore(nc);
-const service = await createAuthService({ nc, store, log, registry, argon2: config.argon2, passwordCache: config.passwordCache, defender: config.defender });
+await ensureStream(nc, streams.events, { maxAgeMs: config.eventsRetentionMs, replicas: config.natsReplicas });
+const store = await createUserStore(nc, { replicas: config.natsReplicas });
+const service = await createAuthService({ nc, store, log, registry, argon2: config.argon2, passwordCache: config.passwordCache, defender: config.defender, replicas: config.natsReplicas });
 
 readiness.set(true);
 onShutdown({ log, graceMs: config.shutdownGraceMs, stopWhenStdinCloses: config.stopWithStdin }, [

@@ -19,6 +19,8 @@ export interface AuthServiceDeps {
   passwordCache?: { ttlMs: number; maxEntries: number };
   /** The brute-force defender; off (threshold 0) unless given. */
   defender?: DefenderSettings;
+  /** Copies of the buckets auth creates when they are missing. */
+  replicas?: number;
 }
 
 export interface AuthService {
@@ -27,7 +29,7 @@ export interface AuthService {
 }
 
 /** Wires auth's handlers to their subjects, in the auth queue group. */
-export async function createAuthService({ nc, store, log, registry, argon2, passwordCache = { ttlMs: 900_000, maxEntries: 10_000 }, defender: defenderSettings }: AuthServiceDeps): Promise<AuthService> {
+export async function createAuthService({ nc, store, log, registry, argon2, passwordCache = { ttlMs: 900_000, maxEntries: 10_000 }, defender: defenderSettings, replicas = 1 }: AuthServiceDeps): Promise<AuthService> {
   const logins = new Counter({
     name: "wharf_auth_logins_total",
     help: "Login checks answered by auth, by method (password, cert, cert+password) and result (ok, refused).",
@@ -53,8 +55,8 @@ export async function createAuthService({ nc, store, log, registry, argon2, pass
     help: "Source addresses banned by the brute-force defender.",
     registers: [registry],
   });
-  const defender = await createDefender(nc, defenderSettings ?? { threshold: 0, windowMs: 0, banMs: 0, maxBanMs: 0 });
-  const certificates = await watchCertificateIndex(nc);
+  const defender = await createDefender(nc, defenderSettings ?? { threshold: 0, windowMs: 0, banMs: 0, maxBanMs: 0 }, { replicas });
+  const certificates = await watchCertificateIndex(nc, { replicas });
   const decoyHash = await hashPassword(randomBytes(24).toString("base64"), argon2);
   const endpoints: ServedEndpoint[] = [
     serveRequests(nc, {

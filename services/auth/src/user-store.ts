@@ -1,5 +1,4 @@
-import { Kvm } from "@nats-io/kv";
-import { followBucket, type NatsConnection } from "@wharf/bus";
+import { followBucket, type NatsConnection, openBucket } from "@wharf/bus";
 import { buckets, type CertificateRule, isValidUserName, UserRecord, type UserRecordInput } from "@wharf/contracts";
 import { type CertificateFacts, ruleMatches } from "./certificate-identity.js";
 
@@ -17,7 +16,7 @@ export interface UserStore {
  * machine) sees the same users, and a change is visible at once.
  */
 export async function createUserStore(nc: NatsConnection, { replicas = 1 } = {}): Promise<UserStore> {
-  const kv = await new Kvm(nc).create(buckets.users, { history: 5, replicas });
+  const kv = await openBucket(nc, buckets.users, { replicas });
   return {
     get: async (name) => {
       if (!isValidUserName(name)) return undefined;
@@ -53,8 +52,8 @@ export interface CertificateIndex {
  * that auth can tell when a certificate is claimed by more than one user (or
  * by another user than the one named) without reading every user per login.
  */
-export async function watchCertificateIndex(nc: NatsConnection): Promise<CertificateIndex> {
-  const kv = await new Kvm(nc).create(buckets.users, { history: 5 });
+export async function watchCertificateIndex(nc: NatsConnection, { replicas = 1 } = {}): Promise<CertificateIndex> {
+  const kv = await openBucket(nc, buckets.users, { replicas });
   const rules = new Map<string, { revision: number; certificates: CertificateRule[] }>();
   // Every user's rules are in memory before auth answers its first login.
   const followed = await followBucket(

@@ -49,7 +49,7 @@ const refusal = async (username: string, password: string) => {
 test("login - right password returns the user and its home", async () => {
   const reply = await login("alice", "right");
   assert.equal(reply.ok, true);
-  assert.deepEqual(reply.user, { name: "alice", home: "alice", permissions: [], uploadBytesPerSecond: 0, downloadBytesPerSecond: 0, method: "password", quotaBytes: 0, quotaFiles: 0 });
+  assert.deepEqual(reply.user, { name: "alice", home: "alice", permissions: [], uploadBytesPerSecond: 0, downloadBytesPerSecond: 0, method: "password", quotaBytes: 0, quotaFiles: 0, maxSessions: 0 });
 });
 
 test("login - wrong password, unknown user, disabled user and anonymous look the same", async () => {
@@ -113,7 +113,7 @@ test("login - every answer is an event on the stream: who, from where, and why a
 
 test("defender - bans after the threshold within the window, each ban twice as long up to the cap; old failures expire", async () => {
   let clock = 1_000_000;
-  const defender = await createDefender(nc, { threshold: 2, windowMs: 1_000, banMs: 100, maxBanMs: 250 }, () => clock);
+  const defender = await createDefender(nc, { threshold: 2, windowMs: 1_000, banMs: 100, maxBanMs: 250 }, { now: () => clock });
   const address = "198.51.100.9";
   assert.equal(await defender.recordFailure(address), undefined);
   assert.equal(await defender.recordFailure(address), clock + 100);

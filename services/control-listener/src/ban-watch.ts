@@ -1,6 +1,5 @@
-import { Kvm } from "@nats-io/kv";
-import { followBucket, type NatsConnection } from "@wharf/bus";
-import { BanRecord, banBucketOptions, banKey, buckets } from "@wharf/contracts";
+import { followBucket, type NatsConnection, openBucket } from "@wharf/bus";
+import { BanRecord, banKey, buckets } from "@wharf/contracts";
 
 export interface BanWatch {
   /** Whether the address is banned now (answered from memory, kept current by a watch on the bucket). */
@@ -13,8 +12,8 @@ export interface BanWatch {
  * address is refused at connect by every listener, without a NATS round trip
  * per connection.
  */
-export async function watchBans(nc: NatsConnection, now: () => number = Date.now): Promise<BanWatch> {
-  const kv = await new Kvm(nc).create(buckets.bans, banBucketOptions);
+export async function watchBans(nc: NatsConnection, { replicas = 1, now = Date.now }: { replicas?: number; now?: () => number } = {}): Promise<BanWatch> {
+  const kv = await openBucket(nc, buckets.bans, { replicas });
   const until = new Map<string, { bannedUntil: number; revision: number }>();
   const followed = await followBucket(
     kv,

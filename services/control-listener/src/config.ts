@@ -1,4 +1,4 @@
-import { booleanFlag, commonEnv, commonSettings, durationMs, filePath, hostPort, portRange, tcpPort } from "@wharf/config";
+import { booleanFlag, commonEnv, commonSettings, durationMs, filePath, hostPortList, portRange, tcpPort } from "@wharf/config";
 import { z } from "zod";
 import { parseCidr } from "@wharf/contracts";
 
@@ -58,13 +58,17 @@ export const ListenerConfig = z
     WHARF_FTP_IP_ACCESS_MODE: z.enum(["allow", "deny"]).default("allow"),
     WHARF_FTP_IP_ALLOW: cidrList.default([]),
     WHARF_FTP_IP_DENY: cidrList.default([]),
+    // The PROXY protocol (v1/v2) from a load balancer (HAProxy send-proxy-v2) on the control and passive ports: the header
+    // names the partner's address. Only connections from WHARF_FTP_PROXY_TRUSTED are taken, each starting with a header.
+    WHARF_FTP_PROXY_PROTOCOL: booleanFlag.default(false),
+    WHARF_FTP_PROXY_TRUSTED: cidrList.default([]),
     // Sessions this port takes at once, and from one client address; one more gets 421 and is closed (0: no limit).
     WHARF_FTP_MAX_SESSIONS: z.coerce.number().int().min(0).default(2_000),
     WHARF_FTP_MAX_SESSIONS_PER_IP: z.coerce.number().int().min(0).default(20),
     // Longest command line in bytes (RFC 959 leaves it to the server; vsftpd uses 4096).
     WHARF_FTP_MAX_LINE_BYTES: z.coerce.number().int().min(512).max(65_536).default(4_096),
-    // Storage's gRPC address.
-    WHARF_STORAGE_ADDRESS: hostPort.default("127.0.0.1:50151"),
+    // Storage's gRPC address, host:port, or several instances' IPv4 address:port separated by commas (calls spread over them).
+    WHARF_STORAGE_ADDRESS: hostPortList.default("127.0.0.1:50151"),
     // How long a login may wait for auth.
     WHARF_AUTH_TIMEOUT_MS: durationMs.default(10_000),
     // Port of /metrics, /healthz and /readyz.
@@ -85,6 +89,11 @@ export const ListenerConfig = z
       for (const name of ["WHARF_FTP_SECURE_CLIENTS_ONLY", "WHARF_FTP_REQUIRE_PROTECTED_DATA"] as const) {
         if (env[name]) context.addIssue({ code: "custom", path: [name], message: "cannot be true on a plain port (WHARF_FTP_TLS_MODE=none): there is no TLS to require" });
       }
+    }
+  })
+  .superRefine((env, context) => {
+    if (env.WHARF_FTP_PROXY_PROTOCOL && env.WHARF_FTP_PROXY_TRUSTED.length === 0) {
+      context.addIssue({ code: "custom", path: ["WHARF_FTP_PROXY_TRUSTED"], message: "must name the load balancers' addresses when WHARF_FTP_PROXY_PROTOCOL is true" });
     }
   })
   .transform((env) => ({
@@ -120,6 +129,7 @@ export const ListenerConfig = z
       maxLoginAttempts: env.WHARF_FTP_MAX_LOGIN_ATTEMPTS,
       maxLineBytes: env.WHARF_FTP_MAX_LINE_BYTES,
       ipAccess: { mode: env.WHARF_FTP_IP_ACCESS_MODE, allow: env.WHARF_FTP_IP_ALLOW, deny: env.WHARF_FTP_IP_DENY },
+      proxyProtocol: { enabled: env.WHARF_FTP_PROXY_PROTOCOL, trustedProxies: env.WHARF_FTP_PROXY_TRUSTED },
       maxSessions: env.WHARF_FTP_MAX_SESSIONS,
       maxSessionsPerIp: env.WHARF_FTP_MAX_SESSIONS_PER_IP,
     },

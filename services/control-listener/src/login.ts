@@ -45,6 +45,14 @@ export async function attemptLogin(session: FtpSession, username: string, passwo
       session.pendingUser = username;
       return session.reply(331, "Please specify the password.");
     }
+    if (!(await session.claimUserSession(result.user))) {
+      // ProFTPD's MaxClientsPerUser and SFTPGo's max_sessions refuse at login; 421 (not 530) because the
+      // credentials were right: a client may try again once one of the user's other sessions has ended.
+      metrics.logins.inc({ port: session.portAlias, result: "too_many_sessions" });
+      session.log.info({ user: username, limit: result.user.maxSessions }, "login refused: the user has every session they may have");
+      return session.closeWith(421, "Too many sessions for this user; try again later.", "too_many_sessions");
+    }
+    if (session.isClosed) return;
     session.loggedIn(result.user);
     metrics.logins.inc({ port: session.portAlias, result: "ok" });
     session.log.info({ method: result.user.method }, "login ok");

@@ -12,6 +12,7 @@ import { startFtpServer } from "./ftp-server.js";
 import { createListenerMetrics } from "./metrics.js";
 import { createPortManager } from "./port-manager.js";
 import { openPortStatus, watchPorts } from "./port-watcher.js";
+import { createSessionLimits, openSessionCounts } from "./session-limits.js";
 import { loadPortTls } from "./tls-contexts.js";
 
 const config = loadConfig(ListenerConfig);
@@ -24,20 +25,27 @@ const tls = loadPortTls(config.port);
 const busMetrics = createBusMetrics(registry);
 const nc = await connectBus({ url: config.natsUrl, name: "wharf-control-listener" }, log, busMetrics);
 const storage = createStorageClient(config.storageAddress);
-const bans = await watchBans(nc);
+const bans = await watchBans(nc, { replicas: config.natsReplicas });
+const listenerId = randomBytes(6).toString("hex");
+const metrics = createListenerMetrics(registry);
+const sessionLimits = createSessionLimits(await openSessionCounts(nc, { replicas: config.natsReplicas }), {
+  holderId: listenerId,
+  log: log.child({ component: "session-limits" }),
+  onFallback: () => metrics.sessionLimitFallbacks.inc(),
+});
 const shared = {
+  sessionLimits,
   isBanned: bans.isBanned,
   auth: createAuthClient(nc, { timeoutMs: config.authTimeoutMs, metrics: busMetrics }),
   storage,
   commands: createCommandTable(),
-  metrics: createListenerMetrics(registry),
+  metrics,
   log,
 };
 const ftp = await startFtpServer(config.port, { ...shared, settings: config.port, tls, log: log.child({ component: "ftp", port: config.port.alias }) });
 // Ports from the wharf_ports bucket (wharf apply -f), applied live.
-const listenerId = randomBytes(6).toString("hex");
-const ports = createPortManager(shared, await openPortStatus(nc, listenerId));
-const watcher = await watchPorts(nc, { manager: ports, reservedAlias: config.port.alias, log });
+const ports = createPortManager(shared, await openPortStatus(nc, listenerId, { replicas: config.natsReplicas }));
+const watcher = await watchPorts(nc, { manager: ports, reservedAlias: config.port.alias, log, replicas: config.natsReplicas });
 
 const drainMs = Math.max(0, config.shutdownGraceMs - 2_000);
 readiness.set(true);
@@ -48,6 +56,7 @@ onShutdown({ log, graceMs: config.shutdownGraceMs, stopWhenStdinCloses: config.s
   ["ban-watch", () => bans.stop()],
   // Running transfers get the grace period less 2 s to finish (the steps after need a moment), then are cut.
   ["ftp-sessions", () => Promise.all([ftp.drainSessions(drainMs), ports.closeAll(drainMs)])],
+  ["session-limits", () => sessionLimits.stop()],
   ["storage", () => storage.close()],
   ["nats", () => nc.drain()],
   ["tracing", () => tracing.shutdown()],

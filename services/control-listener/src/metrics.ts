@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 
 /** Why a session ended: the client's QUIT, one of the server's reasons, or `client` (the client went away). */
-export type SessionCloseReason = "quit" | "idle_timeout" | "login_timeout" | "too_many_logins" | "auth_unavailable" | "protocol" | "shutdown";
+export type SessionCloseReason = "quit" | "idle_timeout" | "login_timeout" | "too_many_logins" | "auth_unavailable" | "protocol" | "shutdown" | "too_many_sessions";
 
 export interface ListenerMetrics {
   sessionsActive: Gauge<"port">;
@@ -9,6 +9,7 @@ export interface ListenerMetrics {
   sessionsClosed: Counter<"port" | "reason">;
   sessionsRefused: Counter<"port" | "reason">;
   logins: Counter<"port" | "result">;
+  sessionLimitFallbacks: Counter;
   commands: Counter<"port" | "command">;
   transfers: Counter<"port" | "direction" | "outcome">;
   transferBytes: Counter<"port" | "direction">;
@@ -27,17 +28,22 @@ export function createListenerMetrics(registry: Registry): ListenerMetrics {
     sessionsOpened: new Counter({ name: "wharf_ftp_sessions_opened_total", help: "FTP sessions accepted.", labelNames: ["port"] as const, registers }),
     sessionsClosed: new Counter({
       name: "wharf_ftp_sessions_closed_total",
-      help: "FTP sessions that ended, by reason: quit, idle_timeout, login_timeout, too_many_logins, auth_unavailable, protocol, shutdown, client (the client went away).",
+      help: "FTP sessions that ended, by reason: quit, idle_timeout, login_timeout, too_many_logins, auth_unavailable, protocol, shutdown, too_many_sessions (the user had every session they may have), client (the client went away).",
       labelNames: ["port", "reason"] as const,
       registers,
     }),
     sessionsRefused: new Counter({
       name: "wharf_ftp_sessions_refused_total",
-      help: "Connections refused before a session started (reason: ip_access, banned, total, per_ip).",
+      help: "Connections refused before a session started (reason: ip_access, banned, total, per_ip; behind a load balancer: untrusted_proxy, proxy_header).",
       labelNames: ["port", "reason"] as const,
       registers,
     }),
-    logins: new Counter({ name: "wharf_ftp_logins_total", help: "Login attempts by result (ok, refused, error).", labelNames: ["port", "result"] as const, registers }),
+    sessionLimitFallbacks: new Counter({
+      name: "wharf_ftp_session_limit_fallbacks_total",
+      help: "Session limits (per address, per user) decided by this listener alone because the bus did not answer.",
+      registers,
+    }),
+    logins: new Counter({ name: "wharf_ftp_logins_total", help: "Login attempts by result (ok, refused, error, too_many_sessions).", labelNames: ["port", "result"] as const, registers }),
     commands: new Counter({ name: "wharf_ftp_commands_total", help: "Commands received, by verb (unknown verbs count as OTHER).", labelNames: ["port", "command"] as const, registers }),
     transfers: new Counter({
       name: "wharf_ftp_transfers_total",

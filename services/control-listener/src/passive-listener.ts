@@ -1,5 +1,6 @@
 import { randomInt } from "node:crypto";
 import { createServer, type Server, type Socket } from "node:net";
+import { readProxyHeader } from "./proxy-protocol.js";
 
 export interface PassiveOptions {
   /** The local address to bind (the control connection's local address). */
@@ -9,6 +10,8 @@ export interface PassiveOptions {
   expectedPeer: string;
   /** Called for each foreign connection that was dropped (for logs and metrics). */
   onForeign: (peer: string | undefined) => void;
+  /** Behind a load balancer: connections come from these addresses and name the client in a PROXY protocol header. */
+  proxy?: { fromTrustedProxy: (address: string) => boolean; headerTimeoutMs: number } | undefined;
 }
 
 /** Strips the IPv4-mapped prefix so "::ffff:127.0.0.1" and "127.0.0.1" compare equal. */
@@ -33,7 +36,8 @@ export interface DataEndpoint {
  * range (RFC 2577 §8: no predictable ports). A connection from another address
  * than the control peer is closed at once, without a byte, and the port keeps
  * waiting for the real client (pure-ftpd's behaviour), so a port-stealer cannot
- * break the victim's session.
+ * break the victim's session. Behind a load balancer the client's address is
+ * the one the PROXY protocol header names.
  */
 export class PassiveListener implements DataEndpoint {
   readonly port: number;
@@ -59,7 +63,7 @@ export class PassiveListener implements DataEndpoint {
       });
       if (!bound) continue;
       const listener = new PassiveListener(server, port);
-      server.on("connection", (socket) => listener.onConnection(socket, options));
+      server.on("connection", (socket) => void listener.onConnection(socket, options));
       // An accept error (e.g. out of file descriptors) must not crash the process; the client then times out (425).
       server.on("error", () => undefined);
       return listener;
@@ -67,8 +71,22 @@ export class PassiveListener implements DataEndpoint {
     throw new Error("no free passive port in the configured range");
   }
 
-  private onConnection(socket: Socket, options: PassiveOptions): void {
-    const peer = plainAddress(socket.remoteAddress);
+  private async onConnection(socket: Socket, options: PassiveOptions): Promise<void> {
+    let peer = plainAddress(socket.remoteAddress);
+    if (options.proxy && !this.socket) {
+      socket.on("error", () => undefined);
+      if (!options.proxy.fromTrustedProxy(peer ?? "")) {
+        socket.destroy();
+        return options.onForeign(peer);
+      }
+      const header = await readProxyHeader(socket, options.proxy.headerTimeoutMs).catch(() => null);
+      if (header === null) {
+        socket.destroy();
+        return options.onForeign(peer);
+      }
+      // A LOCAL header (the balancer's own check) names no client: it is not the client's connection.
+      peer = plainAddress(header?.address);
+    }
     if (this.socket || peer !== options.expectedPeer) {
       socket.destroy();
       if (!this.socket) options.onForeign(peer);

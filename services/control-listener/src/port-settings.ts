@@ -30,6 +30,7 @@ export function portSettingsOf(config: PortConfig): PortSettings {
     activeMode: config.activeMode,
     uploadEndPolicy: config.uploadEndPolicy,
     ipAccess: config.ipAccess,
+    proxyProtocol: config.proxyProtocol,
     ...config.limits,
   };
 }

@@ -1,5 +1,4 @@
-import { Kvm } from "@nats-io/kv";
-import type { NatsConnection } from "@wharf/bus";
+import { type NatsConnection, openBucket } from "@wharf/bus";
 import { buckets, describeIssues, PortConfig } from "@wharf/contracts";
 import type { Logger } from "@wharf/telemetry";
 import type { PortManager, PortStatus } from "./port-manager.js";
@@ -10,8 +9,8 @@ export interface PortWatcher {
 }
 
 /** Records a port's state in `wharf_port_status` under <alias>.<listener-id>, for `wharf ports status`. */
-export async function openPortStatus(nc: NatsConnection, listenerId: string): Promise<(status: PortStatus) => Promise<void>> {
-  const bucket = await new Kvm(nc).create(buckets.portStatus, { history: 1 });
+export async function openPortStatus(nc: NatsConnection, listenerId: string, { replicas = 1 } = {}): Promise<(status: PortStatus) => Promise<void>> {
+  const bucket = await openBucket(nc, buckets.portStatus, { replicas });
   return async (status) => {
     await bucket.put(`${status.alias}.${listenerId}`, JSON.stringify({ ...status, listener: listenerId, at: new Date().toISOString() }));
   };
@@ -24,9 +23,9 @@ export async function openPortStatus(nc: NatsConnection, listenerId: string): Pr
  */
 export async function watchPorts(
   nc: NatsConnection,
-  { manager, reservedAlias, log }: { manager: PortManager; reservedAlias: string; log: Logger },
+  { manager, reservedAlias, log, replicas = 1 }: { manager: PortManager; reservedAlias: string; log: Logger; replicas?: number },
 ): Promise<PortWatcher> {
-  const ports = await new Kvm(nc).create(buckets.ports, { history: 5 });
+  const ports = await openBucket(nc, buckets.ports, { replicas });
   const iterator = await ports.watch();
   const loop = (async () => {
     for await (const entry of iterator) {

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Server, Socket } from "node:net";
 import { type SecureContext, TLSSocket } from "node:tls";
 import { ROOT_CONTEXT, type SpanContext, SpanStatusCode, trace } from "@opentelemetry/api";
-import { type auth, NO_CLIENT_CERTIFICATE, type Permission, permits, type StorageClient, type StorageLocation, WharfError } from "@wharf/contracts";
+import { type auth, NO_CLIENT_CERTIFICATE, type Permission, permits, sessionKeys, type StorageClient, type StorageLocation, WharfError } from "@wharf/contracts";
 import type { Logger } from "@wharf/telemetry";
 import type { AuthClient } from "./auth-client.js";
 import { isTlsMechanism } from "./commands/auth.js";
@@ -14,6 +14,7 @@ import { type DataConnection, prepareDataConnection, refuseUnresumed } from "./d
 import type { ListenerMetrics, SessionCloseReason } from "./metrics.js";
 import { type DataEndpoint, plainAddress } from "./passive-listener.js";
 import { formatReply } from "./reply.js";
+import type { Release, SessionLimits } from "./session-limits.js";
 import { replyFor } from "./reply-codes.js";
 import { type PortTls, peerVerifyError, type SessionTls } from "./tls-contexts.js";
 import { resolveVirtualPath } from "./virtual-path.js";
@@ -28,6 +29,8 @@ export interface SessionDeps {
   commands: CommandTable;
   metrics: ListenerMetrics;
   log: Logger;
+  /** Sessions per address and per user, counted across every listener. */
+  sessionLimits: SessionLimits;
   /** Addresses the brute-force defender banned: refused at connect. */
   isBanned?: (address: string) => boolean;
 }
@@ -93,6 +96,8 @@ export class FtpSession {
   private loginTrace: SpanContext | undefined;
   /** Why the server closes this session, once it decided to; none when the client went away. */
   private closeReason: SessionCloseReason | undefined;
+  /** Gives back the user's session claim (see claimUserSession). */
+  private releaseUserSession: Release | undefined;
   private tooLongLines = 0;
   private awaitingTls = false;
   private readingPaused = false;
@@ -108,12 +113,17 @@ export class FtpSession {
     this.markClosed = resolve;
   });
 
+  /**
+   * @param remoteAddress the partner's address: the socket's peer, or behind a load balancer the one its PROXY
+   * protocol header named (limits, bans, logs and the data connection's peer check all use it)
+   */
   constructor(
     socket: Socket,
     readonly deps: SessionDeps,
+    remoteAddress: string = plainAddress(socket.remoteAddress) ?? "unknown",
   ) {
     this.socket = socket;
-    this.remoteAddress = plainAddress(socket.remoteAddress) ?? "unknown";
+    this.remoteAddress = remoteAddress;
     this.localAddress = plainAddress(socket.localAddress) ?? "0.0.0.0";
     this.framer = new CommandFramer(deps.settings.maxLineBytes);
     this.controlEndedAt = new Promise((resolve) => {
@@ -135,12 +145,13 @@ export class FtpSession {
   start(): void {
     this.deps.metrics.sessionsOpened.inc({ port: this.portAlias });
     this.deps.metrics.sessionsActive.inc({ port: this.portAlias });
-    this.attach(this.socket);
     this.socket.once("close", () => this.cleanup());
     this.loginTimer = setTimeout(() => this.closeWith(421, "Login timeout.", "login_timeout"), this.settings.loginTimeoutMs);
     this.log.info({ port: this.portAlias }, "session opened");
     if (this.settings.tlsMode === "implicit") {
       // Implicit FTPS: TLS from the first byte, the greeting only inside it, and PROT P implied (no PBSZ/PROT needed).
+      // The plain socket is never read as FTP: what the client sent already (its ClientHello, buffered while the
+      // connection was admitted) stays on it for the TLS layer.
       this.switchToTls(() => {
         this.pbszDone = true;
         this.protection = "P";
@@ -148,6 +159,7 @@ export class FtpSession {
       });
       return;
     }
+    this.attach(this.socket);
     this.reply(220, this.settings.tlsMode === "none" ? "Wharf FTP gateway ready." : "Wharf FTPS gateway ready.");
   }
 
@@ -200,6 +212,20 @@ export class FtpSession {
 
   get isClosed(): boolean {
     return this.ended;
+  }
+
+  /**
+   * Takes one of the user's sessions (their limit holds across every listener); false when they have all they
+   * may. The session's earlier claim, if any (a second login), is given back first.
+   */
+  async claimUserSession(user: auth.User): Promise<boolean> {
+    void this.releaseUserSession?.();
+    this.releaseUserSession = undefined;
+    if (user.maxSessions === 0) return true;
+    const release = await this.deps.sessionLimits.claim(sessionKeys.user(user.name), user.maxSessions);
+    if (this.ended) void release?.();
+    else this.releaseUserSession = release;
+    return release !== undefined;
   }
 
   /** Marks the session logged in. */
@@ -577,6 +603,7 @@ export class FtpSession {
     this.resetDataEndpoint();
     for (const data of this.dataSockets) data.destroy();
     this.deps.metrics.sessionsActive.dec({ port: this.portAlias });
+    void this.releaseUserSession?.();
     // Closed without a reason of ours: the client went away (or its connection failed).
     this.deps.metrics.sessionsClosed.inc({ port: this.portAlias, reason: this.closeReason ?? "client" });
     this.log.info({ reason: this.closeReason ?? "client" }, "session closed");

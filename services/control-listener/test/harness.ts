@@ -16,6 +16,7 @@ import type { PortSettings } from "../src/config.js";
 import { type BanWatch, watchBans } from "../src/ban-watch.js";
 import { type FtpServer, startFtpServer } from "../src/ftp-server.js";
 import { createListenerMetrics } from "../src/metrics.js";
+import { createSessionLimits, openSessionCounts } from "../src/session-limits.js";
 import type { SessionDeps } from "../src/session.js";
 import { loadPortTls } from "../src/tls-contexts.js";
 
@@ -105,13 +106,16 @@ export async function startListenerStack(overrides: Partial<PortSettings> = {}, 
     maxLoginAttempts: 3,
     maxLineBytes: 4_096,
     ipAccess: { mode: "allow", allow: [], deny: [] },
+    proxyProtocol: { enabled: false, trustedProxies: [] },
     maxSessions: 2_000,
     maxSessionsPerIp: 200,
     ...overrides,
   };
   const registry = createMetricsRegistry("control-listener");
   const storageClient = createStorageClient(storage.address);
+  const sessionLimits = createSessionLimits(await openSessionCounts(nc), { holderId: "harness", log });
   const shared = {
+    sessionLimits,
     auth: createAuthClient(nc, { timeoutMs: 5_000 }),
     storage: storageClient,
     commands: createCommandTable(),
@@ -140,6 +144,7 @@ export async function startListenerStack(overrides: Partial<PortSettings> = {}, 
     stop: async () => {
       ftp.stopAccepting();
       await ftp.closeSessions();
+      await sessionLimits.stop();
       storageClient.close();
       spy.unsubscribe();
       bans?.stop();

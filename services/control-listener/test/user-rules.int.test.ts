@@ -10,10 +10,11 @@ import { after, before, describe, test } from "node:test";
 import { PassThrough, Readable } from "node:stream";
 import { hashPassword } from "@wharf/auth";
 import type { UserRecordInput } from "@wharf/contracts";
-import { RawFtpControl } from "@wharf/testing";
+import { RawFtpControl, waitFor } from "@wharf/testing";
 import { Client, FTPError } from "basic-ftp";
 import type { PortSettings } from "../src/config.js";
 import { type FtpServer, startFtpServer } from "../src/ftp-server.js";
+import { createSessionLimits, openSessionCounts } from "../src/session-limits.js";
 import { loadPortTls } from "../src/tls-contexts.js";
 import { type ListenerStack, PASSWORD, startListenerStack, USER } from "./harness.js";
 
@@ -312,5 +313,38 @@ describe("rate limits, quotas and a shared root", () => {
       client.close();
     }
     assert.equal(await readFile(files("shared", "common.txt"), "utf8"), "shared");
+  });
+
+  test("a user's session limit holds across listeners: one more login gets 421, and a place comes back when a session ends", async () => {
+    await addUser({ name: "carol", home: "carol", maxSessions: 1 });
+    // A second listener: its own port and its own count, sharing the wharf_sessions bucket with the first.
+    const secondListener = createSessionLimits(await openSessionCounts(stack.nc), { holderId: "second-listener", log: stack.shared.log });
+    const settings: PortSettings = { ...stack.settings, alias: "second-listener", port: 0 };
+    const second = await startFtpServer(settings, { ...stack.shared, sessionLimits: secondListener, settings, tls: loadPortTls(settings) });
+    servers.push(second);
+    const loginOn = async (port: number) => {
+      const control = await RawFtpControl.connect(port);
+      await control.read();
+      await control.startTls();
+      await control.command("USER carol");
+      return { control, reply: await control.command(`PASS ${PASSWORD}`) };
+    };
+    const first = await loginOn(stack.port);
+    assert.equal(first.reply.code, 230);
+    const refused = await loginOn(second.port);
+    assert.equal(refused.reply.code, 421);
+    assert.match(refused.reply.text, /Too many sessions for this user/);
+    await refused.control.closed();
+    assert.equal((await first.control.command("QUIT")).code, 221);
+    await first.control.closed();
+    // The first listener writes its release when the session has closed; the second sees it on its next claim.
+    const again = await waitFor(async () => {
+      const attempt = await loginOn(second.port);
+      if (attempt.reply.code === 230) return attempt;
+      attempt.control.close();
+      return undefined;
+    }, { what: "carol's place to come back" });
+    again.control.close();
+    await secondListener.stop();
   });
 });

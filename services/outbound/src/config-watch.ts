@@ -1,5 +1,4 @@
-import { Kvm } from "@nats-io/kv";
-import { followBucket, type FollowedBucket, type NatsConnection } from "@wharf/bus";
+import { followBucket, type FollowedBucket, type NatsConnection, openBucket } from "@wharf/bus";
 import { buckets, EndpointConfig, PipelineConfig, PullConfig } from "@wharf/contracts";
 import type { Logger } from "@wharf/telemetry";
 
@@ -14,8 +13,7 @@ export interface OutboundSettings {
 /** What the decoder makes of a stored setting that does not parse. */
 const UNREADABLE: unique symbol = Symbol("unreadable setting");
 
-export async function watchOutboundSettings(nc: NatsConnection, log: Logger): Promise<OutboundSettings> {
-  const kvm = new Kvm(nc);
+export async function watchOutboundSettings(nc: NatsConnection, log: Logger, { replicas = 1 } = {}): Promise<OutboundSettings> {
   const endpoints = new Map<string, { value: EndpointConfig; revision: number }>();
   const pipelines = new Map<string, { value: PipelineConfig; revision: number }>();
   const pulls = new Map<string, { value: PullConfig; revision: number }>();
@@ -39,9 +37,9 @@ export async function watchOutboundSettings(nc: NatsConnection, log: Logger): Pr
       else into.set(key, { value, revision });
     };
   const followed: FollowedBucket[] = [
-    await followBucket(await kvm.create(buckets.endpoints, { history: 5 }), decoder(EndpointConfig, "endpoint"), keep(endpoints)),
-    await followBucket(await kvm.create(buckets.pipelines, { history: 5 }), decoder(PipelineConfig, "pipeline"), keep(pipelines)),
-    await followBucket(await kvm.create(buckets.pulls, { history: 5 }), decoder(PullConfig, "pull"), keep(pulls)),
+    await followBucket(await openBucket(nc, buckets.endpoints, { replicas }), decoder(EndpointConfig, "endpoint"), keep(endpoints)),
+    await followBucket(await openBucket(nc, buckets.pipelines, { replicas }), decoder(PipelineConfig, "pipeline"), keep(pipelines)),
+    await followBucket(await openBucket(nc, buckets.pulls, { replicas }), decoder(PullConfig, "pull"), keep(pulls)),
   ];
   return {
     endpoint: (name) => endpoints.get(name)?.value,

@@ -1,4 +1,4 @@
-import { commonEnv, commonSettings, durationMs, hostPort, tcpPort } from "@wharf/config";
+import { commonEnv, commonSettings, durationMs, hostPortList, tcpPort } from "@wharf/config";
 import { z } from "zod";
 
 export const OutboundConfig = z
@@ -6,8 +6,8 @@ export const OutboundConfig = z
     ...commonEnv,
     // Port of /metrics, /healthz and /readyz.
     WHARF_OUTBOUND_METRICS_PORT: tcpPort.default(9104),
-    // Storage's gRPC address, host:port (outbound reads the files it delivers from there).
-    WHARF_STORAGE_ADDRESS: hostPort.default("127.0.0.1:50151"),
+    // Storage's gRPC address, host:port, or several instances' IPv4 address:port separated by commas (outbound reads the files it delivers from there).
+    WHARF_STORAGE_ADDRESS: hostPortList.default("127.0.0.1:50151"),
     // After outbound stops mid-delivery (a crash), the event goes to another instance (or back to this one) after this long.
     WHARF_OUTBOUND_ACK_WAIT_MS: durationMs.default(30_000),
     // Events (deliveries) handled at once by this instance; each endpoint's maxConnections bounds its share.

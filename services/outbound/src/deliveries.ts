@@ -1,6 +1,5 @@
 import { createHash } from "node:crypto";
-import { Kvm } from "@nats-io/kv";
-import type { NatsConnection } from "@wharf/bus";
+import { type NatsConnection, openBucket } from "@wharf/bus";
 import { buckets, deliveryKey } from "@wharf/contracts";
 
 export interface DeliveryRecord {
@@ -30,8 +29,8 @@ export interface Deliveries {
 
 const newestKey = (pipeline: string, file: { root: string; path: string }) => `newest.${createHash("sha256").update(`${pipeline}\0${file.root}\0${file.path}`).digest("hex")}`;
 
-export async function createDeliveries(nc: NatsConnection): Promise<Deliveries> {
-  const kv = await new Kvm(nc).create(buckets.deliveries, { history: 1 });
+export async function createDeliveries(nc: NatsConnection, { replicas = 1 } = {}): Promise<Deliveries> {
+  const kv = await openBucket(nc, buckets.deliveries, { replicas });
   const keyOf = deliveryKey;
   return {
     find: async (pipeline, file) => {

@@ -14,12 +14,12 @@ const readiness = createReadiness();
 const health = await startHealthServer({ port: config.metricsPort, registry, isReady: readiness.isReady });
 const busMetrics = createBusMetrics(registry);
 const nc = await connectBus({ url: config.natsUrl, name: "wharf-outbound" }, log, busMetrics);
-await ensureStream(nc, streams.events, { maxAgeMs: config.eventsRetentionMs });
+await ensureStream(nc, streams.events, { maxAgeMs: config.eventsRetentionMs, replicas: config.natsReplicas });
 const storage = createStorageClient(config.storageAddress);
 // Deliveries read from storage: started together (npm start), outbound would otherwise spend a try of each
 // waiting event on a storage that is still coming up.
 await storage.waitForReady(60_000).catch((error: unknown) => log.warn({ err: String(error) }, "storage is not reachable yet; deliveries will be tried again until it is"));
-const outbound = await startOutboundService({ nc, log, registry, storage, ackWaitMs: config.ackWaitMs, concurrency: config.concurrency, sessionIdleMs: config.sessionIdleMs });
+const outbound = await startOutboundService({ nc, log, registry, storage, ackWaitMs: config.ackWaitMs, concurrency: config.concurrency, sessionIdleMs: config.sessionIdleMs, replicas: config.natsReplicas });
 
 readiness.set(true);
 onShutdown({ log, graceMs: config.shutdownGraceMs, stopWhenStdinCloses: config.stopWithStdin }, [

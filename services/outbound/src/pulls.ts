@@ -1,8 +1,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import { posix } from "node:path";
 import { Writable } from "node:stream";
-import { Kvm } from "@nats-io/kv";
-import type { NatsConnection } from "@wharf/bus";
+import { type NatsConnection, openBucket } from "@wharf/bus";
 import { buckets, globMatches, type PullConfig, type StorageClient, WharfError } from "@wharf/contracts";
 import type { Logger } from "@wharf/telemetry";
 import type { FileInfo } from "basic-ftp";
@@ -45,6 +44,7 @@ export async function startPulls({
   instanceId = randomUUID(),
   tickMs = 1_000,
   clock = Date.now,
+  replicas = 1,
 }: {
   nc: NatsConnection;
   log: Logger;
@@ -56,8 +56,10 @@ export async function startPulls({
   tickMs?: number;
   /** The time, in ms (tests drive it). */
   clock?: () => number;
+  /** Copies of the pull-state bucket, when this creates it. */
+  replicas?: number;
 }): Promise<PullRunner> {
-  const state = await new Kvm(nc).create(buckets.pullState, { history: 1 });
+  const state = await openBucket(nc, buckets.pullState, { replicas });
   const lastRun = new Map<string, number>();
   /** What each pull's last poll listed, by file name: a file is settled when the next poll lists it the same. */
   const lastListed = new Map<string, Map<string, string>>();

@@ -25,6 +25,7 @@ export async function startOutboundService({
   ackWaitMs,
   concurrency = 8,
   sessionIdleMs,
+  replicas = 1,
 }: {
   nc: NatsConnection;
   log: Logger;
@@ -37,9 +38,11 @@ export async function startOutboundService({
   concurrency?: number;
   /** See WHARF_OUTBOUND_SESSION_IDLE_MS. */
   sessionIdleMs?: number;
+  /** Copies of the streams and buckets outbound creates when they are missing (WHARF_NATS_REPLICAS). */
+  replicas?: number;
 }): Promise<OutboundService> {
-  await ensureStream(nc, streams.deadLetters);
-  const settings = await watchOutboundSettings(nc, log);
+  await ensureStream(nc, streams.deadLetters, { replicas });
+  const settings = await watchOutboundSettings(nc, log, { replicas });
   const jsm = await jetstreamManager(nc);
   const metrics = createOutboundMetrics(registry, {
     consumer: async () => {
@@ -56,7 +59,7 @@ export async function startOutboundService({
       log: log.child({ component: "file-stored" }),
       metrics,
       settings,
-      deliveries: await createDeliveries(nc),
+      deliveries: await createDeliveries(nc, { replicas }),
       storage,
       sessions,
       ...(random ? { random } : {}),
@@ -65,7 +68,7 @@ export async function startOutboundService({
     ...(ackWaitMs ? { ackWaitMs } : {}),
     concurrency,
   });
-  const pulls = await startPulls({ nc, log: log.child({ component: "pulls" }), settings, storage, metrics });
+  const pulls = await startPulls({ nc, log: log.child({ component: "pulls" }), settings, storage, metrics, replicas });
   return {
     stop: async () => {
       await pulls.stop();

@@ -8,8 +8,8 @@ export const StorageConfig = z
     WHARF_STORAGE_BACKEND: z.enum(["filesystem", "nats"]).default("filesystem"),
     // Folder that holds files/ (committed files per root), uploads/ (in progress) and partials/ (cut uploads kept for resume).
     WHARF_DATA_DIR: z.string().min(1).default("data"),
-    // With the nats backend: replicas of its object store and buckets (3 on a three-node NATS cluster).
-    WHARF_STORAGE_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
+    // With the nats backend: replicas of its object store and buckets; by default WHARF_NATS_REPLICAS.
+    WHARF_STORAGE_REPLICAS: z.coerce.number().int().min(1).max(5).optional(),
     // With the nats backend: names this instance in its journals; keep it stable across restarts (default: host name and gRPC address).
     WHARF_STORAGE_INSTANCE_ID: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, "letters, digits, '.', '_', ':' and '-' only").optional(),
     // With the nats backend: after this long without news, another instance's upload or commit is taken for abandoned and finished; replaced files stay readable this long for readers that opened them.
@@ -31,7 +31,7 @@ export const StorageConfig = z
     ...commonSettings(env),
     backend: env.WHARF_STORAGE_BACKEND,
     dataDir: env.WHARF_DATA_DIR,
-    replicas: env.WHARF_STORAGE_REPLICAS,
+    replicas: env.WHARF_STORAGE_REPLICAS ?? env.WHARF_NATS_REPLICAS,
     instanceId: env.WHARF_STORAGE_INSTANCE_ID,
     staleMs: env.WHARF_STORAGE_STALE_MS,
     grpcAddress: env.WHARF_STORAGE_GRPC_ADDRESS,

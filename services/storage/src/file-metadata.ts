@@ -1,6 +1,5 @@
 import { createHash } from "node:crypto";
-import { Kvm } from "@nats-io/kv";
-import type { NatsConnection } from "@wharf/bus";
+import { type NatsConnection, openBucket } from "@wharf/bus";
 import { buckets, type FileStoredEvent } from "@wharf/contracts";
 import { z } from "zod";
 
@@ -37,8 +36,8 @@ export interface FileMetadataStore {
  * hashed, since paths hold characters KV keys cannot), shared by every
  * storage instance.
  */
-export async function createFileMetadataStore(nc: NatsConnection): Promise<FileMetadataStore> {
-  const kv = await new Kvm(nc).create(buckets.files, { history: 1 });
+export async function createFileMetadataStore(nc: NatsConnection, { replicas = 1 } = {}): Promise<FileMetadataStore> {
+  const kv = await openBucket(nc, buckets.files, { replicas });
   const keyOf = (root: string, path: string) => createHash("sha256").update(`${root}\0${path}`).digest("hex");
   const get = async (root: string, path: string) => {
     const entry = await kv.get(keyOf(root, path));

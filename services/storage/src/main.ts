@@ -19,7 +19,7 @@ const readiness = createReadiness();
 const health = await startHealthServer({ port: config.metricsPort, registry, isReady: readiness.isReady });
 const busMetrics = createBusMetrics(registry);
 const nc = await connectBus({ url: config.natsUrl, name: "wharf-storage" }, log, busMetrics);
-await ensureStream(nc, streams.events, { maxAgeMs: config.eventsRetentionMs });
+await ensureStream(nc, streams.events, { maxAgeMs: config.eventsRetentionMs, replicas: config.natsReplicas });
 // Crash tests name a step of the commit at which this process dies, as a power cut or an OOM kill would end it.
 const failpoint = (step: CommitStep) => {
   if (step !== config.failpoint) return;
@@ -30,7 +30,7 @@ const backend =
   config.backend === "filesystem"
     ? ({ kind: "filesystem", dataDir: config.dataDir } as const)
     : ({ kind: "object-store", replicas: config.replicas, staleMs: config.staleMs, instanceId: config.instanceId ?? `${hostname()}-${config.grpcAddress}` } as const);
-const parts = await createStorageParts(nc, backend, { failpoint, partialTtlMs: config.partialTtlMs, usageRecountMs: config.usageRecountMs });
+const parts = await createStorageParts(nc, backend, { failpoint, partialTtlMs: config.partialTtlMs, usageRecountMs: config.usageRecountMs, replicas: config.natsReplicas });
 const { partials } = parts.store;
 const metrics = createStorageMetrics(registry);
 const recovery = await recoverCommits({ ...parts, nc, log, metrics });

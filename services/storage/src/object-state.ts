@@ -1,7 +1,7 @@
 import type { KV } from "@nats-io/kv";
 import type { ObjectBucket } from "./object-io.js";
 import { dropDeleteMarker, scanKeyValues } from "./jetstream-scan.js";
-import { isRevisionConflict } from "./object-tree.js";
+import { isRevisionConflict } from "@wharf/bus";
 
 /**
  * The object-store backend's own bookkeeping, in one KV bucket shared by every

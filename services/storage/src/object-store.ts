@@ -1,8 +1,7 @@
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { Kvm } from "@nats-io/kv";
 import { nuid } from "@nats-io/nats-core";
 import { Objm } from "@nats-io/obj";
-import type { NatsConnection } from "@wharf/bus";
+import { type NatsConnection, openBucket } from "@wharf/bus";
 import { buckets, WharfError } from "@wharf/contracts";
 import { type BackendOptions, type FileStore, inPages, type Location, type PendingCommit, type RecoveryReport } from "./file-store.js";
 import { createKeyedLock, settleOnce } from "./keyed-lock.js";
@@ -71,11 +70,10 @@ export async function createObjectStore(nc: NatsConnection, { instanceId, replic
   // Made (or opened) by the library, so the stream has the object store's own configuration.
   await new Objm(js).create(buckets.objects, { replicas });
   const bucket: ObjectBucket = { name: buckets.objects, stream: `OBJ_${buckets.objects}`, js, jsm };
-  const kvm = new Kvm(js);
-  // No direct gets: with replicas, a follower may answer a direct get from behind the leader, and what this
-  // backend reads decides what it keeps or removes.
-  const tree = new ObjectTree(await kvm.create(buckets.tree, { history: 1, replicas, allow_direct: false }), bucket, buckets.tree);
-  const state = new ObjectState(await kvm.create(buckets.objectState, { history: 1, replicas, allow_direct: false }), bucket, buckets.objectState);
+  // No direct gets (bucketSettings): with replicas, a follower may answer a direct get from behind the leader,
+  // and what this backend reads decides what it keeps or removes.
+  const tree = new ObjectTree(await openBucket(nc, buckets.tree, { replicas }), bucket, buckets.tree);
+  const state = new ObjectState(await openBucket(nc, buckets.objectState, { replicas }), bucket, buckets.objectState);
   const locks = createKeyedLock();
 
   /** An object no name of `root` refers to any more: freed once readers that opened it had their grace period (and if still no name holds it). */

@@ -1,4 +1,5 @@
 import type { KV, KvEntry } from "@nats-io/kv";
+import { isRevisionConflict } from "@wharf/bus";
 import { storage, WharfError } from "@wharf/contracts";
 import { z } from "zod";
 import type { ObjectBucket } from "./object-io.js";
@@ -135,11 +136,6 @@ function safeJson(bytes: Uint8Array): unknown {
   } catch {
     return undefined;
   }
-}
-
-/** JetStream's answer to a write whose expected revision is not the current one (API error 10071). */
-export function isRevisionConflict(error: unknown): boolean {
-  return /wrong last sequence/i.test(String((error as Error)?.message ?? error));
 }
 
 export function unavailable(error: unknown): WharfError {

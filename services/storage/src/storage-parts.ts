@@ -24,13 +24,15 @@ export interface StoragePartsOptions {
   now?: () => number;
   /** Crash tests only. */
   failpoint?: Failpoint;
+  /** Copies of the file and usage buckets when this creates them (WHARF_NATS_REPLICAS). */
+  replicas?: number;
 }
 
 /** Makes the parts of one storage service, the same way for `npm start`, tests and the bench. */
 export async function createStorageParts(
   nc: NatsConnection,
   backend: BackendChoice,
-  { partialTtlMs = 86_400_000, usageRecountMs, now, failpoint }: StoragePartsOptions = {},
+  { partialTtlMs = 86_400_000, usageRecountMs, now, failpoint, replicas = 1 }: StoragePartsOptions = {},
 ): Promise<StorageParts> {
   const options = { partialTtlMs, ...(now ? { now } : {}), ...(failpoint ? { failpoint } : {}) };
   const store =
@@ -39,7 +41,7 @@ export async function createStorageParts(
       : await createObjectStore(nc, { ...options, instanceId: backend.instanceId, ...(backend.bucket ? { bucket: backend.bucket } : {}), ...(backend.replicas ? { replicas: backend.replicas } : {}), ...(backend.staleMs ? { staleMs: backend.staleMs } : {}) });
   return {
     store,
-    usage: await createUsageLedger(nc, (root) => store.usage(root), usageRecountMs === undefined ? {} : { recountMs: usageRecountMs }),
-    files: await createFileMetadataStore(nc),
+    usage: await createUsageLedger(nc, (root) => store.usage(root), { replicas, ...(usageRecountMs === undefined ? {} : { recountMs: usageRecountMs }) }),
+    files: await createFileMetadataStore(nc, { replicas }),
   };
 }

@@ -1,5 +1,4 @@
-import { Kvm } from "@nats-io/kv";
-import type { NatsConnection } from "@wharf/bus";
+import { type NatsConnection, openBucket } from "@wharf/bus";
 import { buckets, WharfError } from "@wharf/contracts";
 import { z } from "zod";
 
@@ -49,8 +48,8 @@ const KNOWN_ROOTS = 10_000;
  * until the next recount (`recountMs`, an hour by default), which reads the
  * root from disk again.
  */
-export async function createUsageLedger(nc: NatsConnection, count: (root: string) => Promise<Usage>, { recountMs = 3_600_000, now = Date.now } = {}): Promise<UsageLedger> {
-  const kv = await new Kvm(nc).create(buckets.usage, { history: 1 });
+export async function createUsageLedger(nc: NatsConnection, count: (root: string) => Promise<Usage>, { recountMs = 3_600_000, now = Date.now, replicas = 1 } = {}): Promise<UsageLedger> {
+  const kv = await openBucket(nc, buckets.usage, { replicas });
   /**
    * The last record this instance read or wrote per root, with its revision:
    * a change tries it first and reads the bucket only if another instance

@@ -1,6 +1,6 @@
-import { Kvm } from "@nats-io/kv";
-import { BanRecord, banBucketOptions, banKey, buckets } from "@wharf/contracts";
-import { connectForCli } from "../ports/apply.js";
+import { openBucket } from "@wharf/bus";
+import { BanRecord, banKey, buckets } from "@wharf/contracts";
+import { cliReplicas, connectForCli } from "../ports/apply.js";
 
 /**
  * `wharf bans ls`: the addresses the brute-force defender is banning now (and
@@ -15,7 +15,7 @@ export async function bansCommand(args: readonly string[], env: NodeJS.ProcessEn
   }
   const nc = await connectForCli(env);
   try {
-    const kv = await new Kvm(nc).create(buckets.bans, banBucketOptions);
+    const kv = await openBucket(nc, buckets.bans, { replicas: cliReplicas(env) });
     if (sub === "rm") {
       const entry = await kv.get(banKey(address as string));
       if (entry?.operation !== "PUT") {

@@ -1,8 +1,7 @@
 import { jetstreamManager } from "@nats-io/jetstream";
-import { Kvm } from "@nats-io/kv";
-import { publishEvent } from "@wharf/bus";
+import { publishEvent, openBucket } from "@wharf/bus";
 import { buckets, DeadLetter, deliveryKey, FileStoredEvent, streams, subjects } from "@wharf/contracts";
-import { connectForCli } from "../ports/apply.js";
+import { cliReplicas, connectForCli } from "../ports/apply.js";
 
 const USAGE = "usage: wharf dlq ls | wharf dlq replay SEQ... | wharf dlq replay --all [--pipeline NAME]";
 
@@ -44,10 +43,9 @@ export async function dlqCommand(args: readonly string[], env: NodeJS.ProcessEnv
     const chosen = all ? letters.filter(({ letter }) => pipeline === undefined || letter.pipeline === pipeline) : letters.filter(({ seq }) => numbers.includes(seq));
     const missing = all ? [] : numbers.filter((n) => !chosen.some(({ seq }) => seq === n));
     for (const seq of missing) err(`no dead letter ${seq}`);
-    const kvm = new Kvm(nc);
     let leftInPlace = 0;
-    const deliveries = await kvm.create(buckets.deliveries, { history: 1 });
-    const pipelines = await kvm.create(buckets.pipelines, { history: 5 });
+    const deliveries = await openBucket(nc, buckets.deliveries, { replicas: cliReplicas(env) });
+    const pipelines = await openBucket(nc, buckets.pipelines, { replicas: cliReplicas(env) });
     for (const { seq, letter } of chosen) {
       const event = FileStoredEvent.safeParse(letter.event);
       if (!event.success) {

@@ -1,8 +1,8 @@
-import { Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@wharf/bus";
+import { openBucket } from "@wharf/bus";
 import { buckets, EndpointConfig, PipelineConfig } from "@wharf/contracts";
 import { probeEndpoint } from "@wharf/outbound";
-import { connectForCli } from "../ports/apply.js";
+import { cliReplicas, connectForCli } from "../ports/apply.js";
 
 /**
  * `wharf endpoints ls` and `wharf pipelines ls`: what `wharf apply -f` wrote,
@@ -24,7 +24,7 @@ export async function outboundSettingsCommand(
   const nc = await connectForCli(env);
   try {
     if (validate) return await validateEndpoint(nc, args[1] as string, env, out, err);
-    const kv = await new Kvm(nc).create(kind === "endpoints" ? buckets.endpoints : buckets.pipelines, { history: 5 });
+    const kv = await openBucket(nc, kind === "endpoints" ? buckets.endpoints : buckets.pipelines, { replicas: cliReplicas(env) });
     out(kind === "endpoints" ? "NAME\tADDRESS\tTLS\tUSER\tPASSWORD\tTRUST\tREMOTE FOLDER" : "NAME\tENABLED\tSOURCE\tTARGET\tMAX ATTEMPTS");
     for await (const key of await kv.keys()) {
       const entry = await kv.get(key);
@@ -58,7 +58,7 @@ export async function outboundSettingsCommand(
 
 /** `wharf endpoints validate NAME`: one connection to the partner, as a delivery makes it, and what it showed. */
 async function validateEndpoint(nc: NatsConnection, name: string, env: NodeJS.ProcessEnv, out: (line: string) => void, err: (line: string) => void): Promise<number> {
-  const entry = await (await new Kvm(nc).create(buckets.endpoints, { history: 5 })).get(name);
+  const entry = await (await openBucket(nc, buckets.endpoints, { replicas: cliReplicas(env) })).get(name);
   if (entry?.operation !== "PUT") {
     err(`no endpoint ${name} (wharf endpoints ls lists them)`);
     return 1;

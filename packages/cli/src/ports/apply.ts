@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
-import { type KV, Kvm } from "@nats-io/kv";
-import { connectBus } from "@wharf/bus";
+import type { KV } from "@nats-io/kv";
+import { connectBus, openBucket } from "@wharf/bus";
 import { createUserStore, type UserStore } from "@wharf/auth";
 import { buckets, describeIssues, UserRecord, WharfConfigFile } from "@wharf/contracts";
 import { probeEndpoint } from "@wharf/outbound";
@@ -10,6 +10,12 @@ import { parse as parseYaml } from "yaml";
 /** Where the CLI finds NATS: WHARF_NATS_URL, then NATS_URL, then the one `wharf start` runs. */
 export function cliNatsUrl(env: NodeJS.ProcessEnv): string {
   return env.WHARF_NATS_URL || env.NATS_URL || "nats://127.0.0.1:14222";
+}
+
+/** Copies of a bucket the CLI creates when it is the first to need it (WHARF_NATS_REPLICAS, as the services use). */
+export function cliReplicas(env: NodeJS.ProcessEnv): number {
+  const replicas = Number(env.WHARF_NATS_REPLICAS ?? 1);
+  return Number.isInteger(replicas) && replicas >= 1 && replicas <= 5 ? replicas : 1;
 }
 
 export async function connectForCli(env: NodeJS.ProcessEnv) {
@@ -106,19 +112,18 @@ export async function applyCommand(file: string | undefined, env: NodeJS.Process
   }
   const nc = await connectForCli(env);
   try {
-    const kvm = new Kvm(nc);
     const { config, sections } = result;
     // A section the file has replaces what the bucket holds; one it leaves out is left alone, so a file
     // of users does not remove the ports. The outbound sections go together: pipelines and pulls name
     // endpoints of the same file.
-    if (sections.has("ports")) await replaceBucket(await kvm.create(buckets.ports, { history: 5 }), "port", config.ports.map((port) => [port.alias, port]), out);
+    if (sections.has("ports")) await replaceBucket(await openBucket(nc, buckets.ports, { replicas: cliReplicas(env) }), "port", config.ports.map((port) => [port.alias, port]), out);
     let endpoints: string[] = [];
     if (["endpoints", "pipelines", "pulls"].some((section) => sections.has(section))) {
-      endpoints = await replaceBucket(await kvm.create(buckets.endpoints, { history: 5 }), "endpoint", config.endpoints.map((endpoint) => [endpoint.name, endpoint]), out);
-      await replaceBucket(await kvm.create(buckets.pipelines, { history: 5 }), "pipeline", config.pipelines.map((pipeline) => [pipeline.name, pipeline]), out);
-      await replaceBucket(await kvm.create(buckets.pulls, { history: 5 }), "pull", config.pulls.map((pull) => [pull.name, pull]), out);
+      endpoints = await replaceBucket(await openBucket(nc, buckets.endpoints, { replicas: cliReplicas(env) }), "endpoint", config.endpoints.map((endpoint) => [endpoint.name, endpoint]), out);
+      await replaceBucket(await openBucket(nc, buckets.pipelines, { replicas: cliReplicas(env) }), "pipeline", config.pipelines.map((pipeline) => [pipeline.name, pipeline]), out);
+      await replaceBucket(await openBucket(nc, buckets.pulls, { replicas: cliReplicas(env) }), "pull", config.pulls.map((pull) => [pull.name, pull]), out);
     }
-    await applyUsers(config.users, await createUserStore(nc), out);
+    await applyUsers(config.users, await createUserStore(nc, { replicas: cliReplicas(env) }), out);
     // New and changed endpoints are tried once, as `wharf endpoints validate` does: what they show is
     // reported, and applied either way (a partner may be down today).
     for (const endpoint of config.endpoints.filter((candidate) => endpoints.includes(candidate.name))) {

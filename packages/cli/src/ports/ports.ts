@@ -1,6 +1,6 @@
-import { Kvm } from "@nats-io/kv";
+import { openBucket } from "@wharf/bus";
 import { buckets, PortConfig } from "@wharf/contracts";
-import { connectForCli } from "./apply.js";
+import { cliReplicas, connectForCli } from "./apply.js";
 
 /** `wharf ports ls`: the configured ports; `wharf ports status`: what each listener made of them. */
 export async function portsCommand(sub: string | undefined, env: NodeJS.ProcessEnv, out: (line: string) => void, err: (line: string) => void): Promise<number> {
@@ -10,9 +10,8 @@ export async function portsCommand(sub: string | undefined, env: NodeJS.ProcessE
   }
   const nc = await connectForCli(env);
   try {
-    const kvm = new Kvm(nc);
     if (sub === "ls") {
-      const kv = await kvm.create(buckets.ports, { history: 5 });
+      const kv = await openBucket(nc, buckets.ports, { replicas: cliReplicas(env) });
       out("ALIAS\tPORT\tTLS\tENABLED\tBIND");
       for await (const key of await kv.keys()) {
         const entry = await kv.get(key);
@@ -23,7 +22,7 @@ export async function portsCommand(sub: string | undefined, env: NodeJS.ProcessE
       }
       return 0;
     }
-    const kv = await kvm.create(buckets.portStatus, { history: 1 });
+    const kv = await openBucket(nc, buckets.portStatus, { replicas: cliReplicas(env) });
     out("ALIAS\tLISTENER\tSTATE\tPORT\tSINCE\tERROR");
     for await (const key of await kv.keys()) {
       const entry = await kv.get(key);

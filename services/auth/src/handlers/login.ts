@@ -42,6 +42,7 @@ function sessionUser(user: UserRecord, method: LoginMethod): auth.User {
     method,
     quotaBytes: user.quota?.bytes ?? 0,
     quotaFiles: user.quota?.files ?? 0,
+    maxSessions: user.maxSessions,
   };
 }
 

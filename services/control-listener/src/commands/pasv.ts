@@ -1,3 +1,4 @@
+import { cidrMatcher } from "@wharf/contracts";
 import type { FtpSession } from "../session.js";
 import { createIpAccess } from "../ip-access.js";
 import { PassiveListener } from "../passive-listener.js";
@@ -10,6 +11,9 @@ export async function openPassive(session: FtpSession): Promise<PassiveListener>
     host: session.localAddress,
     range: session.settings.passivePorts,
     expectedPeer: session.remoteAddress,
+    proxy: session.settings.proxyProtocol.enabled
+      ? { fromTrustedProxy: cidrMatcher(session.settings.proxyProtocol.trustedProxies), headerTimeoutMs: session.settings.dataTimeoutMs }
+      : undefined,
     onForeign: (peer) => {
       session.deps.metrics.foreignDataConnections.inc({ port: session.portAlias });
       session.log.warn({ peer }, "dropped a data connection from a foreign address");

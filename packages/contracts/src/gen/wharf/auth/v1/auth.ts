@@ -79,6 +79,8 @@ export interface User {
   /** The user's quota on their root: bytes and files; 0 means no limit. */
   quotaBytes: number;
   quotaFiles: number;
+  /** Sessions the user may have open at once across every listener; 0 means no limit. */
+  maxSessions: number;
 }
 
 /** FolderPermissions grants permissions in one folder and below it. */
@@ -456,6 +458,7 @@ function createBaseUser(): User {
     method: "",
     quotaBytes: 0,
     quotaFiles: 0,
+    maxSessions: 0,
   };
 }
 
@@ -484,6 +487,9 @@ export const User: MessageFns<User> = {
     }
     if (message.quotaFiles !== 0) {
       writer.uint32(64).uint64(message.quotaFiles);
+    }
+    if (message.maxSessions !== 0) {
+      writer.uint32(72).uint32(message.maxSessions);
     }
     return writer;
   },
@@ -565,6 +571,14 @@ export const User: MessageFns<User> = {
             message.quotaFiles = longToNumber(reader.uint64());
             continue;
           }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.maxSessions = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -605,6 +619,11 @@ export const User: MessageFns<User> = {
         : isSet(object.quota_files)
         ? globalThis.Number(object.quota_files)
         : 0,
+      maxSessions: isSet(object.maxSessions)
+        ? globalThis.Number(object.maxSessions)
+        : isSet(object.max_sessions)
+        ? globalThis.Number(object.max_sessions)
+        : 0,
     };
   },
 
@@ -634,6 +653,9 @@ export const User: MessageFns<User> = {
     if (message.quotaFiles !== 0) {
       obj.quotaFiles = Math.round(message.quotaFiles);
     }
+    if (message.maxSessions !== 0) {
+      obj.maxSessions = Math.round(message.maxSessions);
+    }
     return obj;
   },
 
@@ -650,6 +672,7 @@ export const User: MessageFns<User> = {
     message.method = object.method ?? "";
     message.quotaBytes = object.quotaBytes ?? 0;
     message.quotaFiles = object.quotaFiles ?? 0;
+    message.maxSessions = object.maxSessions ?? 0;
     return message;
   },
 };
