@@ -20,6 +20,8 @@ export interface NatsServerProcessOptions {
   onLog?: (line: string) => void;
   /** Runs the server in its own process group, so a terminal's Ctrl-C does not stop it before its clients. */
   detached?: boolean;
+  /** A configuration file (a cluster node's routes, say); it then sets the port and store, and `host`, `port` and `storeDir` are not passed. */
+  configFile?: string;
 }
 
 const LISTENING = /Listening for client connections on [^\s]+:(\d+)/;
@@ -35,8 +37,9 @@ export class NatsServerMissingError extends Error {
  * it accepts clients. Used by `npm start` (a store under the data folder) and
  * by tests (a temp store and a port the server picks itself).
  */
-export async function startNatsServerProcess({ storeDir, host = "127.0.0.1", port, binary = "nats-server", startTimeoutMs = 15_000, onLog, detached = false }: NatsServerProcessOptions): Promise<NatsServerProcess> {
-  const child = spawn(binary, ["-a", host, "-p", String(port), "-js", "-sd", storeDir], { stdio: ["ignore", "pipe", "pipe"], detached });
+export async function startNatsServerProcess({ storeDir, host = "127.0.0.1", port, binary = "nats-server", startTimeoutMs = 15_000, onLog, detached = false, configFile }: NatsServerProcessOptions): Promise<NatsServerProcess> {
+  const args = configFile ? ["-c", configFile] : ["-a", host, "-p", String(port), "-js", "-sd", storeDir];
+  const child = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"], detached });
   let log = "";
   let partial = "";
   const forward = (chunk: Buffer) => {

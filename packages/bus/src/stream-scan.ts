@@ -18,6 +18,9 @@ export interface ScanOptions {
  * object, in bounded memory: at most `batch` messages are ahead of the reader.
  * A single filter subject works on nats-server 2.9.
  */
+/** How long a scan waits for its next message before it asks the consumer whether any is left. */
+const QUIET_CHECK_MS = 2_000;
+
 export async function* scanSubjects(js: JetStreamClient, jsm: JetStreamManager, stream: string, filter: string, { deliver, batch, idleMs = 30_000 }: ScanOptions): AsyncGenerator<JsMsg> {
   const info = await jsm.consumers.add(stream, {
     ack_policy: AckPolicy.None,
@@ -36,13 +39,26 @@ export async function* scanSubjects(js: JetStreamClient, jsm: JetStreamManager, 
     const messages = await consumer.consume({ max_messages: batch, idle_heartbeat: Math.min(idleMs, 5_000) });
     const iterator = messages[Symbol.asyncIterator]();
     try {
+      let pending = iterator.next();
+      let quietSince = Date.now();
       for (;;) {
         let timer: NodeJS.Timeout | undefined;
-        const idle = new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`no message from ${stream} for ${idleMs} ms`)), idleMs);
+        const quiet = new Promise<"quiet">((resolve) => {
+          timer = setTimeout(() => resolve("quiet"), Math.min(idleMs, QUIET_CHECK_MS));
         });
-        const next = await Promise.race([iterator.next(), idle]).finally(() => clearTimeout(timer));
+        const next = await Promise.race([pending, quiet]).finally(() => clearTimeout(timer));
+        if (next === "quiet") {
+          // A message counted as pending when the scan began can be gone before it is delivered (another
+          // instance removed the key, with its marker): then the count never reaches 0 here. The consumer
+          // knows: nothing left for it means the scan is done.
+          const left = await jsm.consumers.info(stream, info.name).then((current) => current.num_pending, () => undefined);
+          if (left === 0) return;
+          if (Date.now() - quietSince >= idleMs) throw new Error(`no message from ${stream} for ${idleMs} ms`);
+          continue;
+        }
         if (next.done) throw new Error(`the scan of ${stream} ended early`);
+        quietSince = Date.now();
+        pending = iterator.next();
         yield next.value;
         if (next.value.info.pending === 0) return;
       }

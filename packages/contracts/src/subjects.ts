@@ -91,7 +91,8 @@ export const bucketSettings: Record<Exclude<BucketName, "wharf_objects">, { hist
   wharf_pulls: { history: 5 },
   wharf_pull_state: { history: 1 },
   wharf_sessions: { history: 1, ttl: 3_600_000, allowDirect: false },
-  wharf_deliveries: { history: 1 },
+  // Read from the leader: a follower behind would not know a delivery was made, and the file would go again.
+  wharf_deliveries: { history: 1, allowDirect: false },
 };
 
 /** Durable consumers, named <owner>-<event>. */

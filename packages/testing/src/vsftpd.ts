@@ -25,7 +25,15 @@ export function hasVsftpd(): boolean {
  */
 export async function startVsftpdPartner(
   base: string,
-  { certFile, keyFile, implicit = false, user = "wharfpartner", password = "partner-password-1", port: wanted }: { certFile: string; keyFile: string; implicit?: boolean; user?: string; password?: string; port?: number },
+  {
+    certFile,
+    keyFile,
+    implicit = false,
+    user = "wharfpartner",
+    password = "partner-password-1",
+    port: wanted,
+    extraConfig = [],
+  }: { certFile: string; keyFile: string; implicit?: boolean; user?: string; password?: string; port?: number; /** More vsftpd.conf lines (a transfer log, say). */ extraConfig?: string[] },
 ): Promise<VsftpdPartner> {
   const root = join(base, `vsftpd-root-${user}`);
   const empty = join(base, "vsftpd-empty");
@@ -55,6 +63,7 @@ export async function startVsftpdPartner(
       implicit ? "implicit_ssl=YES" : "implicit_ssl=NO",
       `rsa_cert_file=${certFile}`, `rsa_private_key_file=${keyFile}`,
       "pasv_enable=YES", "pasv_address=127.0.0.1", "pasv_min_port=44000", "pasv_max_port=44999", "max_clients=0", "max_per_ip=0",
+      ...extraConfig,
       "",
     ].join("\n"),
   );

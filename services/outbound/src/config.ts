@@ -1,4 +1,5 @@
 import { commonEnv, commonSettings, durationMs, hostPortList, tcpPort } from "@wharf/config";
+import { hostname } from "node:os";
 import { z } from "zod";
 
 export const OutboundConfig = z
@@ -15,6 +16,9 @@ export const OutboundConfig = z
     // A partner's session stays open this long after a delivery, for the next one (0: a new session per delivery).
     // Keep it below the partners' own idle timeouts (vsftpd's is 300 s).
     WHARF_OUTBOUND_SESSION_IDLE_MS: durationMs.default(30_000),
+    // Names this instance in delivery claims and pull leases; keep it stable across restarts (default: host name
+    // and metrics port), so that a restarted instance takes its own claims back at once instead of waiting them out.
+    WHARF_OUTBOUND_INSTANCE_ID: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, "letters, digits, '.', '_', ':' and '-' only").optional(),
   })
   .transform((env) => ({
     ...commonSettings(env),
@@ -23,5 +27,6 @@ export const OutboundConfig = z
     ackWaitMs: env.WHARF_OUTBOUND_ACK_WAIT_MS,
     concurrency: env.WHARF_OUTBOUND_CONCURRENCY,
     sessionIdleMs: env.WHARF_OUTBOUND_SESSION_IDLE_MS,
+    instanceId: env.WHARF_OUTBOUND_INSTANCE_ID ?? `${hostname()}-${env.WHARF_OUTBOUND_METRICS_PORT}`,
   }));
 export type OutboundConfig = z.output<typeof OutboundConfig>;

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { type NatsConnection, openBucket } from "@wharf/bus";
+import { isRevisionConflict, type NatsConnection, openBucket } from "@wharf/bus";
 import { buckets, deliveryKey } from "@wharf/contracts";
 
 export interface DeliveryRecord {
@@ -25,11 +25,20 @@ export interface Deliveries {
    */
   newestDelivered(pipeline: string, file: { root: string; path: string }): Promise<string | undefined>;
   markDelivered(pipeline: string, file: { root: string; path: string; storedAt: string }): Promise<void>;
+  /**
+   * Takes the right to deliver this version, for `leaseMs` (taken again to renew it): false while another
+   * instance holds it. JetStream can hand an event to a second instance while the first still works on it
+   * (a consumer leader that moved with a lost NATS node does not know the first one's progress); the claim
+   * keeps the second from sending the file again.
+   */
+  claim(pipeline: string, file: { path: string; sha256: string; uploadId: string }, owner: string, leaseMs: number): Promise<boolean>;
+  /** Gives the claim up (best effort: it runs out by itself). */
+  release(pipeline: string, file: { path: string; sha256: string; uploadId: string }, owner: string): Promise<void>;
 }
 
 const newestKey = (pipeline: string, file: { root: string; path: string }) => `newest.${createHash("sha256").update(`${pipeline}\0${file.root}\0${file.path}`).digest("hex")}`;
 
-export async function createDeliveries(nc: NatsConnection, { replicas = 1 } = {}): Promise<Deliveries> {
+export async function createDeliveries(nc: NatsConnection, { replicas = 1, now = Date.now }: { replicas?: number; now?: () => number } = {}): Promise<Deliveries> {
   const kv = await openBucket(nc, buckets.deliveries, { replicas });
   const keyOf = deliveryKey;
   return {
@@ -43,6 +52,27 @@ export async function createDeliveries(nc: NatsConnection, { replicas = 1 } = {}
     newestDelivered: async (pipeline, file) => {
       const entry = await kv.get(newestKey(pipeline, file));
       return entry?.operation === "PUT" ? entry.json<{ storedAt: string }>().storedAt : undefined;
+    },
+    claim: async (pipeline, file, owner, leaseMs) => {
+      const key = `claim.${keyOf(pipeline, file)}`;
+      const entry = await kv.get(key);
+      const held = entry?.operation === "PUT" ? entry.json<{ owner: string; until: number }>() : undefined;
+      if (held && held.owner !== owner && held.until > now()) return false;
+      const body = JSON.stringify({ owner, until: now() + leaseMs });
+      try {
+        if (entry) await kv.update(key, body, entry.revision);
+        else await kv.create(key, body);
+        return true;
+      } catch (error) {
+        // Another instance claimed it between the read and the write.
+        if (isRevisionConflict(error)) return false;
+        throw error;
+      }
+    },
+    release: async (pipeline, file, owner) => {
+      const key = `claim.${keyOf(pipeline, file)}`;
+      const entry = await kv.get(key);
+      if (entry?.operation === "PUT" && entry.json<{ owner: string }>().owner === owner) await kv.purge(key, { previousSeq: entry.revision }).catch(() => undefined);
     },
     markDelivered: async (pipeline, file) => {
       const key = newestKey(pipeline, file);

@@ -19,7 +19,7 @@ const storage = createStorageClient(config.storageAddress);
 // Deliveries read from storage: started together (npm start), outbound would otherwise spend a try of each
 // waiting event on a storage that is still coming up.
 await storage.waitForReady(60_000).catch((error: unknown) => log.warn({ err: String(error) }, "storage is not reachable yet; deliveries will be tried again until it is"));
-const outbound = await startOutboundService({ nc, log, registry, storage, ackWaitMs: config.ackWaitMs, concurrency: config.concurrency, sessionIdleMs: config.sessionIdleMs, replicas: config.natsReplicas });
+const outbound = await startOutboundService({ nc, log, registry, storage, ackWaitMs: config.ackWaitMs, concurrency: config.concurrency, sessionIdleMs: config.sessionIdleMs, replicas: config.natsReplicas, instanceId: config.instanceId });
 
 readiness.set(true);
 onShutdown({ log, graceMs: config.shutdownGraceMs, stopWhenStdinCloses: config.stopWithStdin }, [

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { consumeEvents, ensureStream, type NatsConnection } from "@wharf/bus";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { consumers, type StorageClient, streams } from "@wharf/contracts";
@@ -26,6 +27,7 @@ export async function startOutboundService({
   concurrency = 8,
   sessionIdleMs,
   replicas = 1,
+  instanceId = randomUUID(),
 }: {
   nc: NatsConnection;
   log: Logger;
@@ -40,6 +42,8 @@ export async function startOutboundService({
   sessionIdleMs?: number;
   /** Copies of the streams and buckets outbound creates when they are missing (WHARF_NATS_REPLICAS). */
   replicas?: number;
+  /** This instance's name in delivery claims and pull leases (WHARF_OUTBOUND_INSTANCE_ID). */
+  instanceId?: string;
 }): Promise<OutboundService> {
   await ensureStream(nc, streams.deadLetters, { replicas });
   const settings = await watchOutboundSettings(nc, log, { replicas });
@@ -62,13 +66,14 @@ export async function startOutboundService({
       deliveries: await createDeliveries(nc, { replicas }),
       storage,
       sessions,
+      instanceId,
       ...(random ? { random } : {}),
     }),
     log,
     ...(ackWaitMs ? { ackWaitMs } : {}),
     concurrency,
   });
-  const pulls = await startPulls({ nc, log: log.child({ component: "pulls" }), settings, storage, metrics, replicas });
+  const pulls = await startPulls({ nc, log: log.child({ component: "pulls" }), settings, storage, metrics, replicas, instanceId });
   return {
     stop: async () => {
       await pulls.stop();

@@ -66,10 +66,12 @@ function handlerWith(deliveries: Deliveries, sessions: SessionPool) {
   return createFileStoredHandler({ nc, log: createLogger({ service: "unit", level: "silent" }), metrics, settings, deliveries, storage, sessions });
 }
 
-function deliveriesFailing(recordFailures: number) {
+function deliveriesFailing(recordFailures: number, { claimed = true } = {}) {
   const records: string[] = [];
   let failures = 0;
   const deliveries: Deliveries = {
+    claim: async () => claimed,
+    release: async () => undefined,
     find: async () => undefined,
     newestDelivered: async () => undefined,
     markDelivered: async () => undefined,
@@ -103,5 +105,18 @@ test("a delivery that cannot be recorded is not a failed push: the event comes b
   assert.match(error.message, /delivered to \/invoice\.xml, but/);
   assert.match(error.message, /could not be recorded: KV write timed out/);
   assert.equal(uploads.length, 1, "sent once");
+  assert.deepEqual(records, []);
+});
+
+test("a version another instance is delivering (its claim holds) is not sent: the event comes back later", async () => {
+  const { uploads, sessions } = partner();
+  const { deliveries, records } = deliveriesFailing(0, { claimed: false });
+  const error = await handlerWith(deliveries, sessions)(event, msg).then(
+    () => assert.fail("the event must come back"),
+    (e: unknown) => e,
+  );
+  assert.ok(error instanceof RetryLater);
+  assert.match(error.message, /another outbound instance is delivering this file/);
+  assert.equal(uploads.length, 0, "not sent");
   assert.deepEqual(records, []);
 });

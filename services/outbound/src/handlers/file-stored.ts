@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { posix } from "node:path";
 import type { JsMsg } from "@nats-io/jetstream";
 import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
@@ -32,6 +33,8 @@ export interface FileStoredDeps {
   sessions: SessionPool;
   /** Jitter source (tests pin it). */
   random?: () => number;
+  /** This instance's name in delivery claims. */
+  instanceId?: string;
 }
 
 /**
@@ -43,7 +46,7 @@ export interface FileStoredDeps {
  * its last try, or at once when trying again cannot help (a wrong certificate
  * pin, a refused login), it goes to the dead-letter stream with the reason.
  */
-export function createFileStoredHandler({ nc, log, metrics, settings, deliveries, storage, sessions, random = Math.random }: FileStoredDeps) {
+export function createFileStoredHandler({ nc, log, metrics, settings, deliveries, storage, sessions, random = Math.random, instanceId = randomUUID() }: FileStoredDeps) {
   const limits = createKeyedLimits();
   return async (body: unknown, msg: JsMsg): Promise<void> => {
     const parsed = FileStoredEvent.safeParse(body);
@@ -90,6 +93,26 @@ export function createFileStoredHandler({ nc, log, metrics, settings, deliveries
       log.info({ pipeline: pipeline.name, uploadId: event.uploadId, path: event.path, storedAt: event.storedAt, newest }, "not delivered: a newer version of the file was delivered first");
       return undefined;
     }
+    // One instance at a time delivers a version; the claim is renewed while the push runs.
+    if (!(await deliveries.claim(pipeline.name, event, instanceId, CLAIM_LEASE_MS))) {
+      log.info({ pipeline: pipeline.name, uploadId: event.uploadId, path: event.path }, "another outbound instance is delivering this file; looking again later");
+      return { delayMs: CLAIM_RETRY_MS, reason: "another outbound instance is delivering this file" };
+    }
+    const renewal = setInterval(() => void deliveries.claim(pipeline.name, event, instanceId, CLAIM_LEASE_MS).catch(() => undefined), CLAIM_LEASE_MS / 3);
+    try {
+      // It may have been delivered by the instance that held the claim before.
+      if (await deliveries.find(pipeline.name, event)) {
+        metrics.deliveries.inc({ pipeline: pipeline.name, result: "duplicate" });
+        return undefined;
+      }
+      return await deliverClaimed(pipeline, event, attempt, seq);
+    } finally {
+      clearInterval(renewal);
+      await deliveries.release(pipeline.name, event, instanceId).catch(() => undefined);
+    }
+  }
+
+  async function deliverClaimed(pipeline: PipelineConfig, event: FileStoredEvent, attempt: number, seq: number): Promise<{ delayMs: number; reason: string } | undefined> {
     const stopTimer = metrics.deliveryDuration.startTimer({ pipeline: pipeline.name });
     const started = performance.now();
     const history = (kind: TransferKind, extra: Partial<TransferEvent> = {}) =>
@@ -247,6 +270,10 @@ async function pushOverPool(sessions: SessionPool, request: PushRequest): Promis
 
 /** After a delivery whose record could not be written, the event comes back this much later. */
 const RECORD_RETRY_MS = 5_000;
+/** How long a delivery's claim lasts without renewal: an instance that died holds a file back this long at most. */
+const CLAIM_LEASE_MS = 30_000;
+/** When a file another instance is delivering is looked at again. */
+const CLAIM_RETRY_MS = 5_000;
 
 /** Runs a bookkeeping write, trying again for a few seconds (0.25, 0.5, 1, 2 s apart) before giving up. */
 async function persistently<T>(write: () => Promise<T>): Promise<T> {
