@@ -5,6 +5,9 @@
  * docs/benchmarks.md. Sizes shrink with BENCH_LARGE_MB, BENCH_SMALL_FILES,
  * BENCH_LOGINS and BENCH_SESSIONS for a quick run; BENCH_REPEAT sets the runs
  * per figure (median) and BENCH_MAX_SECONDS bounds each small-file and login run.
+ * With HAProxy installed, the same workloads also run against the scaled-out
+ * stack (test/scale) through HAProxy ("wharf-scaled"; BENCH_SCALED=0 skips it).
+ * BENCH_IDLE_SESSIONS and BENCH_ACTIVE_SESSIONS size the idle-sessions row.
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -16,6 +19,18 @@ import { startFtpSrv, startVsftpd, startWharfTarget, type Target } from "./peers
 import { outboundPush } from "./outbound-push.js";
 import { storageAlone } from "./storage-alone.js";
 import { largeFile, logins, manyDownloads, peakMemory, smallFiles } from "./workloads.js";
+import { idleSessions } from "./idle-sessions.js";
+import { startScaledTarget } from "./scaled-target.js";
+import { tlsCeiling } from "./tls-ceiling.js";
+
+function hasCommand(command: string): boolean {
+  try {
+    execFileSync("sh", ["-c", `command -v ${command}`], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const LARGE_MB = env("BENCH_LARGE_MB", 1024);
@@ -26,6 +41,9 @@ const SESSIONS = env("BENCH_SESSIONS", 500);
 const REPEAT = env("BENCH_REPEAT", 3);
 // Every load loop is bounded in time too: no new upload or login starts after this many seconds of a run.
 const MAX_SECONDS = env("BENCH_MAX_SECONDS", 60);
+const IDLE_SESSIONS = env("BENCH_IDLE_SESSIONS", 10_000);
+const ACTIVE_SESSIONS = env("BENCH_ACTIVE_SESSIONS", 1_000);
+const SCALED = env("BENCH_SCALED", 1) === 1 && hasCommand("haproxy");
 
 async function repeat<T>(work: () => Promise<T>): Promise<T[]> {
   const results: T[] = [];
@@ -51,6 +69,7 @@ const record = (workload: string, target: string, value: string) => rows.set(wor
 
 const starters: Array<[string, () => Promise<Target | undefined>]> = [
   ["wharf", () => startWharfTarget(base)],
+  ["wharf-scaled", () => (SCALED ? startScaledTarget() : Promise.resolve(undefined))],
   ["vsftpd", () => startVsftpd(base, tls)],
   ["ftp-srv", () => startFtpSrv(base, tls)],
 ];
@@ -68,6 +87,7 @@ for (const [name, start] of starters) {
   console.error(`${name}: running the workloads…`);
   try {
     await runWorkloads(name, target);
+    if (name === "wharf") await wharfOnly(target);
   } finally {
     await target.stop();
   }
@@ -99,6 +119,27 @@ async function runWorkloads(name: string, target: Target): Promise<void> {
     const { result, peakMiB } = await peakMemory(target, () => manyDownloads(target, SESSIONS, 2 * MAX_SECONDS));
     return `${result.MBps.toFixed(0)}, ${result.errors}, ${peakMiB.toFixed(0)}`;
   });
+}
+
+/** Rows for Wharf alone: its download against the Node TLS ceiling, and many idle sessions on one listener. */
+async function wharfOnly(target: Target): Promise<void> {
+  const downloadRow = `${LARGE_MB} MiB download, MB/s (curl)`;
+  try {
+    const ceiling = median(await repeat(() => tlsCeiling(tls, LARGE_MB)));
+    record(`Node TLS loopback ceiling, one stream, MB/s`, "wharf", ceiling.toFixed(0));
+    const download = Number.parseFloat(rows.get(downloadRow)?.wharf ?? "");
+    if (Number.isFinite(download)) record(`single-stream FTPS download / Node TLS ceiling (goal ≥ 0.80)`, "wharf", (download / ceiling).toFixed(2));
+  } catch (error) {
+    record(`Node TLS loopback ceiling, one stream, MB/s`, "wharf", `failed: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`);
+  }
+  const idleRow = `${IDLE_SESSIONS} idle TLS sessions + ${ACTIVE_SESSIONS} × 1 MiB RETR on one listener: opened, errors, MiB per idle session`;
+  try {
+    const run = await idleSessions(target, IDLE_SESSIONS, ACTIVE_SESSIONS, 4 * MAX_SECONDS);
+    const errors = run.failures + (run.opened - run.stillOpen) + run.active.errors;
+    record(idleRow, "wharf", `${run.opened}, ${errors}, ${run.mibPerSession.toFixed(3)}`);
+  } catch (error) {
+    record(idleRow, "wharf", `failed: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`);
+  }
 }
 
 // Storage alone (no FTP in front): Wharf's own rows, to read the FTP figures against.
@@ -133,7 +174,15 @@ if (names.includes("vsftpd")) {
   }
 }
 
-const header = ["workload", ...names, ...names.filter((n) => n !== "wharf").map((n) => `wharf/${n}`)];
+// Ratios: each Wharf (one machine, and scaled out behind HAProxy) against each peer and against the fastest peer of the row.
+const wharfs = names.filter((n) => n.startsWith("wharf"));
+const peers = names.filter((n) => !n.startsWith("wharf"));
+const ratioColumns = wharfs.flatMap((w) => [...peers.map((p) => [w, p] as const), [w, "fastest"] as const]);
+const header = ["workload", ...names, ...ratioColumns.map(([w, p]) => `${w}/${p}`)];
+const fastest = (row: Row) => {
+  const values = peers.map((p) => Number.parseFloat(row[p] ?? "")).filter((value) => Number.isFinite(value) && value > 0);
+  return values.length > 0 ? String(Math.max(...values)) : undefined;
+};
 const ratio = (a?: string, b?: string) => {
   const x = Number.parseFloat(a ?? "");
   const y = Number.parseFloat(b ?? "");
@@ -141,7 +190,7 @@ const ratio = (a?: string, b?: string) => {
 };
 const lines = [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`];
 for (const [workload, row] of rows) {
-  lines.push(`| ${[workload, ...names.map((n) => row[n] ?? "-"), ...names.filter((n) => n !== "wharf").map((n) => ratio(row.wharf, row[n]))].join(" | ")} |`);
+  lines.push(`| ${[workload, ...names.map((n) => row[n] ?? "-"), ...ratioColumns.map(([w, p]) => ratio(row[w], p === "fastest" ? fastest(row) : row[p]))].join(" | ")} |`);
 }
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? "CPU"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, files on ${base.startsWith("/dev/shm") ? "tmpfs" : "disk"}`;
 const table = lines.join("\n");

@@ -14,6 +14,8 @@ export interface Target {
   password: string;
   /** The folder the server stores the user's files in. */
   root: string;
+  /** Puts a file in place for downloads, where the files are not in a folder here (the scaled stack's nats backend). */
+  seed?(name: string, bytes: Buffer): Promise<void>;
   pids(): number[];
   stop(): Promise<void>;
 }
@@ -43,6 +45,8 @@ export async function startWharfTarget(base: string): Promise<Target> {
   process.env.TMPDIR = base;
   // Every benchmark client comes from 127.0.0.1: lift the per-address session limit (20 by default).
   process.env.WHARF_FTP_MAX_SESSIONS_PER_IP = "0";
+  // The idle-sessions row holds 10,000 sessions and more on this one port.
+  process.env.WHARF_FTP_MAX_SESSIONS = "0";
   // As many passive ports as vsftpd gets (43000-43999): the many-sessions row has up to 500 transfers at once.
   const wharf = await startWharf({ passivePortCount: 1_000 });
   const log = wharf.output.join("\n");

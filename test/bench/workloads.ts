@@ -78,9 +78,9 @@ export async function logins(target: Target, count: number, concurrency: number,
   return { rate: done / seconds(started), errors };
 }
 
-/** Peak resident memory (MiB) of the target's processes, sampled while `work` runs. */
-export async function peakMemory<T>(target: Target, work: () => Promise<T>): Promise<{ result: T; peakMiB: number }> {
-  const rss = () =>
+/** Resident memory (MiB) of the target's processes now. */
+export function residentMiB(target: Target): number {
+  return (
     target.pids().reduce((sum, pid) => {
       try {
         const line = readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith("VmRSS:"));
@@ -88,7 +88,13 @@ export async function peakMemory<T>(target: Target, work: () => Promise<T>): Pro
       } catch {
         return sum;
       }
-    }, 0) / 1024;
+    }, 0) / 1024
+  );
+}
+
+/** Peak resident memory (MiB) of the target's processes, sampled while `work` runs. */
+export async function peakMemory<T>(target: Target, work: () => Promise<T>): Promise<{ result: T; peakMiB: number }> {
+  const rss = () => residentMiB(target);
   let peak = rss();
   const timer = setInterval(() => {
     peak = Math.max(peak, rss());
@@ -107,7 +113,9 @@ export async function peakMemory<T>(target: Target, work: () => Promise<T>): Pro
  * server holds back until the client's TLS shutdown, as vsftpd does).
  */
 export async function manyDownloads(target: Target, sessions: number, maxSeconds: number) {
-  writeFileSync(join(target.root, "one-mib.bin"), Buffer.alloc(1024 * 1024, 9));
+  const file = Buffer.alloc(1024 * 1024, 9);
+  if (target.seed) await target.seed("one-mib.bin", file);
+  else writeFileSync(join(target.root, "one-mib.bin"), file);
   let errors = 0;
   let bytes = 0;
   const started = process.hrtime.bigint();

@@ -99,7 +99,8 @@ export async function runScenario(stack: ScaleStack, options: ScenarioOptions): 
     await applyPipeline(
       stack.nc,
       partnerEndpoint(partner, stack.certs.serverCert, { name: "partner", passwordEnv: PARTNER_PASSWORD_ENV, remoteFolder: "/in", maxConnections: 8 }),
-      { name: PIPELINE, source: { root: ROOT, folder: "/drop" }, target: "partner" },
+      // Tries again soon: a delivery that met a killed instance should not wait minutes (the default backoff) to go.
+      { name: PIPELINE, source: { root: ROOT, folder: "/drop" }, target: "partner", retry: { maxAttempts: 30, initialDelayMs: 1_000, maxDelayMs: 5_000 } },
     );
     const files = await planFiles(join(stack.dir, `files-${prefix}`), options.files, prefix);
     const expected = new Map(files.map((file) => [file.name, file]));
