@@ -209,6 +209,8 @@ writeFileSync(
     `for the rest, explicit FTPS, TLS 1.3). Each figure is the median of ${REPEAT} runs, except the many-sessions row (one run); run to run`,
     "noise here is 10-30 %, so compare ratios within a run (PEERS.md).",
     "For the login and session rows, a ratio above 1 favours Wharf; for the memory figure (last number), below 1 does.",
+    "`wharf` is `npm start` on one machine; `wharf-scaled` is the scaled-out stack of test/scale (3 NATS nodes, two of each service,",
+    "storage on the nats backend) with every client going through HAProxy and the PROXY protocol. `/fastest` divides by the best peer of the row.",
     "",
     `Machine: ${machine}. Run: ${new Date().toISOString()}.`,
     "",

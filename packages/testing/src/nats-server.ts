@@ -1,7 +1,9 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type NatsServerProcess, startNatsServerProcess } from "@wharf/bus";
+import { after, before } from "node:test";
+import { connectBus, type NatsConnection, type NatsServerProcess, startNatsServerProcess } from "@wharf/bus";
+import { createLogger } from "@wharf/telemetry";
 
 export interface TestNatsServer extends Omit<NatsServerProcess, "stop"> {
   readonly storeDir: string;
@@ -29,6 +31,39 @@ export async function startNatsServer({ storeDir, port = -1 }: { storeDir?: stri
       process.off("exit", killOnExit);
       await server.stop();
       if (!keepStore && !storeDir) await rm(store, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A test file's own nats-server and a connection to it, started before its tests and stopped after them. */
+export interface TestBus {
+  readonly nc: NatsConnection;
+  readonly url: string;
+}
+
+/**
+ * Registers `before`/`after` hooks that start a nats-server (JetStream) and
+ * connect to it: the bus most integration test files need, in one line.
+ */
+export function useTestBus(name: string): TestBus {
+  let server: TestNatsServer | undefined;
+  let connection: NatsConnection | undefined;
+  before(async () => {
+    server = await startNatsServer();
+    connection = await connectBus({ url: server.url, name }, createLogger({ service: name, level: "silent" }));
+  });
+  after(async () => {
+    await connection?.close();
+    await server?.stop();
+  });
+  return {
+    get nc() {
+      if (!connection) throw new Error("the test bus is not started yet (use it inside a test)");
+      return connection;
+    },
+    get url() {
+      if (!server) throw new Error("the test bus is not started yet (use it inside a test)");
+      return server.url;
     },
   };
 }

@@ -1,27 +1,18 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { connectBus, type NatsConnection } from "@wharf/bus";
+import { test } from "node:test";
+import { connectBus } from "@wharf/bus";
 import { buckets, SessionCountRecord } from "@wharf/contracts";
 import { createLogger } from "@wharf/telemetry";
-import { startNatsServer, type TestNatsServer } from "@wharf/testing";
+import { useTestBus } from "@wharf/testing";
 import { Kvm } from "@nats-io/kv";
 import { createSessionLimits, openSessionCounts, type Release, type SessionLimits } from "../src/session-limits.js";
 
 const log = createLogger({ service: "test", level: "silent" });
-let nats: TestNatsServer;
-let nc: NatsConnection;
-before(async () => {
-  nats = await startNatsServer();
-  nc = await connectBus({ url: nats.url, name: "session-limits-test" }, log);
-});
-after(async () => {
-  await nc.close();
-  await nats.stop();
-});
+const bus = useTestBus("session-limits-test");
 
 /** Two listeners sharing the bucket. */
 async function twoListeners(options: { leaseMs?: number; later?: number } = {}): Promise<[SessionLimits, SessionLimits]> {
-  const kv = await openSessionCounts(nc);
+  const kv = await openSessionCounts(bus.nc);
   return [
     createSessionLimits(kv, { holderId: "listener-a", log, ...(options.leaseMs ? { leaseMs: options.leaseMs } : {}) }),
     createSessionLimits(kv, { holderId: "listener-b", log, now: () => Date.now() + (options.later ?? 0) }),
@@ -29,7 +20,7 @@ async function twoListeners(options: { leaseMs?: number; later?: number } = {}):
 }
 
 const holders = async (key: string) => {
-  const entry = await (await new Kvm(nc).open(buckets.sessions)).get(key);
+  const entry = await (await new Kvm(bus.nc).open(buckets.sessions)).get(key);
   return SessionCountRecord.parse(entry?.json()).holders;
 };
 
@@ -77,7 +68,7 @@ test("a listener that died stops counting once its lease has run out", async () 
 });
 
 test("without the bus, a listener's own count decides and the fallback is counted", async () => {
-  const other = await connectBus({ url: nats.url, name: "closing" }, log);
+  const other = await connectBus({ url: bus.url, name: "closing" }, log);
   const kv = await openSessionCounts(other);
   await other.close();
   let fallbacks = 0;

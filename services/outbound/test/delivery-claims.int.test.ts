@@ -1,26 +1,15 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { connectBus, type NatsConnection } from "@wharf/bus";
-import { createLogger } from "@wharf/telemetry";
-import { startNatsServer, type TestNatsServer } from "@wharf/testing";
+import { test } from "node:test";
+import { useTestBus } from "@wharf/testing";
 import { createDeliveries } from "../src/deliveries.js";
 
-let nats: TestNatsServer;
-let nc: NatsConnection;
-before(async () => {
-  nats = await startNatsServer();
-  nc = await connectBus({ url: nats.url, name: "claims-test" }, createLogger({ service: "test", level: "silent" }));
-});
-after(async () => {
-  await nc.close();
-  await nats.stop();
-});
+const bus = useTestBus("claims-test");
 
 const file = { path: "/out/invoice.xml", sha256: "a".repeat(64), uploadId: "u-1" };
 
 test("one outbound instance at a time may deliver a version; a released or lapsed claim can be taken", async () => {
   let clock = Date.now();
-  const deliveries = await createDeliveries(nc, { now: () => clock });
+  const deliveries = await createDeliveries(bus.nc, { now: () => clock });
   assert.equal(await deliveries.claim("to-acme", file, "instance-a", 60_000), true);
   assert.equal(await deliveries.claim("to-acme", file, "instance-b", 60_000), false, "held by a");
   assert.equal(await deliveries.claim("to-acme", file, "instance-a", 60_000), true, "a renews its own");
@@ -34,7 +23,7 @@ test("one outbound instance at a time may deliver a version; a released or lapse
 });
 
 test("two instances claiming at the same moment: exactly one gets it", async () => {
-  const [a, b] = [await createDeliveries(nc), await createDeliveries(nc)];
+  const [a, b] = [await createDeliveries(bus.nc), await createDeliveries(bus.nc)];
   const race = { ...file, uploadId: "u-race" };
   const results = await Promise.all([a.claim("to-acme", race, "a", 60_000), b.claim("to-acme", race, "b", 60_000)]);
   assert.deepEqual(results.sort(), [false, true]);

@@ -1,25 +1,15 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { connectBus, ensureStream, type NatsConnection, scanSubjects } from "@wharf/bus";
-import { createLogger } from "@wharf/telemetry";
-import { startNatsServer, type TestNatsServer } from "@wharf/testing";
+import { ensureStream, scanSubjects } from "@wharf/bus";
+import { useTestBus } from "@wharf/testing";
 
-let nats: TestNatsServer;
-let nc: NatsConnection;
-before(async () => {
-  nats = await startNatsServer();
-  nc = await connectBus({ url: nats.url, name: "scan-test" }, createLogger({ service: "test", level: "silent" }));
-});
-after(async () => {
-  await nc.close();
-  await nats.stop();
-});
+const bus = useTestBus("scan-test");
 
 test("a scan whose counted messages are removed under it ends once nothing is left, instead of failing as idle", async () => {
-  await ensureStream(nc, { name: "SCAN_GONE", subjects: ["scan.>"] });
-  const js = jetstream(nc);
-  const jsm = await jetstreamManager(nc);
+  await ensureStream(bus.nc, { name: "SCAN_GONE", subjects: ["scan.>"] });
+  const js = jetstream(bus.nc);
+  const jsm = await jetstreamManager(bus.nc);
   for (let index = 0; index < 5; index++) await js.publish(`scan.${index}`, `m${index}`);
   const started = Date.now();
   const seen: string[] = [];
@@ -33,10 +23,10 @@ test("a scan whose counted messages are removed under it ends once nothing is le
 });
 
 test("a scan reads every message present at its start, in order", async () => {
-  await ensureStream(nc, { name: "SCAN_ALL", subjects: ["all.>"] });
-  const js = jetstream(nc);
+  await ensureStream(bus.nc, { name: "SCAN_ALL", subjects: ["all.>"] });
+  const js = jetstream(bus.nc);
   for (let index = 0; index < 50; index++) await js.publish(`all.${index % 7}`, String(index));
   const seen: string[] = [];
-  for await (const message of scanSubjects(js, await jetstreamManager(nc), "SCAN_ALL", "all.>", { deliver: "all", batch: 8 })) seen.push(message.string());
+  for await (const message of scanSubjects(js, await jetstreamManager(bus.nc), "SCAN_ALL", "all.>", { deliver: "all", batch: 8 })) seen.push(message.string());
   assert.deepEqual(seen, Array.from({ length: 50 }, (_, index) => String(index)));
 });
