@@ -10,6 +10,16 @@ export interface DeliveryRecord {
   attempts: number;
 }
 
+/** A claim taken (or not); `interrupted`: an earlier try had got as far as the final name and never finished. */
+export type Claim = { granted: false } | { granted: true; interrupted: boolean };
+
+interface ClaimRecord {
+  owner: string;
+  until: number;
+  /** Set just before the file takes its final name at the partner; a finished try removes the whole claim. */
+  finalName?: boolean;
+}
+
 /**
  * The idempotency keys of deliveries (DESIGN.md §4): pipeline + path +
  * SHA-256 + upload id. A file.stored event delivered again (a redelivery
@@ -31,7 +41,9 @@ export interface Deliveries {
    * (a consumer leader that moved with a lost NATS node does not know the first one's progress); the claim
    * keeps the second from sending the file again.
    */
-  claim(pipeline: string, file: { path: string; sha256: string; uploadId: string }, owner: string, leaseMs: number): Promise<boolean>;
+  claim(pipeline: string, file: { path: string; sha256: string; uploadId: string }, owner: string, leaseMs: number): Promise<Claim>;
+  /** Notes in the claim that the file is about to take its final name at the partner: a later try that finds this note looks there first. */
+  markFinalName(pipeline: string, file: { path: string; sha256: string; uploadId: string }, owner: string, leaseMs: number): Promise<void>;
   /** Gives the claim up (best effort: it runs out by itself). */
   release(pipeline: string, file: { path: string; sha256: string; uploadId: string }, owner: string): Promise<void>;
 }
@@ -56,18 +68,23 @@ export async function createDeliveries(nc: NatsConnection, { replicas = 1, now =
     claim: async (pipeline, file, owner, leaseMs) => {
       const key = `claim.${keyOf(pipeline, file)}`;
       const entry = await kv.get(key);
-      const held = entry?.operation === "PUT" ? entry.json<{ owner: string; until: number }>() : undefined;
-      if (held && held.owner !== owner && held.until > now()) return false;
-      const body = JSON.stringify({ owner, until: now() + leaseMs });
+      const held = entry?.operation === "PUT" ? entry.json<ClaimRecord>() : undefined;
+      if (held && held.owner !== owner && held.until > now()) return { granted: false };
+      // Renewing keeps the note; it tells a try that comes after a crash where the last one got to.
+      const interrupted = held?.finalName === true;
+      const body = JSON.stringify({ owner, until: now() + leaseMs, ...(interrupted ? { finalName: true } : {}) } satisfies ClaimRecord);
       try {
         if (entry) await kv.update(key, body, entry.revision);
         else await kv.create(key, body);
-        return true;
+        return { granted: true, interrupted };
       } catch (error) {
         // Another instance claimed it between the read and the write.
-        if (isRevisionConflict(error)) return false;
+        if (isRevisionConflict(error)) return { granted: false };
         throw error;
       }
+    },
+    markFinalName: async (pipeline, file, owner, leaseMs) => {
+      await kv.put(`claim.${keyOf(pipeline, file)}`, JSON.stringify({ owner, until: now() + leaseMs, finalName: true } satisfies ClaimRecord));
     },
     release: async (pipeline, file, owner) => {
       const key = `claim.${keyOf(pipeline, file)}`;

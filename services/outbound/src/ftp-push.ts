@@ -46,6 +46,14 @@ export interface PushRequest {
   sha256: string;
   /** Makes the temporary name unique to this version. */
   uploadId: string;
+  /**
+   * An earlier try of this version died between its upload and its bookkeeping: look at the partner first,
+   * and when the file is there as this version left it (its temporary name gone, the final one with its
+   * size, and its SHA-256 when the partner offers one), it is delivered: nothing is sent again.
+   */
+  lookFirst?: boolean;
+  /** Called just before the file takes its final name (the rename, or the upload without a temporary name). */
+  beforeFinalName?: () => Promise<void>;
 }
 
 export interface PushResult {
@@ -55,6 +63,8 @@ export interface PushResult {
   reply: string;
   /** What the partner confirmed it holds: the size (SIZE), and the SHA-256 too when it offers HASH or XSHA256. */
   verified: "size" | "sha256" | "none";
+  /** Found at the partner, put there by an earlier try that died before it could record it (see lookFirst). */
+  alreadyThere?: boolean;
 }
 
 /**
@@ -66,7 +76,7 @@ export interface PushResult {
  * connection may be in the middle of a reply and is to be closed.
  */
 export async function pushFile(
-  { endpoint, name, source, size, sha256, uploadId }: PushRequest,
+  { endpoint, name, source, size, sha256, uploadId, lookFirst = false, beforeFinalName }: PushRequest,
   session: { client: Client; tlsVersion: string | undefined; features?: Map<string, string> },
 ): Promise<PushResult> {
   const { client, tlsVersion } = session;
@@ -78,9 +88,14 @@ export async function pushFile(
     else await client.cd("/");
     const remotePath = posix.join(folder, name);
     const temporary = endpoint.temporaryName ? `.${name}.${uploadId}.part` : name;
+    if (lookFirst && temporary !== name) {
+      const there = await deliveredBefore(client, session, { name, temporary, size, sha256 });
+      if (there) return { remotePath, tlsVersion, reply: "the file was already at the partner", verified: there, alreadyThere: true };
+    }
     let reply: string;
     let sent: ReturnType<typeof hashed> | undefined;
     try {
+      if (temporary === name) await beforeFinalName?.();
       sent = hashed(await source());
       const uploaded = await client.uploadFrom(sent.stream, temporary);
       reply = `${uploaded.code} ${uploaded.message}`;
@@ -90,6 +105,7 @@ export async function pushFile(
         throw new SourceChangedError(`the stored file changed since this version (${sent.bytes()} bytes, SHA-256 ${digest}); a newer version has its own delivery`);
       }
       if (temporary !== name) {
+        await beforeFinalName?.();
         const renamed = await client.rename(temporary, name);
         reply = `${renamed.code} ${renamed.message}`;
       }
@@ -172,6 +188,24 @@ export async function openSession(endpoint: EndpointConfig, log: Pick<Logger, "w
 export function isFinalLoginRefusal(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
   return code === 530 && !/too many|maximum number|connections|try again|later/i.test(message(error));
+}
+
+/**
+ * Whether an earlier try of this version got the file to its final name before it died: its temporary name
+ * is gone (renamed, since the upload had ended when the try was about to rename) and the final name has the
+ * version's size, and its SHA-256 when the partner offers HASH or XSHA256. Resolves with how it was checked.
+ */
+async function deliveredBefore(
+  client: Client,
+  session: { features?: Map<string, string> },
+  { name, temporary, size, sha256 }: { name: string; temporary: string; size: number; sha256: string },
+): Promise<"size" | "sha256" | undefined> {
+  if ((await client.size(temporary).catch(() => undefined)) !== undefined) return undefined;
+  if ((await client.size(name).catch(() => undefined)) !== size) return undefined;
+  session.features ??= await client.features().catch(() => new Map<string, string>());
+  const remote = await remoteHash(client, name, session.features).catch(() => undefined);
+  if (remote === undefined) return "size";
+  return remote === sha256 ? "sha256" : undefined;
 }
 
 /**

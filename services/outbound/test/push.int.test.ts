@@ -6,8 +6,9 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { readdir, readFile, rm } from "node:fs/promises";
+import { chmod, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { Readable } from "node:stream";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -16,6 +17,7 @@ import { type NatsConnection, publishEvent } from "@wharf/bus";
 import { buckets, EndpointConfig, PipelineConfig, PullConfig, type StorageClient, streams, subjects, type TransferEvent } from "@wharf/contracts";
 import { createLogger, createMetricsRegistry } from "@wharf/telemetry";
 import { getFreePort, partnerEndpoint, startPureFtpdPartner, startVsftpdPartner, streamMessages, uploadHeader, type TestCertificates, type TestNatsServer, type VsftpdPartner, waitFor } from "@wharf/testing";
+import { openSession, pushFile } from "../src/ftp-push.js";
 import { createOutboundMetrics } from "../src/metrics.js";
 import { startPulls } from "../src/pulls.js";
 import { startTestbed, type Testbed } from "./testbed.js";
@@ -535,5 +537,30 @@ test("a pull fetches a file only once two polls listed it unchanged: one still b
     assert.equal(Buffer.concat(chunks).toString(), "first half,second half");
   } finally {
     await runner.stop();
+  }
+});
+
+test("a try after one that died past the rename finds the file at the partner and sends nothing; with the temporary file still there, it sends", async () => {
+  const endpoint = EndpointConfig.parse(vsftpd("lookfirst", { remoteFolder: "/lookfirst" }));
+  const bytes = randomBytes(40_000);
+  const sha256 = createHash("sha256").update(bytes).digest("hex");
+  const request = { endpoint, name: "kept.bin", size: bytes.length, sha256, uploadId: "u-look", source: async () => Readable.from([bytes]) };
+  const session = await openSession(endpoint, log);
+  try {
+    // The first try: delivered, then (as if) the process died before recording it.
+    assert.equal((await pushFile(request, session)).alreadyThere, undefined);
+    const sourceRead = { count: 0 };
+    const looked = await pushFile({ ...request, lookFirst: true, source: async () => (sourceRead.count++, Readable.from([bytes])) }, session);
+    assert.equal(looked.alreadyThere, true);
+    assert.equal(looked.verified, "size");
+    assert.equal(sourceRead.count, 0, "not sent again");
+    // A try that died before its rename left the temporary file: the next one sends (and renames) again.
+    await writeFile(join(partner.root, "lookfirst/.again.bin.u-look.part"), bytes.subarray(0, 100), { mode: 0o666 });
+    await chmod(join(partner.root, "lookfirst/.again.bin.u-look.part"), 0o666);
+    const again = await pushFile({ ...request, name: "again.bin", lookFirst: true }, session);
+    assert.equal(again.alreadyThere, undefined);
+    assert.deepEqual(await readFile(join(partner.root, "lookfirst/again.bin")), bytes);
+  } finally {
+    session.client.close();
   }
 });

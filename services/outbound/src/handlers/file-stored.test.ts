@@ -70,7 +70,8 @@ function deliveriesFailing(recordFailures: number, { claimed = true } = {}) {
   const records: string[] = [];
   let failures = 0;
   const deliveries: Deliveries = {
-    claim: async () => claimed,
+    claim: async () => (claimed ? { granted: true, interrupted: false } : { granted: false }),
+    markFinalName: async () => undefined,
     release: async () => undefined,
     find: async () => undefined,
     newestDelivered: async () => undefined,

@@ -94,7 +94,8 @@ export function createFileStoredHandler({ nc, log, metrics, settings, deliveries
       return undefined;
     }
     // One instance at a time delivers a version; the claim is renewed while the push runs.
-    if (!(await deliveries.claim(pipeline.name, event, instanceId, CLAIM_LEASE_MS))) {
+    const claim = await deliveries.claim(pipeline.name, event, instanceId, CLAIM_LEASE_MS);
+    if (!claim.granted) {
       log.info({ pipeline: pipeline.name, uploadId: event.uploadId, path: event.path }, "another outbound instance is delivering this file; looking again later");
       return { delayMs: CLAIM_RETRY_MS, reason: "another outbound instance is delivering this file" };
     }
@@ -105,14 +106,14 @@ export function createFileStoredHandler({ nc, log, metrics, settings, deliveries
         metrics.deliveries.inc({ pipeline: pipeline.name, result: "duplicate" });
         return undefined;
       }
-      return await deliverClaimed(pipeline, event, attempt, seq);
+      return await deliverClaimed(pipeline, event, attempt, seq, claim.interrupted);
     } finally {
       clearInterval(renewal);
       await deliveries.release(pipeline.name, event, instanceId).catch(() => undefined);
     }
   }
 
-  async function deliverClaimed(pipeline: PipelineConfig, event: FileStoredEvent, attempt: number, seq: number): Promise<{ delayMs: number; reason: string } | undefined> {
+  async function deliverClaimed(pipeline: PipelineConfig, event: FileStoredEvent, attempt: number, seq: number, interrupted: boolean): Promise<{ delayMs: number; reason: string } | undefined> {
     const stopTimer = metrics.deliveryDuration.startTimer({ pipeline: pipeline.name });
     const started = performance.now();
     const history = (kind: TransferKind, extra: Partial<TransferEvent> = {}) =>
@@ -128,6 +129,9 @@ export function createFileStoredHandler({ nc, log, metrics, settings, deliveries
         sha256: event.sha256,
         uploadId: event.uploadId,
         source: () => openStoredFile(storage, event, { stallMs: endpoint.timeoutMs }),
+        // A try that died after the file took its name at the partner and before it was recorded: look there first.
+        lookFirst: interrupted,
+        beforeFinalName: () => deliveries.markFinalName(pipeline.name, event, instanceId, CLAIM_LEASE_MS),
       };
       const releaseConnection = await limits.acquire(`endpoint\0${endpoint.name}`, endpoint.maxConnections);
       const { result, reused } = await traced(pipeline, endpoint.name, attempt, () => pushOverPool(sessions, request)).finally(releaseConnection);
