@@ -550,7 +550,11 @@ test("a try after one that died past the rename finds the file at the partner an
     // The first try: delivered, then (as if) the process died before recording it.
     assert.equal((await pushFile(request, session)).alreadyThere, undefined);
     const sourceRead = { count: 0 };
-    const looked = await pushFile({ ...request, lookFirst: true, source: async () => (sourceRead.count++, Readable.from([bytes])) }, session);
+    const counted = async () => {
+      sourceRead.count++;
+      return Readable.from([bytes]);
+    };
+    const looked = await pushFile({ ...request, lookFirst: true, source: counted }, session);
     assert.equal(looked.alreadyThere, true);
     assert.equal(looked.verified, "size");
     assert.equal(sourceRead.count, 0, "not sent again");
