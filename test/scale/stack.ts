@@ -136,7 +136,13 @@ export async function startScaleStack(options: ScaleOptions = {}): Promise<Scale
   }
   let haproxy: TestHaproxy | undefined;
   let nc: NatsConnection | undefined;
+  // One handler for every instance: a test process that dies takes its fleet along.
+  const killOnExit = () => {
+    for (const service of services) service.child?.kill("SIGKILL");
+  };
+  process.once("exit", killOnExit);
   const stopAll = async () => {
+    process.off("exit", killOnExit);
     await haproxy?.stop();
     await Promise.all(services.map((service) => (service.child ? service.signal("SIGTERM") : undefined)));
     await nc?.close();
@@ -207,8 +213,6 @@ export async function applyPipeline(nc: NatsConnection, endpoint: Record<string,
 function managedService(name: string, kind: ServiceKind, metricsPort: number, env: NodeJS.ProcessEnv): ManagedService {
   let child: ChildProcess | undefined;
   const output: string[] = [];
-  const killOnExit = () => child?.kill("SIGKILL");
-  process.once("exit", killOnExit);
   const runOnce = async () => {
     const started = spawn(process.execPath, [join(ROOT, MAINS[kind])], { env, stdio: ["ignore", "pipe", "pipe"], cwd: ROOT });
     child = started;
