@@ -113,7 +113,7 @@ async function bytesBeforeClose(host: string, port: number, localAddress: string
 }
 
 test("scale: SIGKILL a listener, a storage, an outbound and a NATS node during a load: nothing lost, nothing delivered twice", { timeout: 480_000 }, async (t) => {
-  const report = await runScenario(stack, { files: 120, partners: 16, faults: "kill", prefix: "kill", pauseMs: 1_500, say: (line) => t.diagnostic(line) });
+  const report = await runScenario(stack, { files: 120, partners: 16, faults: "kill", prefix: "kill", pauseMs: 1_500, deadlineMs: 300_000, say: (line) => t.diagnostic(line) });
   for (const line of describe(report)) t.diagnostic(line);
   assert.deepEqual(verdict(report), []);
   assert.equal(report.faults.length, 4);
@@ -121,7 +121,7 @@ test("scale: SIGKILL a listener, a storage, an outbound and a NATS node during a
 });
 
 test("scale: a rolling restart of every service during a load loses no file and fails no transfer that had begun", { timeout: 480_000 }, async (t) => {
-  const report = await runScenario(stack, { files: 120, partners: 16, faults: "rolling", prefix: "rolling", pauseMs: 5_000, say: (line) => t.diagnostic(line) });
+  const report = await runScenario(stack, { files: 120, partners: 16, faults: "rolling", prefix: "rolling", pauseMs: 5_000, deadlineMs: 300_000, say: (line) => t.diagnostic(line) });
   for (const line of describe(report)) t.diagnostic(line);
   assert.deepEqual(verdict(report), []);
   assert.equal(report.faults.length, 8);

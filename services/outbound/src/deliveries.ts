@@ -8,6 +8,11 @@ export interface DeliveryRecord {
   remotePath: string;
   deliveredAt: string;
   attempts: number;
+  /** The event's place in the stream (the message that made the delivery); a redelivery of it can then tell its own delivery from a replay's. */
+  seq?: number;
+  /** The partner's last reply and how the copy was checked (delivered only), for a completed event said again. */
+  reply?: string;
+  verified?: "size" | "sha256" | "none";
 }
 
 /** A claim taken (or not); `interrupted`: an earlier try had got as far as the final name and never finished. */

@@ -14,12 +14,17 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { Kvm } from "@nats-io/kv";
 import { type NatsConnection, publishEvent } from "@wharf/bus";
-import { buckets, EndpointConfig, PipelineConfig, PullConfig, type StorageClient, streams, subjects, type TransferEvent } from "@wharf/contracts";
+import type { JsMsg } from "@nats-io/jetstream";
+import { buckets, EndpointConfig, eventTypes, FileStoredEvent, PipelineConfig, PullConfig, type StorageClient, streams, subjects, type TransferEvent } from "@wharf/contracts";
 import { createLogger, createMetricsRegistry } from "@wharf/telemetry";
 import { getFreePort, partnerEndpoint, startPureFtpdPartner, startVsftpdPartner, streamMessages, uploadHeader, type TestCertificates, type TestNatsServer, type VsftpdPartner, waitFor } from "@wharf/testing";
+import type { OutboundSettings } from "../src/config-watch.js";
+import { createDeliveries } from "../src/deliveries.js";
 import { openSession, pushFile } from "../src/ftp-push.js";
+import { createFileStoredHandler } from "../src/handlers/file-stored.js";
 import { createOutboundMetrics } from "../src/metrics.js";
 import { startPulls } from "../src/pulls.js";
+import type { SessionPool } from "../src/session-pool.js";
 import { startTestbed, type Testbed } from "./testbed.js";
 import { type OutboundService, startOutboundService } from "../src/service.js";
 
@@ -156,6 +161,50 @@ test("an event delivered again (a redelivery, a republished commit) is not sent 
   await publishEvent(nc, subjects.fileStored, event, { msgId: `again-${Date.now()}` });
   await waitFor(async () => ((await metric("to-acme", "duplicate")) > before ? true : undefined), { what: "the duplicate to be seen" });
   assert.equal(await atPartner("acme-in/report.csv"), undefined, "not sent again");
+});
+
+test("an instance that stopped after recording a delivery and before saying so: the redelivered event says it (once), sends nothing; a replay says nothing", async () => {
+  const pipeline = PipelineConfig.parse({ name: "to-acme-said", source: { root: "acme", folder: "/said" }, target: "acme-in" });
+  const settings: OutboundSettings = { endpoint: () => EndpointConfig.parse(vsftpd("acme-in")), pipelines: () => [pipeline], pulls: () => [], stop: () => undefined };
+  // Any session asked for would be a file sent again.
+  let sessionsAsked = 0;
+  const noSessions: SessionPool = {
+    acquire: async () => {
+      sessionsAsked += 1;
+      throw new Error("nothing may be sent");
+    },
+    release: () => undefined,
+    close: () => undefined,
+  };
+  const deliveries = await createDeliveries(nc);
+  const handler = createFileStoredHandler({ nc, log, metrics: createOutboundMetrics(createMetricsRegistry("said")), settings, deliveries, storage: client, sessions: noSessions });
+  const event = FileStoredEvent.parse({
+    type: eventTypes.fileStored,
+    uploadId: `said-${Date.now()}`,
+    root: "acme",
+    path: "/said/late.csv",
+    size: 3,
+    sha256: createHash("sha256").update("a,b").digest("hex"),
+    user: "acme",
+    sessionId: "s",
+    portAlias: "ftps",
+    streamEnd: "close_notify",
+    storedAt: "2026-12-04T09:59:59.000Z",
+  });
+  // What the first instance left: the delivery recorded by message 4242's first try, no completed event.
+  await deliveries.record(pipeline.name, event, { status: "delivered", remotePath: "/acme-in/late.csv", deliveredAt: "2026-12-04T10:00:00.000Z", attempts: 1, seq: 4242, reply: "250 Rename successful." });
+  const completed = async () => (await transfers(pipeline.name)).filter((body) => body.uploadId === event.uploadId && body.type === "wharf.evt.v1.transfer_completed");
+  const redelivered = (seq: number, deliveryCount: number) => ({ seq, info: { deliveryCount } }) as unknown as JsMsg;
+  await handler(event, redelivered(4242, 2));
+  assert.deepEqual(
+    (await completed()).map((body) => [body.attempt, body.remotePath, body.reply, body.at]),
+    [[1, "/acme-in/late.csv", "250 Rename successful.", "2026-12-04T10:00:00.000Z"]],
+  );
+  // Once more (the stream's duplicate window drops the copy), and a replay (another message): still one.
+  await handler(event, redelivered(4242, 3));
+  await handler(event, redelivered(5151, 1));
+  assert.equal((await completed()).length, 1);
+  assert.equal(sessionsAsked, 0, "nothing sent");
 });
 
 test("a certificate that is not the pinned one: nothing is sent, and the delivery goes to the dead-letter stream at once with the reason", async () => {

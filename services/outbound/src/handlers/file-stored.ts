@@ -15,7 +15,7 @@ import {
 } from "@wharf/contracts";
 import type { Logger } from "@wharf/telemetry";
 import type { OutboundSettings } from "../config-watch.js";
-import type { Deliveries } from "../deliveries.js";
+import type { Deliveries, DeliveryRecord } from "../deliveries.js";
 import { PushError, type PushRequest, type PushResult, pushFile, SourceChangedError } from "../ftp-push.js";
 import { createKeyedLimits } from "../keyed-limits.js";
 import type { OutboundMetrics } from "../metrics.js";
@@ -80,8 +80,9 @@ export function createFileStoredHandler({ nc, log, metrics, settings, deliveries
   /** One pipeline's delivery of one stored version; resolves with when and why to try again, if it should be. */
   /** `seq` is the event's place in the stream: a replayed event is another message, so its letters and events get ids of their own. */
   async function deliver(pipeline: PipelineConfig, event: FileStoredEvent, attempt: number, seq: number): Promise<{ delayMs: number; reason: string } | undefined> {
-    if (await deliveries.find(pipeline.name, event)) {
-      metrics.deliveries.inc({ pipeline: pipeline.name, result: "duplicate" });
+    const done = await deliveries.find(pipeline.name, event);
+    if (done) {
+      await duplicate(pipeline, event, seq, done);
       return undefined;
     }
     // ISO times of one format compare as strings.
@@ -102,8 +103,9 @@ export function createFileStoredHandler({ nc, log, metrics, settings, deliveries
     const renewal = setInterval(() => void deliveries.claim(pipeline.name, event, instanceId, CLAIM_LEASE_MS).catch(() => undefined), CLAIM_LEASE_MS / 3);
     try {
       // It may have been delivered by the instance that held the claim before.
-      if (await deliveries.find(pipeline.name, event)) {
-        metrics.deliveries.inc({ pipeline: pipeline.name, result: "duplicate" });
+      const doneMeanwhile = await deliveries.find(pipeline.name, event);
+      if (doneMeanwhile) {
+        await duplicate(pipeline, event, seq, doneMeanwhile);
         return undefined;
       }
       return await deliverClaimed(pipeline, event, attempt, seq, claim.interrupted);
@@ -138,7 +140,9 @@ export function createFileStoredHandler({ nc, log, metrics, settings, deliveries
       // The file is at the partner: from here a failure is the bookkeeping's, never the push's. It is tried
       // again here (a NATS leader election takes seconds) rather than failing a delivery that worked.
       try {
-        await persistently(() => deliveries.record(pipeline.name, event, { status: "delivered", remotePath: result.remotePath, deliveredAt: new Date().toISOString(), attempts: attempt }));
+        await persistently(() =>
+          deliveries.record(pipeline.name, event, { status: "delivered", remotePath: result.remotePath, deliveredAt: new Date().toISOString(), attempts: attempt, seq, reply: result.reply, verified: result.verified }),
+        );
       } catch (error) {
         const reason = `delivered to ${result.remotePath}, but the delivery could not be recorded: ${error instanceof Error ? error.message : String(error)}`;
         log.error({ pipeline: pipeline.name, uploadId: event.uploadId, path: event.path, reason }, "delivery not recorded; the event comes back, and the file may be sent again");
@@ -195,6 +199,23 @@ export function createFileStoredHandler({ nc, log, metrics, settings, deliveries
       return { delayMs, reason };
     }
     return undefined;
+  }
+
+  /**
+   * A version this pipeline already delivered: nothing is sent. When it is this very message that made the
+   * delivery (an instance that stopped after the record and before its ack), its completed event is said
+   * again, with the first one's message id: the stream drops it if the first got there, and the file's
+   * history is whole if it did not.
+   */
+  async function duplicate(pipeline: PipelineConfig, event: FileStoredEvent, seq: number, done: DeliveryRecord): Promise<void> {
+    metrics.deliveries.inc({ pipeline: pipeline.name, result: "duplicate" });
+    if (done.status !== "delivered" || done.seq !== seq) return;
+    await announce("completed", pipeline, event, done.attempts, seq, {
+      remotePath: done.remotePath,
+      at: done.deliveredAt,
+      ...(done.reply ? { reply: done.reply } : {}),
+      ...(done.verified ? { verified: done.verified } : {}),
+    });
   }
 
   /** A transfer event for the file's history; one that cannot be published is logged, never fails the delivery. */
