@@ -11,11 +11,10 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { promisify } from "node:util";
 import { Objm } from "@nats-io/obj";
-import { connectBus, type NatsConnection } from "@wharf/bus";
+import type { NatsConnection } from "@wharf/bus";
 import { buckets, streams, subjects } from "@wharf/contracts";
-import { createLogger } from "@wharf/telemetry";
 import { streamMessages } from "@wharf/testing";
-import { type RunningWharf, startWharf, stopWharf } from "./stack.js";
+import { connectAsAdmin, type RunningWharf, startWharf, stopWharf } from "./stack.js";
 
 const run = promisify(execFile);
 let wharf: RunningWharf;
@@ -23,7 +22,7 @@ let nc: NatsConnection;
 
 before(async () => {
   wharf = await startWharf({ extraEnv: { WHARF_STORAGE_BACKEND: "nats" } });
-  nc = await connectBus({ url: wharf.natsUrl, name: "e2e-objects" }, createLogger({ service: "e2e", level: "silent" }));
+  nc = await connectAsAdmin(wharf, "e2e-objects");
 });
 
 after(async () => {

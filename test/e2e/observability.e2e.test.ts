@@ -44,7 +44,7 @@ const curl = (user: string, password: string, ...args: string[]) =>
   run("curl", ["--silent", "--show-error", "--ssl-reqd", "--insecure", "--max-time", "30", "-u", `${user}:${password}`, ...args], { encoding: "buffer", maxBuffer: 16 * 1024 * 1024 });
 
 async function workload(): Promise<void> {
-  const cli = await wharfCli(wharf.natsUrl, "apply", "-f", await writeLoopbackConfig(wharf));
+  const cli = await wharfCli(wharf, "apply", "-f", await writeLoopbackConfig(wharf));
   assert.equal(cli.code, 0, cli.stderr);
   const url = (path: string) => `ftp://127.0.0.1:${wharf.ftpPort}${path}`;
   const source = join(wharf.dataDir, "workload.bin");

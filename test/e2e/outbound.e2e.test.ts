@@ -12,11 +12,9 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { promisify } from "node:util";
-import { connectBus } from "@wharf/bus";
 import { streams, subjects } from "@wharf/contracts";
-import { createLogger } from "@wharf/telemetry";
 import { streamMessages, waitFor } from "@wharf/testing";
-import { type RunningWharf, startWharf, stopWharf, wharfCli, writeLoopbackConfig } from "./stack.js";
+import { connectAsAdmin, type RunningWharf, startWharf, stopWharf, wharfCli, writeLoopbackConfig } from "./stack.js";
 
 const run = promisify(execFile);
 let wharf: RunningWharf;
@@ -28,7 +26,7 @@ after(() => stopWharf(wharf));
 
 /** A CLI command that must succeed. */
 const cli = async (...args: string[]) => {
-  const { code, stdout, stderr } = await wharfCli(wharf.natsUrl, ...args);
+  const { code, stdout, stderr } = await wharfCli(wharf, ...args);
   assert.equal(code, 0, `wharf ${args.join(" ")} failed:\n${stderr}`);
   return { stdout };
 };
@@ -61,7 +59,7 @@ test("a file uploaded to /outbox is pushed by outbound over FTPS to Wharf's own 
   const metrics = await (await fetch(`http://127.0.0.1:${wharf.metricsPorts.outbound}/metrics`)).text();
   assert.match(metrics, /^wharf_outbound_deliveries_total\{[^}]*pipeline="loop"[^}]*result="delivered"[^}]*\} 1$/m);
   // Wharf offers HASH: the partner's SHA-256 of the delivered file was compared with the stored one.
-  const nc = await connectBus({ url: wharf.natsUrl, name: "e2e-outbound" }, createLogger({ service: "e2e", level: "silent" }));
+  const nc = await connectAsAdmin(wharf, "e2e-outbound");
   try {
     const completed = (await streamMessages(nc, streams.events.name, subjects.transferCompleted)).map((message) => message.body);
     assert.deepEqual(
@@ -94,10 +92,10 @@ test("wharf transfers ls and show: the pushed file's whole history, from the par
   assert.match(shown, /^ {2}\S+ {2}loop → self {2}try 1 started$/m);
   assert.match(shown, /^ {2}\S+ {2}loop → self {2}try 1 completed: \/inbox\/outgoing\.bin, 250 .*, verified sha256, TLSv1\.[23], new session, \d+ ms$/m);
   // Bad input is named; an unknown id says where it looked.
-  const badSince = await wharfCli(wharf.natsUrl, "transfers", "ls", "--since", "yesterday");
+  const badSince = await wharfCli(wharf, "transfers", "ls", "--since", "yesterday");
   assert.equal(badSince.code, 2);
   assert.match(badSince.stderr, /--since yesterday: not a time/);
-  const unknown = await wharfCli(wharf.natsUrl, "transfers", "show", "no-such-id");
+  const unknown = await wharfCli(wharf, "transfers", "show", "no-such-id");
   assert.equal(unknown.code, 1);
   assert.match(unknown.stderr, /no stored file with id no-such-id in the event stream/);
 });

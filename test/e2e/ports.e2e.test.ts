@@ -16,7 +16,7 @@ before(async () => {
 });
 after(() => stopWharf(wharf));
 
-const cli = (...args: string[]) => wharfCli(wharf.natsUrl, ...args);
+const cli = (...args: string[]) => wharfCli(wharf, ...args);
 
 test("wharf apply -f adds an implicit-FTPS port that curl uses within seconds; wharf ports status shows it", async () => {
   const port = await getFreePort();

@@ -7,6 +7,8 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { connectBus, type NatsConnection } from "@wharf/bus";
+import { createLogger } from "@wharf/telemetry";
 import { getFreePort } from "@wharf/testing";
 
 export interface RunningWharf {
@@ -14,6 +16,8 @@ export interface RunningWharf {
   dataDir: string;
   ftpPort: number;
   natsUrl: string;
+  /** The admin identity's nkey seed, which `wharf start` made: the embedded NATS takes no anonymous client. */
+  adminSeedFile: string;
   metricsPorts: Record<"listener" | "auth" | "storage" | "outbound", number>;
   password: string;
   /** Everything the launcher printed, for assertions and for debugging a failure. */
@@ -81,6 +85,7 @@ export async function startWharf({ passivePortCount = 100, extraEnv = {} }: { pa
     dataDir,
     ftpPort,
     natsUrl: `nats://127.0.0.1:${natsPort}`,
+    adminSeedFile: join(dataDir, "nats-identities", "admin.nk"),
     metricsPorts: { listener, auth, storage, outbound },
     password,
     output,
@@ -92,11 +97,16 @@ export async function startWharf({ passivePortCount = 100, extraEnv = {} }: { pa
 }
 
 /** The `wharf` CLI against a running Wharf's NATS; resolves with its exit code and output (a failing command does not reject). */
-export function wharfCli(natsUrl: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return run(process.execPath, [launcher, ...args], { env: { ...process.env, WHARF_NATS_URL: natsUrl } }).then(
+export function wharfCli(wharf: Pick<RunningWharf, "natsUrl" | "adminSeedFile">, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return run(process.execPath, [launcher, ...args], { env: { ...process.env, WHARF_NATS_URL: wharf.natsUrl, WHARF_NATS_NKEY_FILE: wharf.adminSeedFile } }).then(
     ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
     (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
   );
+}
+
+/** A NATS connection to a running Wharf as its admin identity (what the CLI uses). */
+export function connectAsAdmin(wharf: Pick<RunningWharf, "natsUrl" | "adminSeedFile">, name: string): Promise<NatsConnection> {
+  return connectBus({ url: wharf.natsUrl, name, identity: "admin", credentials: { nkeyFile: wharf.adminSeedFile } }, createLogger({ service: "e2e", level: "silent" }));
 }
 
 /** Stops the Wharf a test file started, checks that it stopped cleanly (exit code 0), and removes its data folder. */
@@ -105,6 +115,10 @@ export async function stopWharf(wharf: RunningWharf | undefined): Promise<void> 
   const code = await wharf.stop();
   await rm(wharf.dataDir, { recursive: true, force: true });
   assert.equal(code, 0, `wharf start exited with ${code}:\n${wharf.output.slice(-20).join("\n")}`);
+  // Every service and the CLI did their work within their NATS permissions: nats-server logs each refusal
+  // with the connection's name (a test's own intruders have other names).
+  const violations = wharf.output.filter((line) => /Violation/.test(line) && /"[^"]*:wharf-[a-z-]+"/.test(line));
+  assert.deepEqual(violations, [], "no permissions violation by Wharf's own connections");
 }
 
 /**

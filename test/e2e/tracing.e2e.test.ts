@@ -31,7 +31,7 @@ after(async () => {
 });
 
 test("one upload makes one trace from the partner's STOR to outbound's push, across listener, storage and outbound, linked to auth's login", async () => {
-  const applied = await wharfCli(wharf.natsUrl, "apply", "-f", await writeLoopbackConfig(wharf));
+  const applied = await wharfCli(wharf, "apply", "-f", await writeLoopbackConfig(wharf));
   assert.equal(applied.code, 0, applied.stderr);
   const source = join(wharf.dataDir, "traced.bin");
   await writeFile(source, randomBytes(64 * 1024));

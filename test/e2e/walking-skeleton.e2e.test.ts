@@ -5,11 +5,10 @@ import { readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
-import { connectBus, type NatsConnection } from "@wharf/bus";
+import type { NatsConnection } from "@wharf/bus";
 import { streams, subjects } from "@wharf/contracts";
-import { createLogger } from "@wharf/telemetry";
 import { runPython, streamMessages, waitFor } from "@wharf/testing";
-import { type RunningWharf, startWharf, stopWharf } from "./stack.js";
+import { connectAsAdmin, type RunningWharf, startWharf, stopWharf } from "./stack.js";
 
 const run = promisify(execFile);
 const FIVE_MIB = 5 * 1024 * 1024;
@@ -21,7 +20,7 @@ let sourceFile: string;
 
 before(async () => {
   wharf = await startWharf();
-  nc = await connectBus({ url: wharf.natsUrl, name: "e2e" }, createLogger({ service: "e2e", level: "silent" }));
+  nc = await connectAsAdmin(wharf, "e2e");
   original = randomBytes(FIVE_MIB);
   sourceFile = join(wharf.dataDir, "source.bin");
   await writeFile(sourceFile, original);

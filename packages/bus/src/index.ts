@@ -8,3 +8,4 @@ export * from "./nats-server-process.js";
 export * from "./follow-bucket.js";
 export * from "./stream-scan.js";
 export * from "./metrics.js";
+export * from "./nats-identities.js";

@@ -22,6 +22,8 @@ export interface NatsServerProcessOptions {
   detached?: boolean;
   /** A configuration file (a cluster node's routes, say); it then sets the port and store, and `host`, `port` and `storeDir` are not passed. */
   configFile?: string;
+  /** The identities and permissions clients must use (`writeNatsAuthorization`); without it the server takes anonymous clients. */
+  authorizationFile?: string;
 }
 
 const LISTENING = /Listening for client connections on [^\s]+:(\d+)/;
@@ -37,8 +39,19 @@ export class NatsServerMissingError extends Error {
  * it accepts clients. Used by `npm start` (a store under the data folder) and
  * by tests (a temp store and a port the server picks itself).
  */
-export async function startNatsServerProcess({ storeDir, host = "127.0.0.1", port, binary = "nats-server", startTimeoutMs = 15_000, onLog, detached = false, configFile }: NatsServerProcessOptions): Promise<NatsServerProcess> {
-  const args = configFile ? ["-c", configFile] : ["-a", host, "-p", String(port), "-js", "-sd", storeDir];
+export async function startNatsServerProcess({
+  storeDir,
+  host = "127.0.0.1",
+  port,
+  binary = "nats-server",
+  startTimeoutMs = 15_000,
+  onLog,
+  detached = false,
+  configFile,
+  authorizationFile,
+}: NatsServerProcessOptions): Promise<NatsServerProcess> {
+  // The authorization file is a configuration of its own; the flags after it set the rest.
+  const args = configFile ? ["-c", configFile] : [...(authorizationFile ? ["-c", authorizationFile] : []), "-a", host, "-p", String(port), "-js", "-sd", storeDir];
   const child = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"], detached });
   let log = "";
   let partial = "";

@@ -3,6 +3,7 @@ import { applyCommand } from "./ports/apply.js";
 import { portsCommand } from "./ports/ports.js";
 import { bansCommand } from "./bans/bans.js";
 import { dlqCommand } from "./dlq/dlq.js";
+import { natsCommand } from "./nats/nats.js";
 import { outboundSettingsCommand } from "./outbound/outbound-settings.js";
 import { start } from "./start/launcher.js";
 import { transfersCommand } from "./transfers/transfers.js";
@@ -27,10 +28,20 @@ commands:
   transfers ls        files stored in the last day (--since 7d | TIME), who sent them, their checksum, where they were
                       delivered (--user USER, --status stored|delivering|delivered|superseded|failed, --limit N)
   transfers show ID   one stored file's whole history: every delivery try, the partner's answer, errors
+  nats init [--dir DIR]
+                      the NATS identities of a deployment: an nkey seed per service and for the CLI, and the
+                      permissions file for nats-server (wharf start makes its own under <data>/nats-identities)
   help                show this text
 
-The commands that talk to a running Wharf use WHARF_NATS_URL or NATS_URL (default nats://127.0.0.1:14222).
+The commands that talk to a running Wharf use WHARF_NATS_URL or NATS_URL (default nats://127.0.0.1:14222),
+as the admin identity: WHARF_NATS_NKEY_FILE, or the seed wharf start made (<WHARF_DATA_DIR>/nats-identities/admin.nk).
 `;
+
+// A command that cannot reach NATS, or is refused, says so in one line instead of a stack trace.
+process.on("uncaughtException", (error) => {
+  process.stderr.write(error.name === "CliConnectError" ? `wharf: ${error.message}\n` : `${error.stack ?? error}\n`);
+  process.exit(1);
+});
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const err = (line: string) => process.stderr.write(`${line}\n`);
@@ -62,6 +73,9 @@ switch (command) {
     break;
   case "transfers":
     process.exitCode = await transfersCommand(rest, process.env, out, err);
+    break;
+  case "nats":
+    process.exitCode = await natsCommand(rest, process.env, out, err);
     break;
   case "help":
   case "--help":

@@ -60,7 +60,19 @@ export const commonEnv = {
   WHARF_NATS_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
   // Days the event stream (file.stored, transfers, logins: `wharf transfers`) keeps an event; 0 keeps them all.
   WHARF_EVENTS_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(30),
+  // Who this service is to NATS (docs/security.md): a file holding its nkey seed, or a folder of seeds named
+  // <identity>.nk (`wharf nats init`), or a user name with a password file. Unset: an anonymous connection.
+  WHARF_NATS_NKEY_FILE: z.string().min(1).optional(),
+  WHARF_NATS_IDENTITY_DIR: z.string().min(1).optional(),
+  WHARF_NATS_USER: z.string().min(1).optional(),
+  WHARF_NATS_PASSWORD_FILE: z.string().min(1).optional(),
+  // TLS to NATS: the CA of the server's certificate, and a client certificate and key if the server asks for one.
+  WHARF_NATS_TLS_CA_FILE: z.string().min(1).optional(),
+  WHARF_NATS_TLS_CERT_FILE: z.string().min(1).optional(),
+  WHARF_NATS_TLS_KEY_FILE: z.string().min(1).optional(),
 };
+
+type Optional = string | undefined;
 
 export function commonSettings(env: {
   WHARF_NATS_URL: string;
@@ -70,6 +82,13 @@ export function commonSettings(env: {
   WHARF_STOP_WITH_STDIN: boolean;
   WHARF_EVENTS_RETENTION_DAYS: number;
   WHARF_NATS_REPLICAS: number;
+  WHARF_NATS_NKEY_FILE?: Optional;
+  WHARF_NATS_IDENTITY_DIR?: Optional;
+  WHARF_NATS_USER?: Optional;
+  WHARF_NATS_PASSWORD_FILE?: Optional;
+  WHARF_NATS_TLS_CA_FILE?: Optional;
+  WHARF_NATS_TLS_CERT_FILE?: Optional;
+  WHARF_NATS_TLS_KEY_FILE?: Optional;
 }) {
   return {
     natsUrl: env.WHARF_NATS_URL,
@@ -79,7 +98,24 @@ export function commonSettings(env: {
     stopWithStdin: env.WHARF_STOP_WITH_STDIN,
     eventsRetentionMs: env.WHARF_EVENTS_RETENTION_DAYS * 86_400_000,
     natsReplicas: env.WHARF_NATS_REPLICAS,
+    natsCredentials: {
+      nkeyFile: env.WHARF_NATS_NKEY_FILE,
+      identityDir: env.WHARF_NATS_IDENTITY_DIR,
+      user: env.WHARF_NATS_USER,
+      passwordFile: env.WHARF_NATS_PASSWORD_FILE,
+      tls: env.WHARF_NATS_TLS_CA_FILE ? { caFile: env.WHARF_NATS_TLS_CA_FILE, certFile: env.WHARF_NATS_TLS_CERT_FILE, keyFile: env.WHARF_NATS_TLS_KEY_FILE } : undefined,
+    },
   };
+}
+
+/** What is wrong with the NATS credential variables taken together (each alone is checked by its schema). */
+export function natsCredentialProblems(env: Record<string, unknown>): { path: string; message: string }[] {
+  const problems: { path: string; message: string }[] = [];
+  if (env.WHARF_NATS_USER && !env.WHARF_NATS_PASSWORD_FILE) problems.push({ path: "WHARF_NATS_PASSWORD_FILE", message: "must be set with WHARF_NATS_USER" });
+  if (env.WHARF_NATS_PASSWORD_FILE && !env.WHARF_NATS_USER) problems.push({ path: "WHARF_NATS_USER", message: "must be set with WHARF_NATS_PASSWORD_FILE" });
+  if (Boolean(env.WHARF_NATS_TLS_CERT_FILE) !== Boolean(env.WHARF_NATS_TLS_KEY_FILE)) problems.push({ path: "WHARF_NATS_TLS_KEY_FILE", message: "WHARF_NATS_TLS_CERT_FILE and WHARF_NATS_TLS_KEY_FILE go together" });
+  if (env.WHARF_NATS_TLS_CERT_FILE && !env.WHARF_NATS_TLS_CA_FILE) problems.push({ path: "WHARF_NATS_TLS_CA_FILE", message: "must be set for TLS to NATS (the CA of the server's certificate)" });
+  return problems;
 }
 
 /** A file that must exist when the service starts (checked by the service, this only checks the shape). */

@@ -112,3 +112,17 @@ test("config - nested settings are frozen too", () => {
     (config.port as { a: string }).a = "changed";
   }, TypeError);
 });
+
+test("config - NATS credentials that only go in pairs are named when one half is missing, with every other problem", () => {
+  const schema = z.object(commonEnv);
+  assert.throws(
+    () => parseConfig(schema, { WHARF_NATS_USER: "storage", WHARF_NATS_TLS_CERT_FILE: "/etc/wharf/nats.crt", WHARF_NATS_REPLICAS: "9" }),
+    (error: unknown) =>
+      error instanceof ConfigError &&
+      error.problems.some((problem) => problem.startsWith("WHARF_NATS_REPLICAS:")) &&
+      error.problems.includes("WHARF_NATS_PASSWORD_FILE: must be set with WHARF_NATS_USER") &&
+      error.problems.includes("WHARF_NATS_TLS_KEY_FILE: WHARF_NATS_TLS_CERT_FILE and WHARF_NATS_TLS_KEY_FILE go together") &&
+      error.problems.some((problem) => problem.startsWith("WHARF_NATS_TLS_CA_FILE:")),
+  );
+  assert.doesNotThrow(() => parseConfig(schema, { WHARF_NATS_NKEY_FILE: "/etc/wharf/auth.nk", WHARF_NATS_TLS_CA_FILE: "/etc/wharf/ca.crt" }));
+});

@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { natsCredentialProblems } from "./common-schemas.js";
 
 /** A configuration that did not validate; `problems` names every bad variable. */
 export class ConfigError extends Error {
@@ -24,15 +25,18 @@ export function parseConfig<S extends z.ZodType>(schema: S, env: Record<string, 
   // instead of "" being coerced to 0 (a random port, a zero timeout).
   const given = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ""));
   const result = schema.safeParse(given);
-  if (result.success) return deepFreeze(result.data) as z.output<S>;
-  const problems = result.error.issues.map((issue) => {
+  // The NATS credentials are read by every service and the CLI; their pairs are checked here, once.
+  const pairs = natsCredentialProblems(given).map(({ path, message }) => `${path}: ${message}`);
+  if (result.success && pairs.length === 0) return deepFreeze(result.data) as z.output<S>;
+  const issues = result.success ? [] : result.error.issues;
+  const problems = issues.map((issue) => {
     const name = issue.path.map(String).join(".") || "(environment)";
     const raw = typeof issue.path[0] === "string" ? given[issue.path[0]] : undefined;
     if (raw === undefined) return `${name}: ${issue.code === "invalid_type" ? "is required" : issue.message} (it is not set)`;
     const shown = SECRET_NAME.test(name) ? "value hidden" : `got ${JSON.stringify(raw)}`;
     return `${name}: ${issue.message} (${shown})`;
   });
-  throw new ConfigError(problems);
+  throw new ConfigError([...problems, ...pairs]);
 }
 
 function deepFreeze<T>(value: T): T {

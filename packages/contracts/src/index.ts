@@ -17,3 +17,4 @@ export * from "./config-file.js";
 export * from "./cidr.js";
 export * from "./outbound.js";
 export * from "./sessions.js";
+export * from "./nats-identities.js";

@@ -14,7 +14,7 @@ const registry = createMetricsRegistry("auth");
 const readiness = createReadiness();
 const health = await startHealthServer({ port: config.metricsPort, registry, isReady: readiness.isReady });
 const busMetrics = createBusMetrics(registry);
-const nc = await connectBus({ url: config.natsUrl, name: "wharf-auth" }, log, busMetrics);
+const nc = await connectBus({ url: config.natsUrl, name: "wharf-auth", identity: "auth", credentials: config.natsCredentials }, log, busMetrics);
 // Login events go to the event stream; auth may start before storage, which also makes sure of it.
 await ensureStream(nc, streams.events, { maxAgeMs: config.eventsRetentionMs, replicas: config.natsReplicas });
 const store = await createUserStore(nc, { replicas: config.natsReplicas });

@@ -13,7 +13,7 @@ const registry = createMetricsRegistry("outbound");
 const readiness = createReadiness();
 const health = await startHealthServer({ port: config.metricsPort, registry, isReady: readiness.isReady });
 const busMetrics = createBusMetrics(registry);
-const nc = await connectBus({ url: config.natsUrl, name: "wharf-outbound" }, log, busMetrics);
+const nc = await connectBus({ url: config.natsUrl, name: "wharf-outbound", identity: "outbound", credentials: config.natsCredentials }, log, busMetrics);
 await ensureStream(nc, streams.events, { maxAgeMs: config.eventsRetentionMs, replicas: config.natsReplicas });
 const storage = createStorageClient(config.storageAddress);
 // Deliveries read from storage: started together (npm start), outbound would otherwise spend a try of each

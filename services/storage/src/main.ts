@@ -18,7 +18,7 @@ const registry = createMetricsRegistry("storage");
 const readiness = createReadiness();
 const health = await startHealthServer({ port: config.metricsPort, registry, isReady: readiness.isReady });
 const busMetrics = createBusMetrics(registry);
-const nc = await connectBus({ url: config.natsUrl, name: "wharf-storage" }, log, busMetrics);
+const nc = await connectBus({ url: config.natsUrl, name: "wharf-storage", identity: "storage", credentials: config.natsCredentials }, log, busMetrics);
 await ensureStream(nc, streams.events, { maxAgeMs: config.eventsRetentionMs, replicas: config.natsReplicas });
 // Crash tests name a step of the commit at which this process dies, as a power cut or an OOM kill would end it.
 const failpoint = (step: CommitStep) => {

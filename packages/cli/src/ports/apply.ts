@@ -1,6 +1,8 @@
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
 import type { KV } from "@nats-io/kv";
-import { connectBus, openBucket } from "@wharf/bus";
+import { type BusCredentials, connectBus, natsIdentityDirOf, openBucket, seedFileOf } from "@wharf/bus";
 import { createUserStore, type UserStore } from "@wharf/auth";
 import { buckets, describeIssues, UserRecord, WharfConfigFile } from "@wharf/contracts";
 import { probeEndpoint } from "@wharf/outbound";
@@ -18,8 +20,42 @@ export function cliReplicas(env: NodeJS.ProcessEnv): number {
   return Number.isInteger(replicas) && replicas >= 1 && replicas <= 5 ? replicas : 1;
 }
 
+/**
+ * The CLI's NATS credentials: the admin identity. WHARF_NATS_NKEY_FILE (or a folder of seeds, or a user and
+ * password file) when set; otherwise the admin seed `wharf start` made under its data folder, so that on the
+ * machine that runs it `wharf users ls` just works; otherwise none (a NATS that takes anonymous clients).
+ */
+export function cliCredentials(env: NodeJS.ProcessEnv): BusCredentials {
+  const tls = env.WHARF_NATS_TLS_CA_FILE ? { caFile: env.WHARF_NATS_TLS_CA_FILE, certFile: env.WHARF_NATS_TLS_CERT_FILE, keyFile: env.WHARF_NATS_TLS_KEY_FILE } : undefined;
+  const given = env.WHARF_NATS_NKEY_FILE || env.WHARF_NATS_IDENTITY_DIR || env.WHARF_NATS_USER;
+  const startSeed = seedFileOf(natsIdentityDirOf(resolve(env.WHARF_DATA_DIR || "data")), "admin");
+  return {
+    nkeyFile: env.WHARF_NATS_NKEY_FILE || (!given && existsSync(startSeed) ? startSeed : undefined),
+    identityDir: env.WHARF_NATS_IDENTITY_DIR || undefined,
+    user: env.WHARF_NATS_USER || undefined,
+    passwordFile: env.WHARF_NATS_PASSWORD_FILE || undefined,
+    tls,
+  };
+}
+
+/** Thrown when the CLI cannot reach NATS or is refused: says what to do, without a stack. */
+export class CliConnectError extends Error {
+  override name = "CliConnectError";
+}
+
 export async function connectForCli(env: NodeJS.ProcessEnv) {
-  return connectBus({ url: cliNatsUrl(env), name: "wharf-cli" }, createLogger({ service: "wharf-cli", level: "silent" }));
+  const url = cliNatsUrl(env);
+  try {
+    return await connectBus({ url, name: "wharf-cli", identity: "admin", credentials: cliCredentials(env) }, createLogger({ service: "wharf-cli", level: "silent" }));
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const refused = /authoriz|authentic|permission/i.test(message);
+    throw new CliConnectError(
+      refused
+        ? `NATS at ${url} refused the CLI (${message}): give the admin identity's seed with WHARF_NATS_NKEY_FILE (wharf nats init makes it; wharf start keeps it in <data>/nats-identities/admin.nk)`
+        : `cannot connect to NATS at ${url}: ${message} (set WHARF_NATS_URL to where Wharf's NATS runs)`,
+    );
+  }
 }
 
 /** Reads and validates a configuration file; every problem is listed with its place in the file. */

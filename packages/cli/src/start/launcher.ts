@@ -2,12 +2,13 @@ import { mkdir } from "node:fs/promises";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { AuthConfig } from "@wharf/auth";
-import { connectBus, NatsServerMissingError, type NatsServerProcess, startNatsServerProcess } from "@wharf/bus";
+import { connectBus, NatsServerMissingError, type NatsServerProcess, natsIdentityDirOf, startNatsServerProcess, writeNatsAuthorization } from "@wharf/bus";
 import { ConfigError, parseConfig } from "@wharf/config";
 import { ListenerConfig } from "@wharf/control-listener";
 import { OutboundConfig } from "@wharf/outbound";
 import { StorageConfig } from "@wharf/storage";
 import { createLogger } from "@wharf/telemetry";
+import { cliCredentials } from "../ports/apply.js";
 import { ensureDemoUser } from "./demo-user.js";
 import { LauncherConfig } from "./launcher-config.js";
 import { ensureSelfSignedCertificate } from "./self-signed.js";
@@ -70,8 +71,16 @@ export async function start(env: NodeJS.ProcessEnv = process.env): Promise<numbe
   if (tls.created) say(`made a self-signed TLS certificate: ${tls.certFile}`);
 
   const natsUrl = launcher.externalNatsUrl ?? `nats://127.0.0.1:${launcher.natsPort}`;
+  // The embedded nats-server is never an open bus: every service (and the CLI, as admin) has its own nkey,
+  // made on the first run, and may touch only its own subjects (docs/security.md). With an external NATS,
+  // its credentials come from the environment as given.
+  const identityDir = natsIdentityDirOf(dataDir);
+  const embeddedIdentities: NodeJS.ProcessEnv = launcher.externalNatsUrl
+    ? {}
+    : { WHARF_NATS_IDENTITY_DIR: identityDir, WHARF_NATS_NKEY_FILE: undefined, WHARF_NATS_USER: undefined, WHARF_NATS_PASSWORD_FILE: undefined };
   const serviceEnv: NodeJS.ProcessEnv = {
     ...env,
+    ...embeddedIdentities,
     WHARF_NATS_URL: natsUrl,
     WHARF_DATA_DIR: dataDir,
     WHARF_TLS_CERT_FILE: tls.certFile,
@@ -89,7 +98,9 @@ export async function start(env: NodeJS.ProcessEnv = process.env): Promise<numbe
   let nats: NatsServerProcess | undefined;
   if (!launcher.externalNatsUrl) {
     try {
+      const authorizationFile = await writeNatsAuthorization(identityDir);
       nats = await startNatsServerProcess({
+        authorizationFile,
         storeDir: resolve(dataDir, "nats"),
         port: launcher.natsPort,
         detached: true,
@@ -99,7 +110,7 @@ export async function start(env: NodeJS.ProcessEnv = process.env): Promise<numbe
       process.stderr.write(error instanceof NatsServerMissingError ? `${INSTALL_NATS}\n` : `could not start nats-server: ${(error as Error).message}\n`);
       return 1;
     }
-    say(`started nats-server with JetStream on ${nats.url} (store: ${resolve(dataDir, "nats")})`);
+    say(`started nats-server with JetStream on ${nats.url} (store: ${resolve(dataDir, "nats")}); clients need an identity from ${identityDir}`);
   }
 
   const services: ServiceProcess[] = [];
@@ -114,7 +125,7 @@ export async function start(env: NodeJS.ProcessEnv = process.env): Promise<numbe
   };
 
   try {
-    const nc = await connectBus({ url: natsUrl, name: "wharf-start" }, createLogger({ service: "wharf-start", level: "warn" }));
+    const nc = await connectBus({ url: natsUrl, name: "wharf-start", identity: "admin", credentials: cliCredentials(serviceEnv) }, createLogger({ service: "wharf-start", level: "warn" }));
     const demo = await ensureDemoUser(nc, dataDir);
     await nc.close();
 
