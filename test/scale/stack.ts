@@ -79,7 +79,9 @@ export interface ScaleOptions {
 export async function startScaleStack(options: ScaleOptions = {}): Promise<ScaleStack> {
   const dir = await mkdtemp(join(tmpdir(), "wharf-scale-"));
   const certs = await makeTestCertificates(join(dir, "certs"));
-  const nats = await startNatsCluster({ size: 3 });
+  // The fleet runs as a deployment should: every service with its own NATS identity and permissions.
+  const identityDir = join(dir, "nats-identities");
+  const nats = await startNatsCluster({ size: 3, identityDir });
   const perListener = options.passivePorts ?? 100;
   const passiveBase = await freeRange(2 * perListener);
   const storagePorts = [await getFreePort(), await getFreePort()];
@@ -88,6 +90,7 @@ export async function startScaleStack(options: ScaleOptions = {}): Promise<Scale
     PATH: process.env.PATH,
     WHARF_NATS_URL: nats.urls,
     WHARF_NATS_REPLICAS: "3",
+    WHARF_NATS_IDENTITY_DIR: identityDir,
     WHARF_LOG_LEVEL: options.logLevel ?? "info",
     WHARF_SHUTDOWN_GRACE_MS: "20000",
     // Cheaper password hashing than production's: logins are not what this measures.
@@ -154,7 +157,7 @@ export async function startScaleStack(options: ScaleOptions = {}): Promise<Scale
     await Promise.all(services.filter((service) => service.kind === "storage").map((service) => service.start()));
     await Promise.all(services.filter((service) => service.kind !== "storage").map((service) => service.start()));
     haproxy = await startHaproxy({ host: "127.0.0.1", port: await getFreePort(), listeners, ...(options.maxconn ? { maxconn: options.maxconn } : {}) });
-    nc = await connectBus({ url: nats.urls, name: "wharf-scale-test" }, createLogger({ service: "scale", level: "silent" }));
+    nc = await connectBus({ url: nats.urls, name: "wharf-scale-test", identity: "admin", credentials: nats.adminCredentials }, createLogger({ service: "scale", level: "silent" }));
   } catch (error) {
     await stopAll();
     throw error;

@@ -1,8 +1,8 @@
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { connectBus, type NatsServerProcess, startNatsServerProcess } from "@wharf/bus";
+import { type BusCredentials, connectBus, type NatsServerProcess, startNatsServerProcess, writeNatsAuthorization } from "@wharf/bus";
 import { createLogger } from "@wharf/telemetry";
 import { getFreePort } from "./free-port.js";
 import { waitFor } from "./wait-for.js";
@@ -22,6 +22,8 @@ export interface TestNatsCluster {
   nodes: NatsClusterNode[];
   /** Every node's URL, comma separated (WHARF_NATS_URL). */
   urls: string;
+  /** How a client gets in: as the admin identity when the cluster has identities, else anonymously. */
+  adminCredentials: BusCredentials;
   /** Resolves once JetStream answers through the cluster (a meta leader is elected). */
   jetStreamReady(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
@@ -30,9 +32,11 @@ export interface TestNatsCluster {
 /**
  * A NATS cluster with JetStream on loopback: `size` nodes, each with its own
  * client and route ports and store, routed to the others, as a fleet runs it.
+ * With `identityDir`, every node takes only Wharf's identities (`wharf nats init`'s files there).
  */
-export async function startNatsCluster({ size = 3 }: { size?: number } = {}): Promise<TestNatsCluster> {
+export async function startNatsCluster({ size = 3, identityDir }: { size?: number; identityDir?: string } = {}): Promise<TestNatsCluster> {
   const base = await mkdtemp(join(tmpdir(), "wharf-nats-cluster-"));
+  const authorization = identityDir ? await writeNatsAuthorization(identityDir) : undefined;
   const ports = await Promise.all(Array.from({ length: size }, async () => ({ client: await getFreePort(), route: await getFreePort() })));
   const nodes = await Promise.all(
     ports.map(async ({ client, route }, index) => {
@@ -49,6 +53,8 @@ export async function startNatsCluster({ size = 3 }: { size?: number } = {}): Pr
           `port: ${client}`,
           `jetstream { store_dir: "${store}" }`,
           `cluster { name: wharf, host: 127.0.0.1, port: ${route}, routes: [${routes.join(", ")}] }`,
+          // nats-server reads an include relative to the including file's folder.
+          ...(authorization ? [`include ${JSON.stringify(relative(base, authorization))}`] : []),
           "",
         ].join("\n"),
       );
@@ -81,11 +87,13 @@ export async function startNatsCluster({ size = 3 }: { size?: number } = {}): Pr
   };
   process.once("exit", killOnExit);
   await Promise.all(nodes.map((node) => node.start()));
+  const adminCredentials: BusCredentials = identityDir ? { identityDir } : {};
   const cluster: TestNatsCluster = {
     nodes,
     urls,
+    adminCredentials,
     jetStreamReady: async (timeoutMs = 30_000) => {
-      const nc = await connectBus({ url: urls, name: "wharf-test-cluster" }, createLogger({ service: "test", level: "silent" }));
+      const nc = await connectBus({ url: urls, name: "wharf-test-cluster", identity: "admin", credentials: adminCredentials }, createLogger({ service: "test", level: "silent" }));
       try {
         // Making the manager asks JetStream already: it fails until the cluster has elected its meta leader.
         await waitFor(async () => (await (await jetstreamManager(nc)).getAccountInfo()) && true, { timeoutMs, intervalMs: 200, what: "JetStream in the NATS cluster" });
