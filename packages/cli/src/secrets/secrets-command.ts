@@ -34,7 +34,7 @@ export async function secretsCommand(args: readonly string[], env: NodeJS.Proces
   try {
     const kv = await openBucket(nc, buckets.endpoints, { replicas: cliReplicas(env) });
     out(`keyring: ${describeKeyring(keyring)}`);
-    return sub === "status" ? await status(kv, keyring, out) : await rotate(kv, keyring as Keyring, out, err);
+    return sub === "status" ? await status(kv, keyring, out) : await rotateEndpointSecrets(kv, keyring as Keyring, out, err);
   } finally {
     await nc.close();
   }
@@ -99,7 +99,11 @@ async function status(kv: KV, keyring: Keyring | undefined, out: (line: string) 
   return opening.total === sealed.total && unparsed === 0 ? 0 : 1;
 }
 
-async function rotate(kv: KV, keyring: Keyring, out: (line: string) => void, err: (line: string) => void): Promise<number> {
+/**
+ * Re-wraps the sealed secrets of the endpoints bucket under the keyring's
+ * current key and prints the counts per key id; 1 when some could not be.
+ */
+export async function rotateEndpointSecrets(kv: KV, keyring: Keyring, out: (line: string) => void, err: (line: string) => void): Promise<number> {
   const moved = new Tally();
   const current = new Tally();
   const failed = new Tally();
