@@ -2,9 +2,11 @@
 import { applyCommand } from "./ports/apply.js";
 import { portsCommand } from "./ports/ports.js";
 import { bansCommand } from "./bans/bans.js";
+import { configCommand } from "./config/config-dump.js";
 import { dlqCommand } from "./dlq/dlq.js";
 import { natsCommand } from "./nats/nats.js";
 import { outboundSettingsCommand } from "./outbound/outbound-settings.js";
+import { secretsCommand } from "./secrets/secrets-command.js";
 import { start } from "./start/launcher.js";
 import { transfersCommand } from "./transfers/transfers.js";
 import { usersCommand } from "./users/users.js";
@@ -28,6 +30,9 @@ commands:
   transfers ls        files stored in the last day (--since 7d | TIME), who sent them, their checksum, where they were
                       delivered (--user USER, --status stored|delivering|delivered|superseded|failed, --limit N)
   transfers show ID   one stored file's whole history: every delivery try, the partner's answer, errors
+  secrets status      sealed secrets per key id, and whether this keyring opens them
+  secrets rotate      re-wrap every sealed secret under the keyring's current key (docs/secrets.md)
+  config dump         the configuration as YAML that apply -f accepts; secrets are not exported
   nats init [--dir DIR]
                       the NATS identities of a deployment: an nkey seed per service and for the CLI, and the
                       permissions file for nats-server (wharf start makes its own under <data>/nats-identities)
@@ -35,6 +40,7 @@ commands:
 
 The commands that talk to a running Wharf use WHARF_NATS_URL or NATS_URL (default nats://127.0.0.1:14222),
 as the admin identity: WHARF_NATS_NKEY_FILE, or the seed wharf start made (<WHARF_DATA_DIR>/nats-identities/admin.nk).
+Secrets given as values are sealed with the keyring of WHARF_SECRETS_KEY_FILE or WHARF_SECRETS_KEY.
 `;
 
 // A command that cannot reach NATS, or is refused, says so in one line instead of a stack trace.
@@ -70,6 +76,12 @@ switch (command) {
     break;
   case "dlq":
     process.exitCode = await dlqCommand(rest, process.env, out, err);
+    break;
+  case "secrets":
+    process.exitCode = await secretsCommand(rest, process.env, out, err);
+    break;
+  case "config":
+    process.exitCode = await configCommand(rest, process.env, out, err);
     break;
   case "transfers":
     process.exitCode = await transfersCommand(rest, process.env, out, err);

@@ -55,8 +55,17 @@ export function loadConfig<S extends z.ZodType>(schema: S, env: Record<string, s
   try {
     return parseConfig(schema, env);
   } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`${error.message}\n`);
-    process.exit(78);
+    return exitOnConfigError(error);
   }
+}
+
+/**
+ * For a main's later configuration steps (a file its variables name, read
+ * after loadConfig): a ConfigError is printed and exits 78 as loadConfig's
+ * do; anything else is thrown on.
+ */
+export function exitOnConfigError(error: unknown): never {
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`${error.message}\n`);
+  process.exit(78);
 }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { EndpointConfig, PipelineConfig, PullConfig } from "./outbound.js";
+import { EndpointFileConfig, PipelineConfig, PullConfig } from "./outbound.js";
 import { PortConfig } from "./ports.js";
 import { isValidUserName, UserRecord } from "./users.js";
 
@@ -10,7 +10,7 @@ export const WharfConfigFile = z
     /** Users to create or update (users not listed are left alone). A password is given only as an argon2id hash. */
     users: z.array(UserRecord).default([]),
     /** Partners' servers; the file describes every endpoint (ones not listed are removed). */
-    endpoints: z.array(EndpointConfig).default([]),
+    endpoints: z.array(EndpointFileConfig).default([]),
     /** Push pipelines; the file describes every pipeline (ones not listed are removed). */
     pipelines: z.array(PipelineConfig).default([]),
     /** Pulls from partners; the file describes every pull (ones not listed are removed). */

@@ -16,5 +16,6 @@ export * from "./users.js";
 export * from "./config-file.js";
 export * from "./cidr.js";
 export * from "./outbound.js";
+export * from "./secret-ref.js";
 export * from "./sessions.js";
 export * from "./nats-identities.js";

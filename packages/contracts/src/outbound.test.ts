@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { describeIssues } from "./ports.js";
-import { EndpointConfig, globMatches, PipelineConfig, pipelineMatches } from "./outbound.js";
+import { EndpointConfig, EndpointFileConfig, globMatches, PipelineConfig, pipelineMatches } from "./outbound.js";
+import { sealedPlaceholder } from "./secret-ref.js";
 import { WharfConfigFile } from "./config-file.js";
 
 test("outbound - globs match names with * and ?, literally otherwise", () => {
@@ -49,4 +50,47 @@ test("outbound - a config file's pipelines must name its endpoints, and names ar
   const problems = describeIssues(parsed.error).join("\n");
   assert.match(problems, /endpoints\[1\]\.name.*already used/);
   assert.match(problems, /pipelines\[0\]\.target.*names no endpoint/);
+});
+
+const sealed = { v: 1, kid: "0123456789abcdef", dek: "ZGVr", iv: "aXY=", ct: "Y3Q=" };
+
+test("outbound - secrets: the bucket holds references or sealed secrets, never a value", () => {
+  const base = { name: "e", host: "h", user: "u" };
+  assert.deepEqual(EndpointConfig.parse({ ...base, password: { sealed } }).password, { sealed });
+  assert.ok(EndpointConfig.parse({ ...base, password: { file: "/run/secrets/pw" } }).password?.file);
+  const clear = EndpointConfig.safeParse({ ...base, password: { value: "in clear" } });
+  assert.ok(!clear.success);
+  assert.match(describeIssues(clear.error).join("\n"), /password: Unrecognized key: "value"/);
+  assert.match(describeIssues(EndpointConfig.safeParse({ ...base, password: { env: "A", sealed } }).error ?? assert.fail()).join("\n"), /give exactly one of env, file, sealed/);
+  assert.ok(!EndpointConfig.safeParse({ ...base, password: sealedPlaceholder(sealed.kid) }).success, "the dump's placeholder is for files only");
+  assert.ok(!EndpointConfig.safeParse({ ...base, password: { sealed: { ...sealed, kid: "KEY" } } }).success);
+});
+
+test("outbound - secrets: the file gives env, file, a value, or the dump's placeholder; never a sealed secret or a bare string", () => {
+  const base = { name: "e", host: "h", user: "u" };
+  assert.deepEqual(EndpointFileConfig.parse({ ...base, password: { value: "pw" } }).password, { value: "pw" });
+  assert.equal(EndpointFileConfig.parse({ ...base, password: "<sealed: 0123456789abcdef>" }).password, "<sealed: 0123456789abcdef>");
+  const problems = (password: unknown) => {
+    const result = EndpointFileConfig.safeParse({ ...base, password });
+    return result.success ? "" : describeIssues(result.error).join("\n");
+  };
+  assert.match(problems("in clear"), /password: must be \{ env \}, \{ file \} or \{ value \}/);
+  assert.match(problems({ value: "pw", env: "PW" }), /give exactly one of env, file, value/);
+  assert.match(problems({ sealed }), /Unrecognized key: "sealed"/);
+  assert.match(problems({ value: "" }), /password/);
+});
+
+test("outbound - client certificates: the certificate by file or PEM, the key by file or as a secret", () => {
+  const base = { name: "e", host: "h", user: "u" };
+  const pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+  assert.ok(EndpointFileConfig.safeParse({ ...base, clientCertificate: { certFile: "/c.pem", keyFile: "/k.pem" } }).success);
+  assert.ok(EndpointFileConfig.safeParse({ ...base, clientCertificate: { cert: pem, key: { value: "-----BEGIN PRIVATE KEY-----" } } }).success);
+  assert.ok(EndpointConfig.safeParse({ ...base, clientCertificate: { certFile: "/c.pem", key: { sealed } } }).success);
+  const problems = (clientCertificate: unknown) => {
+    const result = EndpointFileConfig.safeParse({ ...base, clientCertificate });
+    return result.success ? "" : describeIssues(result.error).join("\n");
+  };
+  assert.match(problems({ certFile: "/c.pem" }), /clientCertificate: give exactly one of keyFile, key/);
+  assert.match(problems({ certFile: "/c.pem", cert: pem, keyFile: "/k" }), /clientCertificate: give exactly one of certFile, cert/);
+  assert.match(problems({ cert: "not pem", keyFile: "/k" }), /must be a PEM certificate/);
 });

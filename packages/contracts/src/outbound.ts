@@ -1,22 +1,11 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import { normalizeFolder } from "./permissions.js";
+import { SecretInput, SecretRef } from "./secret-ref.js";
 
 /** Endpoint and pipeline names: KV keys, metric-safe, short. */
 export const OutboundName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, { message: "must be 1-64 of A-Z a-z 0-9 _ . - (starting with a letter or digit)" });
 
-/**
- * A secret given by reference, never in the file or the bucket itself: an
- * environment variable of the outbound process, or a file it can read.
- */
-export const SecretRef = z
-  .object({
-    env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: "must be an environment variable name" }).optional(),
-    file: z.string().min(1).optional(),
-  })
-  .strict()
-  .refine((ref) => (ref.env === undefined) !== (ref.file === undefined), { message: "give exactly one of env, file" });
-export type SecretRef = z.output<typeof SecretRef>;
 
 const remoteFolder = z
   .string()
@@ -29,74 +18,101 @@ const storageFolder = z
   .transform((value) => normalizeFolder(value));
 
 /**
- * A partner's FTP/FTPS server that pipelines deliver to (DESIGN.md §5). Kept
- * in the `wharf_endpoints` bucket, one key per name, written by `wharf apply -f`.
+ * A partner's FTP/FTPS server that pipelines deliver to (DESIGN.md §5), its
+ * secrets in the bucket's form or the configuration file's (below).
  */
-export const EndpointConfig = z
-  .object({
-    name: OutboundName,
-    host: z.string().min(1).max(253),
-    port: z.number().int().min(1).max(65_535).default(21),
-    /** explicit: AUTH TLS on the control port; implicit: TLS from the first byte (usually port 990); none: plain FTP. */
-    tls: z.enum(["explicit", "implicit", "none"]).default("explicit"),
-    user: z.string().min(1).max(256),
-    password: SecretRef.optional(),
-    /** A client certificate for partners that ask for one. */
-    clientCertificate: z.object({ certFile: z.string().min(1), keyFile: z.string().min(1) }).strict().optional(),
-    /**
-     * How the partner's certificate is trusted: the system CAs (default), a CA bundle, or a pinned
-     * SHA-256 fingerprint of the partner's certificate. `insecure` trusts anything; it is logged at
-     * every connection and meant only for a first test.
-     */
-    trust: z
-      .object({
-        caFile: z.string().min(1).optional(),
-        fingerprint: z
-          .string()
-          .transform((value) => value.replaceAll(":", "").toUpperCase())
-          .refine((value) => /^[0-9A-F]{64}$/.test(value), { message: "must be a SHA-256 fingerprint: 64 hex digits, colons allowed" })
-          .optional(),
-        insecure: z.boolean().default(false),
-      })
-      .strict()
-      .default({ insecure: false }),
-    /** Where files go on the partner's server. */
-    remoteFolder: remoteFolder.default("/"),
-    /** Upload under a temporary name and rename when complete, so the partner never picks up half a file. */
-    temporaryName: z.boolean().default(true),
-    /** Partner quirks seen in the field. */
-    quirks: z
-      .object({
-        /** Try EPSV before PASV (some firewalls break EPSV). */
-        epsv: z.boolean().default(true),
-        /** Connect data channels to the control connection's address, whatever PASV says (servers behind NAT that announce a private address). */
-        passiveAddressFromControl: z.boolean().default(true),
-        /** Offer TLS 1.3 (some old servers fail its handshake). */
-        tls13: z.boolean().default(true),
-        /**
-         * Data connections resume the control connection's TLS session (RFC 4217 §10.2 advises it, and
-         * strict servers such as vsftpd with require_ssl_reuse=YES demand it). A few servers fail on a
-         * resumed session: false makes each data connection a full handshake.
-         */
-        tlsSessionReuse: z.boolean().default(true),
-      })
-      .strict()
-      .default({ epsv: true, passiveAddressFromControl: true, tls13: true, tlsSessionReuse: true }),
-    /** Deliveries to this partner at once (each its own connection: basic-ftp does one transfer per connection). */
-    maxConnections: z.number().int().min(1).max(64).default(2),
-    /** Each step (connect, a reply, a data transfer's silence) times out after this long. */
-    timeoutMs: z.number().int().min(1_000).max(600_000).default(30_000),
-  })
-  .strict()
-  .superRefine((endpoint, context) => {
-    if (endpoint.tls === "none" && (endpoint.trust.caFile || endpoint.trust.fingerprint || endpoint.trust.insecure || endpoint.clientCertificate)) {
-      context.addIssue({ code: "custom", path: ["trust"], message: "a plain FTP endpoint (tls: none) has no certificate to trust or present" });
-    }
-    if (endpoint.trust.insecure && (endpoint.trust.caFile || endpoint.trust.fingerprint)) {
-      context.addIssue({ code: "custom", path: ["trust", "insecure"], message: "insecure trusts anything; it cannot go with caFile or fingerprint" });
-    }
-  });
+const endpointSchema = <Secret extends z.ZodType>(secret: Secret) =>
+  z
+    .object({
+      name: OutboundName,
+      host: z.string().min(1).max(253),
+      port: z.number().int().min(1).max(65_535).default(21),
+      /** explicit: AUTH TLS on the control port; implicit: TLS from the first byte (usually port 990); none: plain FTP. */
+      tls: z.enum(["explicit", "implicit", "none"]).default("explicit"),
+      user: z.string().min(1).max(256),
+      password: secret.optional(),
+      /**
+       * A client certificate for partners that ask for one: the certificate by file or as PEM text, the
+       * private key by file or as a secret (a `value` in the configuration file, sealed in the bucket).
+       */
+      clientCertificate: z
+        .object({
+          certFile: z.string().min(1).optional(),
+          cert: z.string().includes("-----BEGIN ", { message: "must be a PEM certificate" }).optional(),
+          keyFile: z.string().min(1).optional(),
+          key: secret.optional(),
+        })
+        .strict()
+        .superRefine((certificate, context) => {
+          if ((certificate.certFile === undefined) === (certificate.cert === undefined)) context.addIssue({ code: "custom", message: "give exactly one of certFile, cert" });
+          if ((certificate.keyFile === undefined) === (certificate.key === undefined)) context.addIssue({ code: "custom", message: "give exactly one of keyFile, key" });
+        })
+        .optional(),
+      /**
+       * How the partner's certificate is trusted: the system CAs (default), a CA bundle, or a pinned
+       * SHA-256 fingerprint of the partner's certificate. `insecure` trusts anything; it is logged at
+       * every connection and meant only for a first test.
+       */
+      trust: z
+        .object({
+          caFile: z.string().min(1).optional(),
+          fingerprint: z
+            .string()
+            .transform((value) => value.replaceAll(":", "").toUpperCase())
+            .refine((value) => /^[0-9A-F]{64}$/.test(value), { message: "must be a SHA-256 fingerprint: 64 hex digits, colons allowed" })
+            .optional(),
+          insecure: z.boolean().default(false),
+        })
+        .strict()
+        .default({ insecure: false }),
+      /** Where files go on the partner's server. */
+      remoteFolder: remoteFolder.default("/"),
+      /** Upload under a temporary name and rename when complete, so the partner never picks up half a file. */
+      temporaryName: z.boolean().default(true),
+      /** Partner quirks seen in the field. */
+      quirks: z
+        .object({
+          /** Try EPSV before PASV (some firewalls break EPSV). */
+          epsv: z.boolean().default(true),
+          /** Connect data channels to the control connection's address, whatever PASV says (servers behind NAT that announce a private address). */
+          passiveAddressFromControl: z.boolean().default(true),
+          /** Offer TLS 1.3 (some old servers fail its handshake). */
+          tls13: z.boolean().default(true),
+          /**
+           * Data connections resume the control connection's TLS session (RFC 4217 §10.2 advises it, and
+           * strict servers such as vsftpd with require_ssl_reuse=YES demand it). A few servers fail on a
+           * resumed session: false makes each data connection a full handshake.
+           */
+          tlsSessionReuse: z.boolean().default(true),
+        })
+        .strict()
+        .default({ epsv: true, passiveAddressFromControl: true, tls13: true, tlsSessionReuse: true }),
+      /** Deliveries to this partner at once (each its own connection: basic-ftp does one transfer per connection). */
+      maxConnections: z.number().int().min(1).max(64).default(2),
+      /** Each step (connect, a reply, a data transfer's silence) times out after this long. */
+      timeoutMs: z.number().int().min(1_000).max(600_000).default(30_000),
+    })
+    .strict()
+    .superRefine((endpoint, context) => {
+      if (endpoint.tls === "none" && (endpoint.trust.caFile || endpoint.trust.fingerprint || endpoint.trust.insecure || endpoint.clientCertificate)) {
+        context.addIssue({ code: "custom", path: ["trust"], message: "a plain FTP endpoint (tls: none) has no certificate to trust or present" });
+      }
+      if (endpoint.trust.insecure && (endpoint.trust.caFile || endpoint.trust.fingerprint)) {
+        context.addIssue({ code: "custom", path: ["trust", "insecure"], message: "insecure trusts anything; it cannot go with caFile or fingerprint" });
+      }
+    });
+
+/**
+ * A partner's server as the `wharf_endpoints` bucket holds it, one key per
+ * name, written by `wharf apply -f`: secrets by reference or sealed, never in
+ * the clear.
+ */
+export const EndpointConfig = endpointSchema(SecretRef);
 export type EndpointConfig = z.output<typeof EndpointConfig>;
+
+/** An endpoint as the configuration file gives it: its secrets may be values, which `wharf apply -f` seals before writing. */
+export const EndpointFileConfig = endpointSchema(SecretInput);
+export type EndpointFileConfig = z.output<typeof EndpointFileConfig>;
 
 /**
  * A push pipeline: files stored under `source` are delivered to `target`

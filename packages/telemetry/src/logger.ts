@@ -12,9 +12,34 @@ export interface LoggerOptions {
 }
 
 /**
+ * Fields whose values are replaced by "[Redacted]" in every log line, at the
+ * top of the logged object and up to two levels down: passwords and their
+ * hashes, sealed secrets, an endpoint's client key, anything named secret.
+ * Defence in depth: code never logs a secret on purpose (an endpoint logged
+ * whole, a config object, a request, must still not show one). pino's paths
+ * take one `*` per level, so each depth is listed.
+ */
+export const REDACTED_PATHS = [
+  "password",
+  "*.password",
+  "*.*.password",
+  "passwordHash",
+  "*.passwordHash",
+  "*.*.passwordHash",
+  "sealed",
+  "*.sealed",
+  "*.*.sealed",
+  "clientCertificate.key",
+  "*.clientCertificate.key",
+  "secret",
+  "*.secret",
+  "*.*.secret",
+];
+
+/**
  * The root logger of a process: JSON lines with service and version on each.
  * Modules take `log.child({ component })`; sessions `log.child({ connId, user })`.
- * Password fields are redacted wherever they appear. A line written inside a
+ * Secret-bearing fields are redacted (REDACTED_PATHS). A line written inside a
  * span carries its trace id (`traceId`), so a log panel can jump to the trace
  * (a transfer's line to its file's trace).
  */
@@ -23,7 +48,7 @@ export function createLogger({ service, version = "0.1.0", level = "info", desti
     {
       level,
       base: { service, version },
-      redact: { paths: ["password", "*.password", "passwordHash", "*.passwordHash"], censor: "[redacted]" },
+      redact: { paths: REDACTED_PATHS, censor: "[Redacted]" },
       timestamp: pino.stdTimeFunctions.isoTime,
       mixin: () => {
         const span = trace.getActiveSpan();

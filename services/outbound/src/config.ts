@@ -1,4 +1,5 @@
 import { commonEnv, commonSettings, durationMs, hostPortList, tcpPort } from "@wharf/config";
+import { secretsEnv, secretsSettings } from "@wharf/secrets";
 import { hostname } from "node:os";
 import { z } from "zod";
 
@@ -19,6 +20,8 @@ export const OutboundConfig = z
     // Names this instance in delivery claims and pull leases; keep it stable across restarts (default: host name
     // and metrics port), so that a restarted instance takes its own claims back at once instead of waiting them out.
     WHARF_OUTBOUND_INSTANCE_ID: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, "letters, digits, '.', '_', ':' and '-' only").optional(),
+    // The keyring that opens endpoints' sealed secrets (docs/secrets.md): WHARF_SECRETS_KEY_FILE, or WHARF_SECRETS_KEY.
+    ...secretsEnv,
   })
   .transform((env) => ({
     ...commonSettings(env),
@@ -28,5 +31,6 @@ export const OutboundConfig = z
     concurrency: env.WHARF_OUTBOUND_CONCURRENCY,
     sessionIdleMs: env.WHARF_OUTBOUND_SESSION_IDLE_MS,
     instanceId: env.WHARF_OUTBOUND_INSTANCE_ID ?? `${hostname()}-${env.WHARF_OUTBOUND_METRICS_PORT}`,
+    secrets: secretsSettings(env),
   }));
 export type OutboundConfig = z.output<typeof OutboundConfig>;

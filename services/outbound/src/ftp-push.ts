@@ -7,9 +7,10 @@ import { Client, enterPassiveModeIPv4 } from "basic-ftp";
 // Not re-exported by the package's index; the PASV variant that always connects to the control address.
 import { enterPassiveModeIPv4_forceControlHostIP } from "basic-ftp/dist/transfer.js";
 import type { EndpointConfig } from "@wharf/contracts";
+import { SecretsError } from "@wharf/secrets";
 import type { Logger } from "@wharf/telemetry";
 import { hasControlCharacter } from "./names.js";
-import { readSecret } from "./secrets.js";
+import { readSecret, type SecretSource } from "./secrets.js";
 
 /** Why a push failed, and whether trying again can help (a wrong pin or a refused login will not). */
 export class PushError extends Error {
@@ -155,15 +156,19 @@ function hashed(source: Readable): { stream: Readable; bytes(): number; digest()
  * certificate checked before the user name is sent, then PBSZ 0 and PROT P
  * (required: basic-ftp alone sends them ignoring errors, and a partner that
  * refused PROT P would get the file in the clear), binary mode. The caller
- * closes the client.
+ * closes the client. A sealed secret that does not open here (no keyring, a
+ * key it lacks) fails at once, not retryable: trying again cannot help until
+ * the keyring or the endpoint changes.
  */
-export async function openSession(endpoint: EndpointConfig, log: Pick<Logger, "warn">): Promise<{ client: Client; tlsVersion: string | undefined }> {
+export async function openSession(endpoint: EndpointConfig, log: Pick<Logger, "warn">, secrets: SecretSource): Promise<{ client: Client; tlsVersion: string | undefined }> {
   const client = new Client(endpoint.timeoutMs, { allowSeparateTransferHost: !endpoint.quirks.passiveAddressFromControl });
   // Without EPSV, PASV only (basic-ftp tries EPSV first and remembers what worked).
   if (!endpoint.quirks.epsv) client.prepareTransfer = endpoint.quirks.passiveAddressFromControl ? enterPassiveModeIPv4_forceControlHostIP : enterPassiveModeIPv4;
   try {
-    const tlsVersion = await connectToEndpoint(client, endpoint, log);
-    await client.login(endpoint.user, endpoint.password ? await readSecret(endpoint.password) : "").catch((error: unknown) => {
+    // The password before the connection: one that cannot be read fails before anything is sent.
+    const password = endpoint.password ? await readSecret(endpoint.password, { endpoint, field: "password" }, secrets) : "";
+    const tlsVersion = await connectToEndpoint(client, endpoint, log, secrets);
+    await client.login(endpoint.user, password).catch((error: unknown) => {
       throw new PushError(`the partner refused the login: ${message(error)}`, !isFinalLoginRefusal(error), { cause: error });
     });
     if (endpoint.tls !== "none") {
@@ -175,6 +180,7 @@ export async function openSession(endpoint: EndpointConfig, log: Pick<Logger, "w
   } catch (error) {
     client.close();
     if (error instanceof PushError) throw error;
+    if (error instanceof SecretsError) throw new PushError(error.message, false, { cause: error });
     throw new PushError(message(error), true, { cause: error });
   }
 }
@@ -231,12 +237,12 @@ async function remoteHash(client: Client, name: string, features: Map<string, st
 }
 
 /** Opens the control connection (with TLS as the endpoint says) and checks the partner's certificate; resolves with the TLS version. */
-export async function connectToEndpoint(client: Client, endpoint: EndpointConfig, log: Pick<Logger, "warn">): Promise<string | undefined> {
+export async function connectToEndpoint(client: Client, endpoint: EndpointConfig, log: Pick<Logger, "warn">, secrets: SecretSource): Promise<string | undefined> {
   if (endpoint.tls === "none") {
     await client.connect(endpoint.host, endpoint.port);
     return undefined;
   }
-  const options = await tlsOptions(endpoint);
+  const options = await tlsOptions(endpoint, secrets);
   if (endpoint.trust.insecure) log.warn({ endpoint: endpoint.name }, "endpoint trusts any certificate (trust.insecure): its partner is not authenticated");
   if (endpoint.tls === "implicit") await client.connectImplicitTLS(endpoint.host, endpoint.port, options);
   else {
@@ -266,7 +272,7 @@ export function withoutSessionResumption(client: Client, control: TLSSocket): vo
   Object.defineProperty(client.ftp, "tlsSessionStore", { get: () => undefined, set: () => undefined, configurable: true });
 }
 
-async function tlsOptions(endpoint: EndpointConfig): Promise<ConnectionOptions> {
+async function tlsOptions(endpoint: EndpointConfig, secrets: SecretSource): Promise<ConnectionOptions> {
   const options: ConnectionOptions = {
     host: endpoint.host,
     servername: /^[\d.]+$|:/.test(endpoint.host) ? undefined : endpoint.host,
@@ -278,8 +284,9 @@ async function tlsOptions(endpoint: EndpointConfig): Promise<ConnectionOptions> 
   // pin self-signed certificates. Nothing is sent before that check.
   if (endpoint.trust.fingerprint || endpoint.trust.insecure) options.rejectUnauthorized = false;
   if (endpoint.clientCertificate) {
-    options.cert = await readFile(endpoint.clientCertificate.certFile);
-    options.key = await readFile(endpoint.clientCertificate.keyFile);
+    const { cert, certFile, key, keyFile } = endpoint.clientCertificate;
+    options.cert = cert ?? (await readFile(certFile as string));
+    options.key = key ? await readSecret(key, { endpoint, field: "clientCertificate.key" }, secrets) : await readFile(keyFile as string);
   }
   return options;
 }

@@ -1,8 +1,9 @@
 import type { TLSSocket } from "node:tls";
 import { Client } from "basic-ftp";
 import type { EndpointConfig } from "@wharf/contracts";
+import { SecretsError } from "@wharf/secrets";
 import { connectToEndpoint, withoutSessionResumption } from "./ftp-push.js";
-import { readSecret } from "./secrets.js";
+import { readSecret, type SecretSource } from "./secrets.js";
 
 /** One finding of a probe: what was checked, whether it passed, and what was seen. */
 export interface ProbeLine {
@@ -25,16 +26,18 @@ export interface ProbeReport {
  * certificate is trusted as the endpoint says, the features (FEAT), the
  * login, PROT P, EPSV and PASV (and the address PASV announces), a listing of
  * the remote folder over a data connection (and whether it resumed the TLS
- * session), with quirk settings to use where the partner needs them.
+ * session), with quirk settings to use where the partner needs them. Its
+ * secrets are read as outbound reads them: `secrets` gives the keyring for
+ * sealed ones and the environment for references.
  */
-export async function probeEndpoint(endpoint: EndpointConfig, env: NodeJS.ProcessEnv = process.env): Promise<ProbeReport> {
+export async function probeEndpoint(endpoint: EndpointConfig, secrets: SecretSource): Promise<ProbeReport> {
   const lines: ProbeLine[] = [];
   const suggestions: string[] = [];
   const note = (check: string, ok: boolean, detail: string) => lines.push({ check, ok, detail });
   const client = new Client(endpoint.timeoutMs, { allowSeparateTransferHost: !endpoint.quirks.passiveAddressFromControl });
   try {
     try {
-      const tls = await connectToEndpoint(client, endpoint, { warn: () => undefined });
+      const tls = await connectToEndpoint(client, endpoint, { warn: () => undefined }, secrets);
       note("connection", true, `${endpoint.host}:${endpoint.port} (${endpoint.tls === "none" ? "plain FTP" : `${endpoint.tls} FTPS`})`);
       if (endpoint.tls !== "none") {
         const socket = client.ftp.socket as TLSSocket;
@@ -55,9 +58,9 @@ export async function probeEndpoint(endpoint: EndpointConfig, env: NodeJS.Proces
     note("features", true, [...features.keys()].sort().join(" ") || "(none announced)");
     let password: string | undefined;
     try {
-      password = endpoint.password ? await readSecret(endpoint.password, env) : "";
+      password = endpoint.password ? await readSecret(endpoint.password, { endpoint, field: "password" }, secrets) : "";
     } catch (error) {
-      note("login", false, `${message(error)} here; run the validation where outbound runs, or set it`);
+      note("login", false, error instanceof SecretsError ? message(error) : `${message(error)} here; run the validation where outbound runs, or set it`);
       return { ok: false, lines, suggestions };
     }
     try {

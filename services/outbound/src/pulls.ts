@@ -7,6 +7,7 @@ import type { Logger } from "@wharf/telemetry";
 import type { FileInfo } from "basic-ftp";
 import type { OutboundSettings } from "./config-watch.js";
 import { openSession } from "./ftp-push.js";
+import type { SecretSource } from "./secrets.js";
 import { isPlainName } from "./names.js";
 import type { OutboundMetrics } from "./metrics.js";
 
@@ -45,12 +46,15 @@ export async function startPulls({
   tickMs = 1_000,
   clock = Date.now,
   replicas = 1,
+  secrets,
 }: {
   nc: NatsConnection;
   log: Logger;
   settings: OutboundSettings;
   storage: StorageClient;
   metrics: OutboundMetrics;
+  /** The keyring and environment the endpoints' secrets are read with. */
+  secrets: SecretSource;
   instanceId?: string;
   /** How often the timer looks for due pulls. */
   tickMs?: number;
@@ -86,7 +90,7 @@ export async function startPulls({
   const poll = async (pull: PullConfig): Promise<void> => {
     const endpoint = settings.endpoint(pull.source.endpoint);
     if (!endpoint) throw new Error(`the pull's endpoint ${pull.source.endpoint} does not exist (yet)`);
-    const { client } = await openSession(endpoint, log);
+    const { client } = await openSession(endpoint, log, secrets);
     try {
       const listing = await client.list(pull.source.folder);
       // A name from the partner's listing becomes a storage path and FTP commands: one that could leave

@@ -2,13 +2,16 @@ import { randomUUID } from "node:crypto";
 import { consumeEvents, ensureStream, type NatsConnection } from "@wharf/bus";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { consumers, type StorageClient, streams } from "@wharf/contracts";
+import type { Keyring } from "@wharf/secrets";
 import type { Logger } from "@wharf/telemetry";
 import type { Registry } from "prom-client";
 import { watchOutboundSettings } from "./config-watch.js";
 import { createDeliveries } from "./deliveries.js";
+import { openSession } from "./ftp-push.js";
 import { createFileStoredHandler } from "./handlers/file-stored.js";
 import { createOutboundMetrics } from "./metrics.js";
 import { startPulls } from "./pulls.js";
+import type { SecretSource } from "./secrets.js";
 import { createSessionPool } from "./session-pool.js";
 
 export interface OutboundService {
@@ -28,6 +31,7 @@ export async function startOutboundService({
   sessionIdleMs,
   replicas = 1,
   instanceId = randomUUID(),
+  keyring,
 }: {
   nc: NatsConnection;
   log: Logger;
@@ -44,6 +48,8 @@ export async function startOutboundService({
   replicas?: number;
   /** This instance's name in delivery claims and pull leases (WHARF_OUTBOUND_INSTANCE_ID). */
   instanceId?: string;
+  /** Opens the endpoints' sealed secrets (WHARF_SECRETS_KEY_FILE); without it, a delivery to an endpoint with one fails, saying so. */
+  keyring?: Keyring | undefined;
 }): Promise<OutboundService> {
   await ensureStream(nc, streams.deadLetters, { replicas });
   const settings = await watchOutboundSettings(nc, log, { replicas });
@@ -55,7 +61,13 @@ export async function startOutboundService({
     },
     deadLetters: async () => (await jsm.streams.info(streams.deadLetters.name)).state.messages,
   });
-  const sessions = createSessionPool({ log, counts: metrics.sessions, ...(sessionIdleMs !== undefined ? { idleMs: sessionIdleMs } : {}) });
+  const secrets: SecretSource = { keyring, env: process.env };
+  const sessions = createSessionPool({
+    log,
+    counts: metrics.sessions,
+    open: (endpoint, log) => openSession(endpoint, log, secrets),
+    ...(sessionIdleMs !== undefined ? { idleMs: sessionIdleMs } : {}),
+  });
   const consumer = await consumeEvents(nc, {
     consumer: { stream: streams.events.name, ...consumers.outboundFileStored },
     handler: createFileStoredHandler({
@@ -73,7 +85,7 @@ export async function startOutboundService({
     ...(ackWaitMs ? { ackWaitMs } : {}),
     concurrency,
   });
-  const pulls = await startPulls({ nc, log: log.child({ component: "pulls" }), settings, storage, metrics, replicas, instanceId });
+  const pulls = await startPulls({ nc, log: log.child({ component: "pulls" }), settings, storage, metrics, replicas, instanceId, secrets });
   return {
     stop: async () => {
       await pulls.stop();

@@ -1,7 +1,7 @@
 import type { EndpointConfig } from "@wharf/contracts";
 import type { Logger } from "@wharf/telemetry";
 import type { Client } from "basic-ftp";
-import { openSession } from "./ftp-push.js";
+import type { openSession } from "./ftp-push.js";
 
 /** A logged-in session with a partner, as deliveries use it. */
 export interface PartnerSession {
@@ -50,12 +50,13 @@ export function createSessionPool({
   log,
   counts,
   idleMs = 30_000,
-  open = openSession,
+  open,
 }: {
   log: Pick<Logger, "warn">;
   counts: SessionCounts;
   idleMs?: number;
-  open?: typeof openSession;
+  /** Opens a logged-in session (openSession, with the process's secrets). */
+  open: (endpoint: EndpointConfig, log: Pick<Logger, "warn">) => ReturnType<typeof openSession>;
 }): SessionPool {
   /** Idle sessions by endpoint name, each with the settings it was opened with. */
   const idle = new Map<string, { settings: string; sessions: Idle[] }>();

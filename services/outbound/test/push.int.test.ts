@@ -570,7 +570,7 @@ test("a pull fetches a file only once two polls listed it unchanged: one still b
   let now = Date.now();
   const pullRegistry = createMetricsRegistry("outbound-settle");
   // Its own runner, driven by the test's clock and ticks (its timer is far off).
-  const runner = await startPulls({ nc, log, settings, storage: client, metrics: createOutboundMetrics(pullRegistry), tickMs: 3_600_000, clock: () => now });
+  const runner = await startPulls({ nc, log, settings, storage: client, metrics: createOutboundMetrics(pullRegistry), tickMs: 3_600_000, clock: () => now, secrets: { keyring: undefined, env: process.env } });
   const stored = () => client.stat({ root: "settled", path: "/big.csv" }).then(() => true, () => false);
   try {
     await runner.tick(); // first sight
@@ -594,7 +594,7 @@ test("a try after one that died past the rename finds the file at the partner an
   const bytes = randomBytes(40_000);
   const sha256 = createHash("sha256").update(bytes).digest("hex");
   const request = { endpoint, name: "kept.bin", size: bytes.length, sha256, uploadId: "u-look", source: async () => Readable.from([bytes]) };
-  const session = await openSession(endpoint, log);
+  const session = await openSession(endpoint, log, { keyring: undefined, env: process.env });
   try {
     // The first try: delivered, then (as if) the process died before recording it.
     assert.equal((await pushFile(request, session)).alreadyThere, undefined);

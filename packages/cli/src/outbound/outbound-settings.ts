@@ -3,11 +3,13 @@ import { openBucket } from "@wharf/bus";
 import { buckets, EndpointConfig, PipelineConfig } from "@wharf/contracts";
 import { probeEndpoint } from "@wharf/outbound";
 import { cliReplicas, connectForCli } from "../ports/apply.js";
+import { cliKeyring } from "../secrets/cli-keyring.js";
+import { describeSecret } from "../secrets/endpoint-secrets.js";
 
 /**
  * `wharf endpoints ls` and `wharf pipelines ls`: what `wharf apply -f` wrote,
- * one line each. Secrets show as their reference (env:NAME, file:PATH), never
- * as values.
+ * one line each. Secrets show as their reference (env:NAME, file:PATH) or as
+ * the key they are sealed with (sealed (key KID)), never as values.
  */
 export async function outboundSettingsCommand(
   kind: "endpoints" | "pipelines",
@@ -36,7 +38,7 @@ export async function outboundSettingsCommand(
           continue;
         }
         const endpoint = parsed.data;
-        const password = endpoint.password ? (endpoint.password.env ? `env:${endpoint.password.env}` : `file:${endpoint.password.file}`) : "-";
+        const password = describeSecret(endpoint.password);
         const trust = endpoint.tls === "none" ? "-" : endpoint.trust.fingerprint ? `pin:${endpoint.trust.fingerprint.slice(0, 16)}…` : endpoint.trust.caFile ? `ca:${endpoint.trust.caFile}` : endpoint.trust.insecure ? "INSECURE" : "system CAs";
         out(`${endpoint.name}\t${endpoint.host}:${endpoint.port}\t${endpoint.tls}\t${endpoint.user}\t${password}\t${trust}\t${endpoint.remoteFolder}`);
       } else {
@@ -68,7 +70,9 @@ async function validateEndpoint(nc: NatsConnection, name: string, env: NodeJS.Pr
     err(`endpoint ${name} is stored but does not parse; apply it again`);
     return 1;
   }
-  const report = await probeEndpoint(parsed.data, env);
+  const keys = await cliKeyring(env, err);
+  if (!keys.ok) return keys.code;
+  const report = await probeEndpoint(parsed.data, { keyring: keys.keyring, env });
   for (const line of report.lines) out(`${line.ok ? "ok  " : "FAIL"} ${line.check}: ${line.detail}`);
   for (const suggestion of report.suggestions) out(`suggest ${suggestion}`);
   out(report.ok ? `${name}: deliveries can work` : `${name}: deliveries would fail`);

@@ -4,10 +4,12 @@ import { resolve } from "node:path";
 import type { KV } from "@nats-io/kv";
 import { type BusCredentials, connectBus, natsIdentityDirOf, openBucket, seedFileOf } from "@wharf/bus";
 import { createUserStore, type UserStore } from "@wharf/auth";
-import { buckets, describeIssues, UserRecord, WharfConfigFile } from "@wharf/contracts";
+import { buckets, describeIssues, EndpointConfig, UserRecord, WharfConfigFile } from "@wharf/contracts";
 import { probeEndpoint } from "@wharf/outbound";
 import { createLogger } from "@wharf/telemetry";
 import { parse as parseYaml } from "yaml";
+import { cliKeyring } from "../secrets/cli-keyring.js";
+import { sealEndpoints } from "../secrets/endpoint-secrets.js";
 
 /** Where the CLI finds NATS: WHARF_NATS_URL, then NATS_URL, then the one `wharf start` runs. */
 export function cliNatsUrl(env: NodeJS.ProcessEnv): string {
@@ -98,6 +100,17 @@ async function applyUsers(users: readonly UserRecord[], store: UserStore, out: (
   }
 }
 
+/** The endpoints the bucket holds, by name (their sealed secrets are kept when the file says "<sealed: KEY ID>"). */
+async function storedEndpoints(kv: KV): Promise<Map<string, EndpointConfig>> {
+  const stored = new Map<string, EndpointConfig>();
+  for await (const key of await kv.keys()) {
+    const entry = await kv.get(key);
+    const parsed = entry?.operation === "PUT" ? EndpointConfig.safeParse(entry.json()) : undefined;
+    if (parsed?.success) stored.set(key, parsed.data);
+  }
+  return stored;
+}
+
 /**
  * Makes a bucket hold exactly `items` (key, value): new and changed keys are
  * written, keys not among them removed, each reported as `<kind> <key>: …`.
@@ -133,7 +146,8 @@ async function replaceBucket(kv: KV, kind: string, items: Array<[string, unknown
  * `wharf apply -f FILE`: the file describes every port, endpoint and pipeline, and users to create or update.
  * Ports, endpoints and pipelines in the file are written to their buckets (services apply them within
  * seconds); ones in a bucket but not in the file are removed. Nothing is written unless the whole file
- * is valid.
+ * is valid. Secrets given as `value` are sealed with the keyring (WHARF_SECRETS_KEY_FILE) first: the
+ * buckets never hold them in the clear (docs/secrets.md).
  */
 export async function applyCommand(file: string | undefined, env: NodeJS.ProcessEnv, out: (line: string) => void, err: (line: string) => void): Promise<number> {
   if (!file) {
@@ -146,24 +160,38 @@ export async function applyCommand(file: string | undefined, env: NodeJS.Process
     for (const problem of result.problems) err(`  ${problem}`);
     return 1;
   }
+  const keys = await cliKeyring(env, err);
+  if (!keys.ok) return keys.code;
   const nc = await connectForCli(env);
   try {
     const { config, sections } = result;
+    const outbound = ["endpoints", "pipelines", "pulls"].some((section) => sections.has(section));
+    let sealed: EndpointConfig[] = [];
+    if (outbound) {
+      const stored = await storedEndpoints(await openBucket(nc, buckets.endpoints, { replicas: cliReplicas(env) }));
+      const prepared = sealEndpoints(config.endpoints, stored, keys.keyring);
+      if (!prepared.ok) {
+        err(`${file}: nothing was applied:`);
+        for (const problem of prepared.problems) err(`  ${problem}`);
+        return 1;
+      }
+      sealed = prepared.endpoints;
+    }
     // A section the file has replaces what the bucket holds; one it leaves out is left alone, so a file
     // of users does not remove the ports. The outbound sections go together: pipelines and pulls name
     // endpoints of the same file.
     if (sections.has("ports")) await replaceBucket(await openBucket(nc, buckets.ports, { replicas: cliReplicas(env) }), "port", config.ports.map((port) => [port.alias, port]), out);
     let endpoints: string[] = [];
-    if (["endpoints", "pipelines", "pulls"].some((section) => sections.has(section))) {
-      endpoints = await replaceBucket(await openBucket(nc, buckets.endpoints, { replicas: cliReplicas(env) }), "endpoint", config.endpoints.map((endpoint) => [endpoint.name, endpoint]), out);
+    if (outbound) {
+      endpoints = await replaceBucket(await openBucket(nc, buckets.endpoints, { replicas: cliReplicas(env) }), "endpoint", sealed.map((endpoint) => [endpoint.name, endpoint]), out);
       await replaceBucket(await openBucket(nc, buckets.pipelines, { replicas: cliReplicas(env) }), "pipeline", config.pipelines.map((pipeline) => [pipeline.name, pipeline]), out);
       await replaceBucket(await openBucket(nc, buckets.pulls, { replicas: cliReplicas(env) }), "pull", config.pulls.map((pull) => [pull.name, pull]), out);
     }
     await applyUsers(config.users, await createUserStore(nc, { replicas: cliReplicas(env) }), out);
     // New and changed endpoints are tried once, as `wharf endpoints validate` does: what they show is
     // reported, and applied either way (a partner may be down today).
-    for (const endpoint of config.endpoints.filter((candidate) => endpoints.includes(candidate.name))) {
-      const report = await probeEndpoint(endpoint, env);
+    for (const endpoint of sealed.filter((candidate) => endpoints.includes(candidate.name))) {
+      const report = await probeEndpoint(endpoint, { keyring: keys.keyring, env });
       for (const line of report.lines.filter((line) => !line.ok)) out(`endpoint ${endpoint.name}: check ${line.check} failed: ${line.detail}`);
       for (const suggestion of report.suggestions) out(`endpoint ${endpoint.name}: suggest ${suggestion}`);
       out(`endpoint ${endpoint.name}: ${report.ok ? "reachable, deliveries can work" : "deliveries would fail now (wharf endpoints validate shows every check)"}`);
