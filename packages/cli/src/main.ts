@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+import { auditCommand } from "./audit/audit-ls.js";
+import { AuditedWriteError } from "./audit/audited-bucket.js";
 import { applyCommand } from "./ports/apply.js";
 import { portsCommand } from "./ports/ports.js";
 import { bansCommand } from "./bans/bans.js";
@@ -27,13 +29,24 @@ commands:
   transfers ls        files stored in the last day (--since 7d | TIME), who sent them, their checksum, where they were
                       delivered (--user USER, --status stored|delivering|delivered|superseded|failed, --limit N)
   transfers show ID   one stored file's whole history: every delivery try, the partner's answer, errors
+  audit ls            configuration changes made with these commands, newest last: when, who (WHARF_ADMIN_NAME, else
+                      the system user), command, bucket/key, old→new digest (--since 7d | TIME, --bucket NAME,
+                      --actor NAME, --limit N)
   help                show this text
 
 The commands that talk to a running Wharf use WHARF_NATS_URL or NATS_URL (default nats://127.0.0.1:14222).
+Each change they make is recorded on the event stream (wharf audit ls); one that cannot be recorded stops the command.
 `;
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const err = (line: string) => process.stderr.write(`${line}\n`);
+/** A change whose audit event could not be published (or not made for want of one): its message and exit code 1, not a stack trace. */
+const audited = (run: Promise<number>) =>
+  run.catch((error: unknown) => {
+    if (!(error instanceof AuditedWriteError)) throw error;
+    err(`wharf ${command}: ${error.message}`);
+    return 1;
+  });
 const [command, ...rest] = process.argv.slice(2);
 switch (command) {
   case "start":
@@ -41,27 +54,30 @@ switch (command) {
     break;
   case "apply": {
     const flag = rest.indexOf("-f");
-    process.exitCode = await applyCommand(flag === -1 ? undefined : rest[flag + 1], process.env, out, err);
+    process.exitCode = await audited(applyCommand(flag === -1 ? undefined : rest[flag + 1], process.env, out, err));
     break;
   }
   case "ports":
     process.exitCode = await portsCommand(rest[0], process.env, out, err);
     break;
   case "users":
-    process.exitCode = await usersCommand(rest, process.env, { out, err, stdin: process.stdin });
+    process.exitCode = await audited(usersCommand(rest, process.env, { out, err, stdin: process.stdin }));
     break;
   case "bans":
-    process.exitCode = await bansCommand(rest, process.env, out, err);
+    process.exitCode = await audited(bansCommand(rest, process.env, out, err));
     break;
   case "endpoints":
   case "pipelines":
     process.exitCode = await outboundSettingsCommand(command, rest, process.env, out, err);
     break;
   case "dlq":
-    process.exitCode = await dlqCommand(rest, process.env, out, err);
+    process.exitCode = await audited(dlqCommand(rest, process.env, out, err));
     break;
   case "transfers":
     process.exitCode = await transfersCommand(rest, process.env, out, err);
+    break;
+  case "audit":
+    process.exitCode = await auditCommand(rest, process.env, out, err);
     break;
   case "help":
   case "--help":
