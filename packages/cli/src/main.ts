@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+import { auditCommand } from "./audit/audit-ls.js";
+import { AuditedWriteError } from "./audit/audited-bucket.js";
 import { applyCommand } from "./ports/apply.js";
 import { portsCommand } from "./ports/ports.js";
 import { bansCommand } from "./bans/bans.js";
@@ -33,6 +35,9 @@ commands:
   secrets status      sealed secrets per key id, and whether this keyring opens them
   secrets rotate      re-wrap every sealed secret under the keyring's current key (docs/secrets.md)
   config dump         the configuration as YAML that apply -f accepts; secrets are not exported
+  audit ls            configuration changes made with these commands, newest last: when, who (WHARF_ADMIN_NAME, else
+                      the system user), command, bucket/key, old→new digest (--since 7d | TIME, --bucket NAME,
+                      --actor NAME, --limit N)
   nats init [--dir DIR]
                       the NATS identities of a deployment: an nkey seed per service and for the CLI, and the
                       permissions file for nats-server (wharf start makes its own under <data>/nats-identities)
@@ -40,6 +45,7 @@ commands:
 
 The commands that talk to a running Wharf use WHARF_NATS_URL or NATS_URL (default nats://127.0.0.1:14222),
 as the admin identity: WHARF_NATS_NKEY_FILE, or the seed wharf start made (<WHARF_DATA_DIR>/nats-identities/admin.nk).
+Each change they make is recorded on the event stream (wharf audit ls); one that cannot be recorded stops the command.
 Secrets given as values are sealed with the keyring of WHARF_SECRETS_KEY_FILE or WHARF_SECRETS_KEY.
 `;
 
@@ -51,6 +57,13 @@ process.on("uncaughtException", (error) => {
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const err = (line: string) => process.stderr.write(`${line}\n`);
+/** A change whose audit event could not be published (or not made for want of one): its message and exit code 1, not a stack trace. */
+const audited = (run: Promise<number>) =>
+  run.catch((error: unknown) => {
+    if (!(error instanceof AuditedWriteError)) throw error;
+    err(`wharf ${command}: ${error.message}`);
+    return 1;
+  });
 const [command, ...rest] = process.argv.slice(2);
 switch (command) {
   case "start":
@@ -58,27 +71,27 @@ switch (command) {
     break;
   case "apply": {
     const flag = rest.indexOf("-f");
-    process.exitCode = await applyCommand(flag === -1 ? undefined : rest[flag + 1], process.env, out, err);
+    process.exitCode = await audited(applyCommand(flag === -1 ? undefined : rest[flag + 1], process.env, out, err));
     break;
   }
   case "ports":
     process.exitCode = await portsCommand(rest[0], process.env, out, err);
     break;
   case "users":
-    process.exitCode = await usersCommand(rest, process.env, { out, err, stdin: process.stdin });
+    process.exitCode = await audited(usersCommand(rest, process.env, { out, err, stdin: process.stdin }));
     break;
   case "bans":
-    process.exitCode = await bansCommand(rest, process.env, out, err);
+    process.exitCode = await audited(bansCommand(rest, process.env, out, err));
     break;
   case "endpoints":
   case "pipelines":
     process.exitCode = await outboundSettingsCommand(command, rest, process.env, out, err);
     break;
   case "dlq":
-    process.exitCode = await dlqCommand(rest, process.env, out, err);
+    process.exitCode = await audited(dlqCommand(rest, process.env, out, err));
     break;
   case "secrets":
-    process.exitCode = await secretsCommand(rest, process.env, out, err);
+    process.exitCode = await audited(secretsCommand(rest, process.env, out, err));
     break;
   case "config":
     process.exitCode = await configCommand(rest, process.env, out, err);
@@ -88,6 +101,9 @@ switch (command) {
     break;
   case "nats":
     process.exitCode = await natsCommand(rest, process.env, out, err);
+    break;
+  case "audit":
+    process.exitCode = await auditCommand(rest, process.env, out, err);
     break;
   case "help":
   case "--help":

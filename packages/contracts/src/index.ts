@@ -1,4 +1,5 @@
 export * from "./errors.js";
+export * from "./events/config-changed.js";
 export * from "./events/file-stored.js";
 export * from "./events/login.js";
 export * from "./events/transfer.js";

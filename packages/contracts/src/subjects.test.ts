@@ -33,6 +33,7 @@ test("subjects - each event subject is captured by a stream and each consumer fi
   const captured = (subject: string) =>
     Object.values(streams).some((stream) => stream.subjects.some((pattern) => (pattern.endsWith(".>") ? subject.startsWith(pattern.slice(0, -1)) : pattern === subject)));
   assert.ok(captured(subjects.fileStored));
+  assert.ok(captured(subjects.configChanged));
   assert.equal(captured(subjects.authLogin), false, "a request/reply subject must not be stored by a stream");
   for (const consumer of Object.values(consumers)) assert.ok((Object.values(subjects) as string[]).includes(consumer.filterSubject), consumer.name);
 });

@@ -21,6 +21,8 @@ export const subjects = {
   transferFailed: "wharf.evt.v1.transfer.failed",
   transferDeadLettered: "wharf.evt.v1.transfer.dead_lettered",
   transferSuperseded: "wharf.evt.v1.transfer.superseded",
+  /** JetStream event: an administrator changed the configuration (or replayed a dead letter) with the CLI (JSON ConfigChangedEvent). */
+  configChanged: "wharf.evt.v1.config.changed",
   /** Dead-letter stream: a delivery outbound gave up on, with the reason (JSON DeadLetter). */
   deadLetter: "wharf.dlq.v1.delivery",
 } as const;
@@ -110,6 +112,7 @@ export const eventTypes = {
   transferFailed: "wharf.evt.v1.transfer_failed",
   transferDeadLettered: "wharf.evt.v1.transfer_dead_lettered",
   transferSuperseded: "wharf.evt.v1.transfer_superseded",
+  configChanged: "wharf.evt.v1.config_changed",
 } as const;
 
 export type Subject = (typeof subjects)[keyof typeof subjects];

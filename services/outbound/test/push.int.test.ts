@@ -289,6 +289,9 @@ test("wharf dlq ls shows the dead letters; wharf dlq replay --all --pipeline giv
     // Replayed, and failing again at once (the pin is still wrong): a new letter, not dropped as a duplicate of the first.
     const pinned = /^(\d+)\t[^\t]+\tto-wrong-pin\t/m.exec(after)?.[1] as string;
     assert.match((await wharf("dlq", "replay", pinned)).stdout, /replayed \(to-wrong-pin, pin:\/secret\.bin\)/);
+    // Each replay is an audited admin action, keyed by the letter's sequence number.
+    const replays = (await streamMessages(nc, streams.events.name, subjects.configChanged)).map(({ body }) => body);
+    assert.ok(replays.some((body) => body.operation === "replay" && body.command === "dlq replay" && body.bucket === streams.deadLetters.name && body.key === pinned));
     const again = await waitFor(
       async () => {
         const seq = /^(\d+)\t[^\t]+\tto-wrong-pin\t/m.exec((await wharf("dlq", "ls")).stdout)?.[1];
@@ -306,6 +309,7 @@ test("wharf dlq ls shows the dead letters; wharf dlq replay --all --pipeline giv
     assert.equal(orphan.code, 1);
     assert.match(orphan.stderr ?? "", new RegExp(`dead letter ${again}: pipeline to-wrong-pin no longer exists; left in place`));
     assert.match((await wharf("dlq", "ls")).stdout, new RegExp(`^${again}\\t`, "m"));
+    assert.equal((await streamMessages(nc, streams.events.name, subjects.configChanged)).some(({ body }) => body.operation === "replay" && body.key === again), false, "a letter left in place is not a replay");
   } finally {
     await back.stop();
   }

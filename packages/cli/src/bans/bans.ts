@@ -1,5 +1,5 @@
-import { openBucket } from "@wharf/bus";
 import { BanRecord, banKey, buckets } from "@wharf/contracts";
+import { createConfigAudit, openAuditedBucket } from "../audit/config-audit.js";
 import { cliReplicas, connectForCli } from "../ports/apply.js";
 
 /**
@@ -15,7 +15,7 @@ export async function bansCommand(args: readonly string[], env: NodeJS.ProcessEn
   }
   const nc = await connectForCli(env);
   try {
-    const kv = await openBucket(nc, buckets.bans, { replicas: cliReplicas(env) });
+    const kv = await openAuditedBucket(nc, buckets.bans, createConfigAudit(nc, env, "bans rm", { replicas: cliReplicas(env) }), { replicas: cliReplicas(env) });
     if (sub === "rm") {
       const entry = await kv.get(banKey(address as string));
       if (entry?.operation !== "PUT") {

@@ -1,6 +1,8 @@
 import { jetstreamManager } from "@nats-io/jetstream";
 import { publishEvent, openBucket } from "@wharf/bus";
 import { buckets, DeadLetter, deliveryKey, FileStoredEvent, streams, subjects } from "@wharf/contracts";
+import { auditReplay } from "../audit/audited-bucket.js";
+import { createConfigAudit } from "../audit/config-audit.js";
 import { cliReplicas, connectForCli } from "../ports/apply.js";
 
 const USAGE = "usage: wharf dlq ls | wharf dlq replay SEQ... | wharf dlq replay --all [--pipeline NAME]";
@@ -46,6 +48,9 @@ export async function dlqCommand(args: readonly string[], env: NodeJS.ProcessEnv
     let leftInPlace = 0;
     const deliveries = await openBucket(nc, buckets.deliveries, { replicas: cliReplicas(env) });
     const pipelines = await openBucket(nc, buckets.pipelines, { replicas: cliReplicas(env) });
+    // Each replay is an audited admin action: a config.changed event ("replay", the letter's sequence number), or the command stops.
+    const audit = createConfigAudit(nc, env, "dlq replay", { replicas: cliReplicas(env) });
+    if (chosen.length > 0) await audit.ready();
     for (const { seq, letter } of chosen) {
       const event = FileStoredEvent.safeParse(letter.event);
       if (!event.success) {
@@ -66,6 +71,7 @@ export async function dlqCommand(args: readonly string[], env: NodeJS.ProcessEnv
       if (record?.operation === "PUT" && record.json<{ status: string }>().status === "dead_lettered") await deliveries.delete(key, { previousSeq: record.revision });
       await publishEvent(nc, subjects.fileStored, event.data, { msgId: `replay-${seq}-${Date.now()}` });
       await jsm.streams.deleteMessage(streams.deadLetters.name, seq);
+      await auditReplay(audit, streams.deadLetters.name, seq);
       out(`dead letter ${seq}: replayed (${letter.pipeline}, ${event.data.root}:${event.data.path})`);
     }
     return missing.length > 0 || leftInPlace > 0 ? 1 : 0;

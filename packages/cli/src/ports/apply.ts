@@ -3,11 +3,12 @@ import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { KV } from "@nats-io/kv";
 import { type BusCredentials, connectBus, natsIdentityDirOf, openBucket, seedFileOf } from "@wharf/bus";
-import { createUserStore, type UserStore } from "@wharf/auth";
+import type { UserStore } from "@wharf/auth";
 import { buckets, describeIssues, EndpointConfig, UserRecord, WharfConfigFile } from "@wharf/contracts";
 import { probeEndpoint } from "@wharf/outbound";
 import { createLogger } from "@wharf/telemetry";
 import { parse as parseYaml } from "yaml";
+import { type AuditedBucket, createConfigAudit, openAuditedBucket, openAuditedUserStore } from "../audit/config-audit.js";
 import { cliKeyring } from "../secrets/cli-keyring.js";
 import { sealEndpoints } from "../secrets/endpoint-secrets.js";
 
@@ -115,7 +116,7 @@ async function storedEndpoints(kv: KV): Promise<Map<string, EndpointConfig>> {
  * Makes a bucket hold exactly `items` (key, value): new and changed keys are
  * written, keys not among them removed, each reported as `<kind> <key>: …`.
  */
-async function replaceBucket(kv: KV, kind: string, items: Array<[string, unknown]>, out: (line: string) => void): Promise<string[]> {
+async function replaceBucket(kv: AuditedBucket, kind: string, items: Array<[string, unknown]>, out: (line: string) => void): Promise<string[]> {
   const changed: string[] = [];
   const existing = new Map<string, string>();
   for await (const key of await kv.keys()) {
@@ -177,17 +178,19 @@ export async function applyCommand(file: string | undefined, env: NodeJS.Process
       }
       sealed = prepared.endpoints;
     }
+    // Every write below is audited: a config.changed event each, or the command stops (audit/audited-bucket.ts).
+    const audit = createConfigAudit(nc, env, "apply", { replicas: cliReplicas(env) });
     // A section the file has replaces what the bucket holds; one it leaves out is left alone, so a file
     // of users does not remove the ports. The outbound sections go together: pipelines and pulls name
     // endpoints of the same file.
-    if (sections.has("ports")) await replaceBucket(await openBucket(nc, buckets.ports, { replicas: cliReplicas(env) }), "port", config.ports.map((port) => [port.alias, port]), out);
+    if (sections.has("ports")) await replaceBucket(await openAuditedBucket(nc, buckets.ports, audit, { replicas: cliReplicas(env) }), "port", config.ports.map((port) => [port.alias, port]), out);
     let endpoints: string[] = [];
     if (outbound) {
-      endpoints = await replaceBucket(await openBucket(nc, buckets.endpoints, { replicas: cliReplicas(env) }), "endpoint", sealed.map((endpoint) => [endpoint.name, endpoint]), out);
-      await replaceBucket(await openBucket(nc, buckets.pipelines, { replicas: cliReplicas(env) }), "pipeline", config.pipelines.map((pipeline) => [pipeline.name, pipeline]), out);
-      await replaceBucket(await openBucket(nc, buckets.pulls, { replicas: cliReplicas(env) }), "pull", config.pulls.map((pull) => [pull.name, pull]), out);
+      endpoints = await replaceBucket(await openAuditedBucket(nc, buckets.endpoints, audit, { replicas: cliReplicas(env) }), "endpoint", sealed.map((endpoint) => [endpoint.name, endpoint]), out);
+      await replaceBucket(await openAuditedBucket(nc, buckets.pipelines, audit, { replicas: cliReplicas(env) }), "pipeline", config.pipelines.map((pipeline) => [pipeline.name, pipeline]), out);
+      await replaceBucket(await openAuditedBucket(nc, buckets.pulls, audit, { replicas: cliReplicas(env) }), "pull", config.pulls.map((pull) => [pull.name, pull]), out);
     }
-    await applyUsers(config.users, await createUserStore(nc, { replicas: cliReplicas(env) }), out);
+    await applyUsers(config.users, await openAuditedUserStore(nc, audit, { replicas: cliReplicas(env) }), out);
     // New and changed endpoints are tried once, as `wharf endpoints validate` does: what they show is
     // reported, and applied either way (a partner may be down today).
     for (const endpoint of sealed.filter((candidate) => endpoints.includes(candidate.name))) {

@@ -2,6 +2,8 @@ import type { KV } from "@nats-io/kv";
 import { openBucket } from "@wharf/bus";
 import { buckets, EndpointConfig, type SecretRef } from "@wharf/contracts";
 import { type Keyring, open, rewrap, SecretsError } from "@wharf/secrets";
+import { type ConfigAudit, writeAudited } from "../audit/audited-bucket.js";
+import { createConfigAudit } from "../audit/config-audit.js";
 import { cliReplicas, connectForCli } from "../ports/apply.js";
 import { cliKeyring, describeKeyring } from "./cli-keyring.js";
 import { ENDPOINT_SECRET_FIELDS, endpointSecretPlace, secretAt, withSecretAt } from "./endpoint-secrets.js";
@@ -34,7 +36,9 @@ export async function secretsCommand(args: readonly string[], env: NodeJS.Proces
   try {
     const kv = await openBucket(nc, buckets.endpoints, { replicas: cliReplicas(env) });
     out(`keyring: ${describeKeyring(keyring)}`);
-    return sub === "status" ? await status(kv, keyring, out) : await rotateEndpointSecrets(kv, keyring as Keyring, out, err);
+    return sub === "status"
+      ? await status(kv, keyring, out)
+      : await rotateEndpointSecrets(kv, keyring as Keyring, out, err, createConfigAudit(nc, env, "secrets rotate", { replicas: cliReplicas(env) }));
   } finally {
     await nc.close();
   }
@@ -103,7 +107,7 @@ async function status(kv: KV, keyring: Keyring | undefined, out: (line: string) 
  * Re-wraps the sealed secrets of the endpoints bucket under the keyring's
  * current key and prints the counts per key id; 1 when some could not be.
  */
-export async function rotateEndpointSecrets(kv: KV, keyring: Keyring, out: (line: string) => void, err: (line: string) => void): Promise<number> {
+export async function rotateEndpointSecrets(kv: KV, keyring: Keyring, out: (line: string) => void, err: (line: string) => void, audit?: ConfigAudit): Promise<number> {
   const moved = new Tally();
   const current = new Tally();
   const failed = new Tally();
@@ -139,7 +143,9 @@ export async function rotateEndpointSecrets(kv: KV, keyring: Keyring, out: (line
       if (tries.moved.total > 0) {
         try {
           // Compare-and-set: written only over the revision read, so a change made meanwhile (wharf apply) is not undone.
-          await kv.update(key, JSON.stringify(endpoint), entry.revision);
+          // Audited like every configuration change: the operator sees which endpoints rotate re-wrote.
+          if (audit) await writeAudited(audit, kv, buckets.endpoints, key, JSON.stringify(endpoint), { ifRevision: entry.revision });
+          else await kv.update(key, JSON.stringify(endpoint), entry.revision);
         } catch (error) {
           const now = await kv.get(key);
           if (attempt < UPDATE_TRIES && now?.revision !== entry.revision) continue;

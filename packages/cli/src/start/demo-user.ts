@@ -1,8 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { createUserStore, hashPassword } from "@wharf/auth";
+import { hashPassword } from "@wharf/auth";
 import type { NatsConnection } from "@wharf/bus";
+import type { ConfigAudit } from "../audit/audited-bucket.js";
+import { openAuditedUserStore } from "../audit/config-audit.js";
 
 export const DEMO_USER = "demo";
 
@@ -15,11 +17,12 @@ export interface DemoUser {
 /**
  * On the first run, makes the user `demo` with a random password, writes the
  * credentials to <data>/demo-credentials.txt (mode 0600) and returns the
- * password so it can be printed once. Later runs leave the user alone.
+ * password so it can be printed once. Later runs leave the user alone. Its
+ * creation is audited as any other change to the users.
  */
-export async function ensureDemoUser(nc: NatsConnection, dataDir: string): Promise<DemoUser> {
+export async function ensureDemoUser(nc: NatsConnection, dataDir: string, audit: ConfigAudit): Promise<DemoUser> {
   const credentialsFile = join(dataDir, "demo-credentials.txt");
-  const store = await createUserStore(nc);
+  const store = await openAuditedUserStore(nc, audit);
   if (await store.get(DEMO_USER)) return { password: undefined, credentialsFile };
   const password = randomBytes(18).toString("base64url");
   await store.put({ name: DEMO_USER, passwordHash: await hashPassword(password), enabled: true, home: DEMO_USER });

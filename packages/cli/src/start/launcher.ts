@@ -9,6 +9,7 @@ import { OutboundConfig } from "@wharf/outbound";
 import { StorageConfig } from "@wharf/storage";
 import { createLogger } from "@wharf/telemetry";
 import { cliCredentials } from "../ports/apply.js";
+import { createConfigAudit } from "../audit/config-audit.js";
 import { ensureDemoUser } from "./demo-user.js";
 import { LauncherConfig } from "./launcher-config.js";
 import { ensureSelfSignedCertificate } from "./self-signed.js";
@@ -126,7 +127,7 @@ export async function start(env: NodeJS.ProcessEnv = process.env): Promise<numbe
 
   try {
     const nc = await connectBus({ url: natsUrl, name: "wharf-start", identity: "admin", credentials: cliCredentials(serviceEnv) }, createLogger({ service: "wharf-start", level: "warn" }));
-    const demo = await ensureDemoUser(nc, dataDir);
+    const demo = await ensureDemoUser(nc, dataDir, createConfigAudit(nc, env, "start"));
     await nc.close();
 
     const write = (line: string) => process.stdout.write(`${line}\n`);

@@ -1,8 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { AuthConfig, createUserStore, hashPassword } from "@wharf/auth";
+import { AuthConfig, hashPassword } from "@wharf/auth";
 import { ConfigError, parseConfig } from "@wharf/config";
 import { describeIssues, isValidUserName, UserRecord, type UserRecordInput } from "@wharf/contracts";
-import { connectForCli } from "../ports/apply.js";
+import { createConfigAudit, openAuditedUserStore } from "../audit/config-audit.js";
+import { cliReplicas, connectForCli } from "../ports/apply.js";
 import { parseUserFlags, USER_FLAGS } from "./user-flags.js";
 
 const USAGE = `usage:
@@ -84,7 +85,8 @@ export async function usersCommand(args: readonly string[], env: NodeJS.ProcessE
 
   const nc = await connectForCli(env);
   try {
-    const store = await createUserStore(nc);
+    // add, set and rm are audited: each write is a config.changed event, or the command fails (audit/audited-bucket.ts).
+    const store = await openAuditedUserStore(nc, createConfigAudit(nc, env, `users ${sub}`, { replicas: cliReplicas(env) }), { replicas: cliReplicas(env) });
     if (sub === "ls") {
       out("NAME\tENABLED\tHOME\tPASSWORD\tCERTIFICATES\tTLS\tFROM\tPORTS\tPERMISSIONS\tQUOTA");
       for (const user of await store.names()) {
