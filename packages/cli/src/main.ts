@@ -4,6 +4,7 @@ import { AuditedWriteError } from "./audit/audited-bucket.js";
 import { applyCommand } from "./ports/apply.js";
 import { portsCommand } from "./ports/ports.js";
 import { bansCommand } from "./bans/bans.js";
+import { certsCommand } from "./certs/certs.js";
 import { configCommand } from "./config/config-dump.js";
 import { dlqCommand } from "./dlq/dlq.js";
 import { natsCommand } from "./nats/nats.js";
@@ -38,6 +39,9 @@ commands:
   audit ls            configuration changes made with these commands, newest last: when, who (WHARF_ADMIN_NAME, else
                       the system user), command, bucket/key, old→new digest (--since 7d | TIME, --bucket NAME,
                       --actor NAME, --limit N)
+  certs init --dir DIR [--hosts a,b] [--days N] [--force]
+                      an internal CA for gRPC between the listener/outbound and storage: a certificate per service and
+                      auth's session-grant keys (wharf start makes its own under <data>/pki); certs issue adds one more
   nats init [--dir DIR]
                       the NATS identities of a deployment: an nkey seed per service and for the CLI, and the
                       permissions file for nats-server (wharf start makes its own under <data>/nats-identities)
@@ -98,6 +102,9 @@ switch (command) {
     break;
   case "transfers":
     process.exitCode = await transfersCommand(rest, process.env, out, err);
+    break;
+  case "certs":
+    process.exitCode = await certsCommand(rest, out, err);
     break;
   case "nats":
     process.exitCode = await natsCommand(rest, process.env, out, err);

@@ -108,9 +108,30 @@ export function commonSettings(env: {
   };
 }
 
-/** What is wrong with the NATS credential variables taken together (each alone is checked by its schema). */
-export function natsCredentialProblems(env: Record<string, unknown>): { path: string; message: string }[] {
+/**
+ * Mutual TLS to and from storage's gRPC (issue 9; `wharf certs init` makes the files): the internal CA, and
+ * this service's certificate and key. All three or none; none is plaintext gRPC, as before.
+ */
+export const grpcTlsEnv = {
+  WHARF_GRPC_TLS_CA_FILE: z.string().min(1).optional(),
+  WHARF_GRPC_TLS_CERT_FILE: z.string().min(1).optional(),
+  WHARF_GRPC_TLS_KEY_FILE: z.string().min(1).optional(),
+};
+
+export function grpcTlsFiles(env: { WHARF_GRPC_TLS_CA_FILE?: Optional; WHARF_GRPC_TLS_CERT_FILE?: Optional; WHARF_GRPC_TLS_KEY_FILE?: Optional }) {
+  return env.WHARF_GRPC_TLS_CA_FILE && env.WHARF_GRPC_TLS_CERT_FILE && env.WHARF_GRPC_TLS_KEY_FILE
+    ? { caFile: env.WHARF_GRPC_TLS_CA_FILE, certFile: env.WHARF_GRPC_TLS_CERT_FILE, keyFile: env.WHARF_GRPC_TLS_KEY_FILE }
+    : undefined;
+}
+
+/** What is wrong with variables that only go together (each alone is checked by its schema): NATS credentials, gRPC TLS. */
+export function pairedVariableProblems(env: Record<string, unknown>): { path: string; message: string }[] {
   const problems: { path: string; message: string }[] = [];
+  const grpc = ["WHARF_GRPC_TLS_CA_FILE", "WHARF_GRPC_TLS_CERT_FILE", "WHARF_GRPC_TLS_KEY_FILE"];
+  const given = grpc.filter((name) => env[name]);
+  if (given.length > 0 && given.length < grpc.length) {
+    for (const name of grpc.filter((missing) => !env[missing])) problems.push({ path: name, message: `must be set with ${given.join(" and ")} (mutual TLS to storage needs the CA, a certificate and its key)` });
+  }
   if (env.WHARF_NATS_USER && !env.WHARF_NATS_PASSWORD_FILE) problems.push({ path: "WHARF_NATS_PASSWORD_FILE", message: "must be set with WHARF_NATS_USER" });
   if (env.WHARF_NATS_PASSWORD_FILE && !env.WHARF_NATS_USER) problems.push({ path: "WHARF_NATS_USER", message: "must be set with WHARF_NATS_PASSWORD_FILE" });
   if (Boolean(env.WHARF_NATS_TLS_CERT_FILE) !== Boolean(env.WHARF_NATS_TLS_KEY_FILE)) problems.push({ path: "WHARF_NATS_TLS_KEY_FILE", message: "WHARF_NATS_TLS_CERT_FILE and WHARF_NATS_TLS_KEY_FILE go together" });

@@ -1,2 +1,3 @@
 export * from "./common-schemas.js";
 export * from "./load-config.js";
+export * from "./read-files.js";

@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { natsCredentialProblems } from "./common-schemas.js";
+import { pairedVariableProblems } from "./common-schemas.js";
 
 /** A configuration that did not validate; `problems` names every bad variable. */
 export class ConfigError extends Error {
@@ -26,7 +26,7 @@ export function parseConfig<S extends z.ZodType>(schema: S, env: Record<string, 
   const given = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ""));
   const result = schema.safeParse(given);
   // The NATS credentials are read by every service and the CLI; their pairs are checked here, once.
-  const pairs = natsCredentialProblems(given).map(({ path, message }) => `${path}: ${message}`);
+  const pairs = pairedVariableProblems(given).map(({ path, message }) => `${path}: ${message}`);
   if (result.success && pairs.length === 0) return deepFreeze(result.data) as z.output<S>;
   const issues = result.success ? [] : result.error.issues;
   const problems = issues.map((issue) => {

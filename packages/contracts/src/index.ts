@@ -20,3 +20,4 @@ export * from "./outbound.js";
 export * from "./secret-ref.js";
 export * from "./sessions.js";
 export * from "./nats-identities.js";
+export * from "./session-grant.js";

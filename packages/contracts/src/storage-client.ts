@@ -5,6 +5,7 @@ import type * as storage from "./gen/wharf/storage/v1/storage.js";
 import { WharfError } from "./errors.js";
 import { fromGrpcError } from "./grpc-errors.js";
 import { metadataCarrier } from "./grpc-metadata.js";
+import { GRANT_METADATA_KEY } from "./session-grant.js";
 import { StorageWireClient } from "./storage-wire.js";
 
 export interface StorageLocation {
@@ -49,7 +50,16 @@ export interface StorageClient {
   openUpload(header: storage.WriteHeader): UploadStream;
   /** Resolves once storage accepts connections, rejects after `timeoutMs` (for services that should not start work before it). */
   waitForReady(timeoutMs: number): Promise<void>;
+  /** The same client (one channel) sending a session's grant with every call: what a listener uses for a logged-in partner. */
+  withGrant(grant: string): StorageClient;
   close(): void;
+}
+
+/** Mutual TLS to storage (issue 9): the internal CA, and this service's certificate and key, PEM. */
+export interface StorageTls {
+  ca: Buffer;
+  cert: Buffer;
+  key: Buffer;
 }
 
 /**
@@ -61,8 +71,12 @@ export function storageTarget(address: string): string {
   return addresses.length < 2 ? address : `ipv4:${addresses.join(",")}`;
 }
 
-export function createStorageClient(address: string, { unaryDeadlineMs = 10_000, commitTimeoutMs = 120_000 } = {}): StorageClient {
-  const client = new StorageWireClient(storageTarget(address), credentials.createInsecure(), {
+export function createStorageClient(
+  address: string,
+  { unaryDeadlineMs = 10_000, commitTimeoutMs = 120_000, tls }: { unaryDeadlineMs?: number; commitTimeoutMs?: number; tls?: StorageTls | undefined } = {},
+): StorageClient {
+  const channelCredentials = tls ? credentials.createSsl(tls.ca, tls.key, tls.cert) : credentials.createInsecure();
+  const client = new StorageWireClient(storageTarget(address), channelCredentials, {
     // Calls spread over every storage instance the address names (several addresses, or a name with several
     // records), and skip one that is down or restarting: a rolling restart of storage fails no new transfer.
     "grpc.service_config": JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }),
@@ -72,8 +86,13 @@ export function createStorageClient(address: string, { unaryDeadlineMs = 10_000,
     // for its download (500 stalled downloads: 500 MiB, not 8 GiB); the slow-reader test shows it stalls no one else.
     "grpc-node.flow_control_window": 1024 * 1024,
   });
+  return storageClientView(client, address, { unaryDeadlineMs, commitTimeoutMs });
+}
+
+function storageClientView(client: InstanceType<typeof StorageWireClient>, address: string, { unaryDeadlineMs, commitTimeoutMs, grant }: { unaryDeadlineMs: number; commitTimeoutMs: number; grant?: string }): StorageClient {
   const metadata = () => {
     const md = new Metadata();
+    if (grant) md.set(GRANT_METADATA_KEY, grant);
     // With its setter: the default one would write a property on the carrier object, not call set().
     propagation.inject(context.active(), metadataCarrier(md), { set: (carrier, key, value) => carrier.set(key, value) });
     return md;
@@ -195,6 +214,7 @@ export function createStorageClient(address: string, { unaryDeadlineMs = 10_000,
       new Promise<void>((resolve, reject) =>
         client.waitForReady(Date.now() + timeoutMs, (error) => (error ? reject(new WharfError("WHARF_UNAVAILABLE", `storage at ${address} is not reachable: ${error.message}`)) : resolve())),
       ),
+    withGrant: (sessionGrant) => storageClientView(client, address, { unaryDeadlineMs, commitTimeoutMs, grant: sessionGrant }),
     close: () => client.close(),
   };
 }

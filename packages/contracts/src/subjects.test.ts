@@ -56,9 +56,10 @@ test("auth messages - LoginResponse round-trips, with and without a user", () =>
     ok: true,
     user: { name: "alice", home: "alice", permissions: [{ path: "/in", permissions: ["list", "write"] }], uploadBytesPerSecond: 1_000, downloadBytesPerSecond: 0, method: "cert", quotaBytes: 0, quotaFiles: 5, maxSessions: 2 },
     passwordRequired: false,
+    grant: "eyJ1IjoiYWxpY2UifQ.c2ln",
   };
   assert.deepEqual(LoginResponse.decode(LoginResponse.encode(ok).finish()), ok);
-  const refused = { ok: false, user: undefined, passwordRequired: false };
+  const refused = { ok: false, user: undefined, passwordRequired: false, grant: "" };
   const bytes = LoginResponse.encode(refused).finish();
   assert.equal(bytes.length, 0, "a refusal is the empty message");
   assert.deepEqual(LoginResponse.decode(bytes), refused);

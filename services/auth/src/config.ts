@@ -19,6 +19,8 @@ export const AuthConfig = z
     WHARF_AUTH_BAN_THRESHOLD: z.coerce.number().int().min(0).default(10),
     WHARF_AUTH_BAN_WINDOW_MS: durationMs.default(600_000),
     WHARF_AUTH_BAN_MS: durationMs.default(900_000),
+    // The private key (PEM, Ed25519) auth signs session grants with; storage checks them with its public half.
+    WHARF_AUTH_GRANT_KEY_FILE: z.string().min(1).optional(),
   })
   .transform((env) => ({
     ...commonSettings(env),
@@ -29,6 +31,7 @@ export const AuthConfig = z
       banMs: env.WHARF_AUTH_BAN_MS,
       maxBanMs: 86_400_000,
     },
+    grantKeyFile: env.WHARF_AUTH_GRANT_KEY_FILE,
     passwordCache: { ttlMs: env.WHARF_AUTH_PASSWORD_CACHE_TTL_MS, maxEntries: env.WHARF_AUTH_PASSWORD_CACHE_MAX_USERS },
     argon2: { memoryKiB: env.WHARF_ARGON2_MEMORY_KIB, passes: env.WHARF_ARGON2_PASSES, parallelism: env.WHARF_ARGON2_PARALLELISM },
   }));

@@ -1,3 +1,4 @@
+import type { KeyObject } from "node:crypto";
 import { type NatsConnection, type ServedEndpoint, serveRequests } from "@wharf/bus";
 import { queueGroups, subjects } from "@wharf/contracts";
 import type { Logger } from "@wharf/telemetry";
@@ -21,6 +22,8 @@ export interface AuthServiceDeps {
   defender?: DefenderSettings;
   /** Copies of the buckets auth creates when they are missing. */
   replicas?: number;
+  /** Signs each accepted login's session grant for storage (WHARF_AUTH_GRANT_KEY_FILE). */
+  grantKey?: KeyObject | undefined;
 }
 
 export interface AuthService {
@@ -29,7 +32,7 @@ export interface AuthService {
 }
 
 /** Wires auth's handlers to their subjects, in the auth queue group. */
-export async function createAuthService({ nc, store, log, registry, argon2, passwordCache = { ttlMs: 900_000, maxEntries: 10_000 }, defender: defenderSettings, replicas = 1 }: AuthServiceDeps): Promise<AuthService> {
+export async function createAuthService({ nc, store, log, registry, argon2, passwordCache = { ttlMs: 900_000, maxEntries: 10_000 }, defender: defenderSettings, replicas = 1, grantKey }: AuthServiceDeps): Promise<AuthService> {
   const logins = new Counter({
     name: "wharf_auth_logins_total",
     help: "Login checks answered by auth, by method (password, cert, cert+password) and result (ok, refused).",
@@ -62,7 +65,7 @@ export async function createAuthService({ nc, store, log, registry, argon2, pass
     serveRequests(nc, {
       subject: subjects.authLogin,
       queue: queueGroups.auth,
-      handler: createLoginHandler({ store, certificates, log: log.child({ component: "login" }), nc, logins, latency, decoyHash, verified, defender, bansIssued }),
+      handler: createLoginHandler({ store, certificates, log: log.child({ component: "login" }), nc, logins, latency, decoyHash, verified, defender, bansIssued, grantKey }),
       log,
     }),
   ];

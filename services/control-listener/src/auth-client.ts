@@ -16,7 +16,8 @@ export interface LoginAttempt {
   certificateProblem?: string | undefined;
 }
 
-export type LoginResult = { kind: "accepted"; user: auth.User } | { kind: "password required" };
+/** `grant`: auth's signed grant for the session, sent with its storage calls (empty when auth signs none). */
+export type LoginResult = { kind: "accepted"; user: auth.User; grant: string } | { kind: "password required" };
 
 export interface AuthClient {
   /** Resolves with the user (or, at USER, that a password is needed); throws WHARF_AUTH_INVALID_CREDENTIALS, or WHARF_UNAVAILABLE when auth cannot answer. */
@@ -31,7 +32,7 @@ export function createAuthClient(nc: NatsConnection, { timeoutMs, metrics }: { t
         auth.LoginRequest.fromPartial({ ...attempt, password: password ?? "", withoutPassword: password === undefined, clientCertificate: clientCertificate ?? Buffer.alloc(0) }),
       ).finish();
       const reply = auth.LoginResponse.decode(await request(nc, subjects.authLogin, body, { timeoutMs, ...(metrics ? { metrics } : {}) }));
-      if (reply.ok && reply.user) return { kind: "accepted", user: reply.user };
+      if (reply.ok && reply.user) return { kind: "accepted", user: reply.user, grant: reply.grant };
       if (password === undefined && reply.passwordRequired) return { kind: "password required" };
       throw new WharfError("WHARF_AUTH_INVALID_CREDENTIALS", "login incorrect");
     },

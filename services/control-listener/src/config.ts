@@ -1,4 +1,4 @@
-import { booleanFlag, commonEnv, commonSettings, durationMs, filePath, hostPortList, portRange, tcpPort } from "@wharf/config";
+import { booleanFlag, commonEnv, commonSettings, grpcTlsEnv, grpcTlsFiles, durationMs, filePath, hostPortList, portRange, tcpPort } from "@wharf/config";
 import { z } from "zod";
 import { parseCidr } from "@wharf/contracts";
 
@@ -69,6 +69,7 @@ export const ListenerConfig = z
     WHARF_FTP_MAX_LINE_BYTES: z.coerce.number().int().min(512).max(65_536).default(4_096),
     // Storage's gRPC address, host:port, or several instances' IPv4 address:port separated by commas (calls spread over them).
     WHARF_STORAGE_ADDRESS: hostPortList.default("127.0.0.1:50151"),
+    ...grpcTlsEnv,
     // How long a login may wait for auth.
     WHARF_AUTH_TIMEOUT_MS: durationMs.default(10_000),
     // Port of /metrics, /healthz and /readyz.
@@ -134,6 +135,7 @@ export const ListenerConfig = z
       maxSessionsPerIp: env.WHARF_FTP_MAX_SESSIONS_PER_IP,
     },
     storageAddress: env.WHARF_STORAGE_ADDRESS,
+    storageTls: grpcTlsFiles(env),
     authTimeoutMs: env.WHARF_AUTH_TIMEOUT_MS,
     metricsPort: env.WHARF_LISTENER_METRICS_PORT,
   }));

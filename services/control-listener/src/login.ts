@@ -53,7 +53,7 @@ export async function attemptLogin(session: FtpSession, username: string, passwo
       return session.closeWith(421, "Too many sessions for this user; try again later.", "too_many_sessions");
     }
     if (session.isClosed) return;
-    session.loggedIn(result.user);
+    session.loggedIn(result.user, result.grant);
     metrics.logins.inc({ port: session.portAlias, result: "ok" });
     session.log.info({ method: result.user.method }, "login ok");
     if (result.user.method === "cert") session.reply(232, "User logged in, authorized by client certificate.");

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { connectBus, createBusMetrics } from "@wharf/bus";
-import { loadConfig } from "@wharf/config";
+import { exitOnConfigError, loadConfig, readGrpcTls } from "@wharf/config";
 import { createStorageClient } from "@wharf/contracts";
 import { createReadiness, onShutdown } from "@wharf/lifecycle";
 import { createLogger, createMetricsRegistry, startHealthServer, startTracing } from "@wharf/telemetry";
@@ -24,7 +24,8 @@ const health = await startHealthServer({ port: config.metricsPort, registry, isR
 const tls = loadPortTls(config.port);
 const busMetrics = createBusMetrics(registry);
 const nc = await connectBus({ url: config.natsUrl, name: "wharf-control-listener", identity: "listener", credentials: config.natsCredentials }, log, busMetrics);
-const storage = createStorageClient(config.storageAddress);
+// Mutual TLS to storage when configured; each session's calls then carry auth's grant for its partner (session.ts).
+const storage = createStorageClient(config.storageAddress, { tls: await readGrpcTls(config.storageTls).catch(exitOnConfigError) });
 const bans = await watchBans(nc, { replicas: config.natsReplicas });
 const listenerId = randomBytes(6).toString("hex");
 const metrics = createListenerMetrics(registry);

@@ -69,6 +69,8 @@ export class FtpSession {
   protection: "C" | "P" = "C";
   pendingUser: string | undefined;
   user: auth.User | undefined;
+  /** This session's view of storage, with its grant (see `storage`). */
+  private grantedStorage: StorageClient | undefined;
   failedLogins = 0;
   cwd = "/";
   type: "A" | "I" = "A";
@@ -228,8 +230,17 @@ export class FtpSession {
     return release !== undefined;
   }
 
-  /** Marks the session logged in. */
-  loggedIn(user: auth.User): void {
+  /**
+   * Storage as this session reaches it: once logged in, with auth's grant for the partner on every call
+   * (storage then acts on the partner's root only); before, or without grants, the listener's own client.
+   */
+  get storage(): StorageClient {
+    return this.grantedStorage ?? this.deps.storage;
+  }
+
+  /** Marks the session logged in; `grant` is auth's signed grant for it (empty when auth signs none). */
+  loggedIn(user: auth.User, grant = ""): void {
+    this.grantedStorage = grant ? this.deps.storage.withGrant(grant) : undefined;
     // The login's trace (this command's span, with auth's answer under it): later commands link to it.
     this.loginTrace = trace.getActiveSpan()?.spanContext();
     this.user = user;
@@ -251,6 +262,7 @@ export class FtpSession {
     // RFC 4217 §4.2: after AUTH the session starts over, as after REIN.
     this.pendingUser = undefined;
     this.user = undefined;
+    this.grantedStorage = undefined;
     this.cwd = "/";
     this.type = "A";
     this.renameFrom = undefined;

@@ -1,4 +1,4 @@
-import { commonEnv, commonSettings, durationMs, hostPortList, tcpPort } from "@wharf/config";
+import { commonEnv, commonSettings, durationMs, grpcTlsEnv, grpcTlsFiles, hostPortList, tcpPort } from "@wharf/config";
 import { secretsEnv, secretsSettings } from "@wharf/secrets";
 import { hostname } from "node:os";
 import { z } from "zod";
@@ -10,6 +10,7 @@ export const OutboundConfig = z
     WHARF_OUTBOUND_METRICS_PORT: tcpPort.default(9104),
     // Storage's gRPC address, host:port, or several instances' IPv4 address:port separated by commas (outbound reads the files it delivers from there).
     WHARF_STORAGE_ADDRESS: hostPortList.default("127.0.0.1:50151"),
+    ...grpcTlsEnv,
     // After outbound stops mid-delivery (a crash), the event goes to another instance (or back to this one) after this long.
     WHARF_OUTBOUND_ACK_WAIT_MS: durationMs.default(30_000),
     // Events (deliveries) handled at once by this instance; each endpoint's maxConnections bounds its share.
@@ -27,6 +28,7 @@ export const OutboundConfig = z
     ...commonSettings(env),
     metricsPort: env.WHARF_OUTBOUND_METRICS_PORT,
     storageAddress: env.WHARF_STORAGE_ADDRESS,
+    storageTls: grpcTlsFiles(env),
     ackWaitMs: env.WHARF_OUTBOUND_ACK_WAIT_MS,
     concurrency: env.WHARF_OUTBOUND_CONCURRENCY,
     sessionIdleMs: env.WHARF_OUTBOUND_SESSION_IDLE_MS,

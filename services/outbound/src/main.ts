@@ -1,5 +1,5 @@
 import { connectBus, createBusMetrics, ensureStream } from "@wharf/bus";
-import { exitOnConfigError, loadConfig } from "@wharf/config";
+import { exitOnConfigError, loadConfig, readGrpcTls } from "@wharf/config";
 import { createStorageClient, streams } from "@wharf/contracts";
 import { createReadiness, onShutdown } from "@wharf/lifecycle";
 import { loadKeyring } from "@wharf/secrets";
@@ -17,7 +17,8 @@ const health = await startHealthServer({ port: config.metricsPort, registry, isR
 const busMetrics = createBusMetrics(registry);
 const nc = await connectBus({ url: config.natsUrl, name: "wharf-outbound", identity: "outbound", credentials: config.natsCredentials }, log, busMetrics);
 await ensureStream(nc, streams.events, { maxAgeMs: config.eventsRetentionMs, replicas: config.natsReplicas });
-const storage = createStorageClient(config.storageAddress);
+// Mutual TLS to storage when configured: this service's certificate (CN wharf-outbound) may act on every root.
+const storage = createStorageClient(config.storageAddress, { tls: await readGrpcTls(config.storageTls).catch(exitOnConfigError) });
 // Deliveries read from storage: started together (npm start), outbound would otherwise spend a try of each
 // waiting event on a storage that is still coming up.
 await storage.waitForReady(60_000).catch((error: unknown) => log.warn({ err: String(error) }, "storage is not reachable yet; deliveries will be tried again until it is"));

@@ -1,4 +1,4 @@
-import { commonEnv, commonSettings, durationMs, hostPort, tcpPort } from "@wharf/config";
+import { commonEnv, commonSettings, durationMs, grpcTlsEnv, grpcTlsFiles, hostPort, tcpPort } from "@wharf/config";
 import { z } from "zod";
 
 export const StorageConfig = z
@@ -16,6 +16,10 @@ export const StorageConfig = z
     WHARF_STORAGE_STALE_MS: durationMs.default(120_000),
     // Address the gRPC server binds, host:port.
     WHARF_STORAGE_GRPC_ADDRESS: hostPort.default("127.0.0.1:50151"),
+    // Mutual TLS: only callers with a certificate from this CA (wharf-listener, wharf-outbound) get in.
+    ...grpcTlsEnv,
+    // auth's public key for session grants (PEM, Ed25519): the listener then acts only on roots of partners auth logged in.
+    WHARF_STORAGE_GRANT_PUBLIC_KEY_FILE: z.string().min(1).optional(),
     // An upload stream with no message for this long is aborted and its temp file removed.
     WHARF_STORAGE_UPLOAD_IDLE_TIMEOUT_MS: durationMs.default(120_000),
     // Port of /metrics, /healthz and /readyz.
@@ -35,6 +39,8 @@ export const StorageConfig = z
     instanceId: env.WHARF_STORAGE_INSTANCE_ID,
     staleMs: env.WHARF_STORAGE_STALE_MS,
     grpcAddress: env.WHARF_STORAGE_GRPC_ADDRESS,
+    grpcTls: grpcTlsFiles(env),
+    grantPublicKeyFile: env.WHARF_STORAGE_GRANT_PUBLIC_KEY_FILE,
     metricsPort: env.WHARF_STORAGE_METRICS_PORT,
     uploadIdleTimeoutMs: env.WHARF_STORAGE_UPLOAD_IDLE_TIMEOUT_MS,
     failpoint: env.WHARF_STORAGE_FAILPOINT,

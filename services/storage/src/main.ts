@@ -1,7 +1,7 @@
 import { hostname } from "node:os";
 import { connectBus, createBusMetrics, ensureStream } from "@wharf/bus";
-import { loadConfig } from "@wharf/config";
-import { streams } from "@wharf/contracts";
+import { ConfigError, exitOnConfigError, loadConfig, readGrpcTls, readNamedFiles } from "@wharf/config";
+import { createGrantVerifier, grantVerifyingKey, streams } from "@wharf/contracts";
 import { createReadiness, onShutdown } from "@wharf/lifecycle";
 import { createLogger, createMetricsRegistry, startHealthServer, startTracing } from "@wharf/telemetry";
 import { StorageConfig } from "./config.js";
@@ -9,9 +9,14 @@ import type { CommitStep } from "./file-store.js";
 import { recoverCommits } from "./recovery.js";
 import { createStorageParts } from "./storage-parts.js";
 import { createStorageMetrics } from "./metrics.js";
+import { createCallerGate } from "./caller-gate.js";
 import { startStorageService } from "./service.js";
 
 const config = loadConfig(StorageConfig);
+const tls = await readGrpcTls(config.grpcTls).catch(exitOnConfigError);
+const grantKey = config.grantPublicKeyFile
+  ? await readNamedFiles({ key: { variable: "WHARF_STORAGE_GRANT_PUBLIC_KEY_FILE", path: config.grantPublicKeyFile } }).catch(exitOnConfigError)
+  : undefined;
 const log = createLogger({ service: "storage", level: config.logLevel });
 const tracing = startTracing({ service: "wharf-storage", otlpEndpoint: config.otlpEndpoint });
 const registry = createMetricsRegistry("storage");
@@ -42,7 +47,17 @@ const sweepPartials = () =>
 await sweepPartials();
 const sweeper = setInterval(sweepPartials, 3_600_000);
 sweeper.unref();
-const service = await startStorageService(config.grpcAddress, { ...parts, nc, log, metrics, uploadIdleTimeoutMs: config.uploadIdleTimeoutMs, failpoint });
+// Who may call (docs/security.md): without TLS anyone who reaches the port may read and write every root.
+if (!tls) log.warn("storage gRPC without mutual TLS: anyone who reaches its port may read and write every root (set WHARF_GRPC_TLS_*; wharf certs init)");
+else if (!grantKey) log.warn("storage gRPC without session grants: a listener's certificate acts on every root (set WHARF_STORAGE_GRANT_PUBLIC_KEY_FILE)");
+let verifyGrant: ReturnType<typeof createGrantVerifier> | undefined;
+try {
+  verifyGrant = grantKey ? createGrantVerifier(grantVerifyingKey(grantKey.key.toString("utf8"))) : undefined;
+} catch (error) {
+  exitOnConfigError(new ConfigError([`WHARF_STORAGE_GRANT_PUBLIC_KEY_FILE: not a PEM public key (${(error as Error).message})`]));
+}
+const gate = createCallerGate({ mutualTls: tls !== undefined, verifyGrant });
+const service = await startStorageService(config.grpcAddress, { ...parts, nc, log, metrics, uploadIdleTimeoutMs: config.uploadIdleTimeoutMs, failpoint, tls, gate });
 
 readiness.set(true);
 onShutdown({ log, graceMs: config.shutdownGraceMs, stopWhenStdinCloses: config.stopWithStdin }, [
@@ -53,4 +68,4 @@ onShutdown({ log, graceMs: config.shutdownGraceMs, stopWhenStdinCloses: config.s
   ["tracing", () => tracing.shutdown()],
   ["health", () => health.close()],
 ]);
-log.info({ grpc: service.address, backend: config.backend, ...(config.backend === "filesystem" ? { dataDir: config.dataDir } : {}), metricsPort: health.port }, "storage ready");
+log.info({ grpc: service.address, mutualTls: tls !== undefined, grants: verifyGrant !== undefined, backend: config.backend, ...(config.backend === "filesystem" ? { dataDir: config.dataDir } : {}), metricsPort: health.port }, "storage ready");

@@ -1,8 +1,9 @@
 import type { EventEmitter } from "node:events";
 import type { ServerHttp2Session } from "node:http2";
-import { Server, ServerCredentials } from "@grpc/grpc-js";
+import { type handleServerStreamingCall, type handleUnaryCall, Server, ServerCredentials } from "@grpc/grpc-js";
 import type { NatsConnection } from "@wharf/bus";
-import { type storage, storageWireService } from "@wharf/contracts";
+import { type storage, storageWireService, toGrpcStatus } from "@wharf/contracts";
+import type { CallerGate } from "./caller-gate.js";
 import type { Logger } from "@wharf/telemetry";
 import type { Failpoint, FileStore } from "./file-store.js";
 import { createChecksumHandler } from "./handlers/checksum.js";
@@ -32,6 +33,10 @@ export interface StorageServiceDeps {
   usage: UsageLedger;
   /** What storage records about each committed version (the wharf_files bucket). */
   files: FileMetadataStore;
+  /** Mutual TLS (the internal CA, storage's certificate and key, PEM): callers must present a certificate from that CA. */
+  tls?: { ca: Buffer; cert: Buffer; key: Buffer } | undefined;
+  /** Who may act on which root (caller-gate.ts); none: anyone who reaches the port. */
+  gate?: CallerGate | undefined;
 }
 
 export interface StorageService {
@@ -41,26 +46,50 @@ export interface StorageService {
   stop(graceMs: number): Promise<void>;
 }
 
+/** A request that names its root: a location, or (a rename) where it moves from. */
+type Rooted = { location?: storage.Location | undefined } | { from?: storage.Location | undefined };
+const rootOf = (request: Rooted): string => ("location" in request ? request.location?.root : "from" in request ? request.from?.root : undefined) ?? "";
+
 /** Binds the gRPC server and wires each StorageService method to its handler. */
 export async function startStorageService(address: string, deps: StorageServiceDeps): Promise<StorageService> {
   const server = new Server({ "grpc.max_receive_message_length": 8 * 1024 * 1024 });
+  const gate: CallerGate = deps.gate ?? (() => undefined);
+  // Every call is checked against the root it names before its handler runs; an upload's, when its header comes.
+  const unaryGated = <Req extends Rooted, Res>(handler: handleUnaryCall<Req, Res>): handleUnaryCall<Req, Res> => (call, callback) => {
+    try {
+      gate(call, rootOf(call.request));
+    } catch (error) {
+      callback(toGrpcStatus(error));
+      return;
+    }
+    handler(call, callback);
+  };
+  const streamGated = <Req extends Rooted, Res>(handler: handleServerStreamingCall<Req, Res>): handleServerStreamingCall<Req, Res> => (call) => {
+    try {
+      gate(call, rootOf(call.request));
+    } catch (error) {
+      call.emit("error", toGrpcStatus(error));
+      return;
+    }
+    handler(call);
+  };
   const implementation: storage.StorageServiceServer = {
-    write: createWriteHandler(deps),
-    read: createReadHandler(deps),
-    stat: createStatHandler(deps),
-    list: createListHandler(deps),
-    mkdir: createMkdirHandler(deps),
-    delete: createDeleteHandler(deps),
-    rmdir: createRmdirHandler(deps),
-    rename: createRenameHandler(deps),
-    setModifiedTime: createSetModifiedTimeHandler(deps),
-    checksum: createChecksumHandler(deps),
+    write: createWriteHandler({ ...deps, gate }),
+    read: streamGated(createReadHandler(deps)),
+    stat: unaryGated(createStatHandler(deps)),
+    list: streamGated(createListHandler(deps)),
+    mkdir: unaryGated(createMkdirHandler(deps)),
+    delete: unaryGated(createDeleteHandler(deps)),
+    rmdir: unaryGated(createRmdirHandler(deps)),
+    rename: unaryGated(createRenameHandler(deps)),
+    setModifiedTime: unaryGated(createSetModifiedTimeHandler(deps)),
+    checksum: unaryGated(createChecksumHandler(deps)),
   };
   server.addService(storageWireService, implementation);
-  // Service-to-service traffic is plaintext on a trusted network for now; mTLS comes with the inside-security work.
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(address, ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
-  );
+  // With TLS, gRPC itself refuses a caller without a client certificate signed by the internal CA (the
+  // handshake fails: no call is made); the gate then checks what that caller may do.
+  const credentials = deps.tls ? ServerCredentials.createSsl(deps.tls.ca, [{ cert_chain: deps.tls.cert, private_key: deps.tls.key }], true) : ServerCredentials.createInsecure();
+  const port = await new Promise<number>((resolve, reject) => server.bindAsync(address, credentials, (error, bound) => (error ? reject(error) : resolve(bound))));
   widenReceiveWindows(server);
   const host = address.slice(0, address.lastIndexOf(":"));
   return {

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -8,6 +9,7 @@ import { ListenerConfig } from "@wharf/control-listener";
 import { OutboundConfig } from "@wharf/outbound";
 import { StorageConfig } from "@wharf/storage";
 import { createLogger } from "@wharf/telemetry";
+import { createInternalPki, pkiEnvironment, pkiFiles } from "../certs/internal-pki.js";
 import { cliCredentials } from "../ports/apply.js";
 import { createConfigAudit } from "../audit/config-audit.js";
 import { ensureDemoUser } from "./demo-user.js";
@@ -71,6 +73,19 @@ export async function start(env: NodeJS.ProcessEnv = process.env): Promise<numbe
       : await ensureSelfSignedCertificate(dataDir);
   if (tls.created) say(`made a self-signed TLS certificate: ${tls.certFile}`);
 
+  // gRPC between the services is mutual TLS with auth's session grants (docs/security.md): an internal CA
+  // made on the first run under <data>/pki, unless the environment names certificates of its own.
+  let pkiEnv: ReturnType<typeof pkiEnvironment> | undefined;
+  if (!env.WHARF_GRPC_TLS_CA_FILE) {
+    const pki = resolve(dataDir, "pki");
+    if (!existsSync(pkiFiles(pki).caCert)) {
+      const storageHost = (env.WHARF_STORAGE_ADDRESS ?? "").split(",")[0]?.replace(/:\d+$/, "");
+      await createInternalPki(pki, { hosts: [...new Set(["localhost", "127.0.0.1", ...(storageHost ? [storageHost] : [])])], days: 825 });
+      say(`made an internal CA and certificates for gRPC between the services: ${pki}`);
+    }
+    pkiEnv = pkiEnvironment(pki);
+  }
+
   const natsUrl = launcher.externalNatsUrl ?? `nats://127.0.0.1:${launcher.natsPort}`;
   // The embedded nats-server is never an open bus: every service (and the CLI, as admin) has its own nkey,
   // made on the first run, and may touch only its own subjects (docs/security.md). With an external NATS,
@@ -132,7 +147,7 @@ export async function start(env: NodeJS.ProcessEnv = process.env): Promise<numbe
 
     const write = (line: string) => process.stdout.write(`${line}\n`);
     const launch = async (name: string, pkg: string, metricsPort: number) => {
-      const service = spawnService(name, mainOf(pkg), serviceEnv, write);
+      const service = spawnService(name, mainOf(pkg), { ...serviceEnv, ...pkiEnv?.[name as keyof typeof pkiEnv] }, write);
       services.push(service);
       say(`started ${name} (pid ${service.child.pid})`);
       await waitUntilReady(service, metricsPort);

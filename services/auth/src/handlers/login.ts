@@ -1,7 +1,7 @@
-import { randomUUID } from "node:crypto";
+import { type KeyObject, randomUUID } from "node:crypto";
 import { publishEvent } from "@wharf/bus";
 import type { NatsConnection } from "@wharf/bus";
-import { auth, eventTypes, type LoginEvent, type LoginMethod, type LoginRefusal, NO_CLIENT_CERTIFICATE, subjects, WharfError } from "@wharf/contracts";
+import { auth, eventTypes, GRANT_LIFETIME_MS, signGrant, type LoginEvent, type LoginMethod, type LoginRefusal, NO_CLIENT_CERTIFICATE, subjects, WharfError } from "@wharf/contracts";
 import type { Logger } from "@wharf/telemetry";
 import type { Counter, Histogram } from "prom-client";
 import { type CertificateFacts, certificateFacts } from "../certificate-identity.js";
@@ -29,6 +29,9 @@ export interface LoginDeps {
   /** Scores failures per source address and bans repeat offenders. */
   defender: Defender;
   bansIssued: Counter;
+  /** Signs the session grant storage asks for (session-grant.ts); without it, logins carry none. */
+  grantKey?: KeyObject | undefined;
+  now?: () => number;
 }
 
 /** What the listener needs to run the session: the user's root, permissions and rate limits. */
@@ -54,7 +57,7 @@ function sessionUser(user: UserRecord, method: LoginMethod): auth.User {
  * password is answered from memory). A user's own rules (address, port, TLS)
  * are checked only once the credentials are proved.
  */
-export function createLoginHandler({ store, certificates, log, nc, logins, latency, decoyHash, verified, defender, bansIssued }: LoginDeps) {
+export function createLoginHandler({ store, certificates, log, nc, logins, latency, decoyHash, verified, defender, bansIssued, grantKey, now = Date.now }: LoginDeps) {
   /**
    * The event goes out without holding up the answer (a stream that is slow or missing must not
    * stop logins); a failure to publish is logged.
@@ -97,7 +100,8 @@ export function createLoginHandler({ store, certificates, log, nc, logins, laten
       stopTimer({ result: "ok" });
       log.info({ ...context, method }, "login accepted");
       announce(request, method);
-      return auth.LoginResponse.encode({ ok: true, user: sessionUser(user, method), passwordRequired: false }).finish();
+      const grant = grantKey ? signGrant(grantKey, { user: user.name, root: user.home, expiresAt: now() + GRANT_LIFETIME_MS }) : "";
+      return auth.LoginResponse.encode({ ok: true, user: sessionUser(user, method), passwordRequired: false, grant }).finish();
     };
     const offered: LoginMethod = request.clientCertificate.length > 0 ? (request.withoutPassword ? "cert" : "cert+password") : "password";
     // A banned address is refused like any failed login (the listener already closes its new connections).
@@ -138,7 +142,7 @@ export function createLoginHandler({ store, certificates, log, nc, logins, laten
       return accept(user, "cert");
     }
     // At USER with a certificate that does not log in alone: go on to PASS (nothing is decided yet).
-    if (request.withoutPassword) return auth.LoginResponse.encode({ ok: false, user: undefined, passwordRequired: true }).finish();
+    if (request.withoutPassword) return auth.LoginResponse.encode({ ok: false, user: undefined, passwordRequired: true, grant: "" }).finish();
 
     const method = methodOf(verdict, true);
     // Only enabled users with a password are answered from the cache; the others always pay argon2id, like unknown ones.

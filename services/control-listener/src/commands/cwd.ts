@@ -5,7 +5,7 @@ import type { Command } from "./command.js";
 /** Changes the session's folder after storage confirmed it is a folder. */
 export async function changeFolder(session: FtpSession, argument: string): Promise<void> {
   const location = session.location(argument || "/", "list");
-  const entry = await session.deps.storage.stat(location);
+  const entry = await session.storage.stat(location);
   if (entry.type !== storage.EntryType.ENTRY_TYPE_DIRECTORY) return session.reply(550, "Not a folder.");
   session.cwd = location.path;
   session.reply(250, "Directory successfully changed.");

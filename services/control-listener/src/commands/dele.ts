@@ -5,7 +5,7 @@ export const dele: Command = {
   syntax: "DELE <sp> path",
   async run(session, argument) {
     if (!argument) return session.reply(501, "DELE needs a file name.");
-    await session.deps.storage.delete(session.location(argument, "delete"));
+    await session.storage.delete(session.location(argument, "delete"));
     session.reply(250, "Delete operation successful.");
   },
 };

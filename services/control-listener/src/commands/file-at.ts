@@ -7,7 +7,7 @@ import type { FtpSession } from "../session.js";
  */
 export async function fileAt(session: FtpSession, argument: string, need: Permission, refusal: string, options?: { preferPartial?: boolean }): Promise<{ location: StorageLocation; entry: storage.Entry } | undefined> {
   const location = session.location(argument, need);
-  const entry = await session.deps.storage.stat(location, options);
+  const entry = await session.storage.stat(location, options);
   if (entry.type === storage.EntryType.ENTRY_TYPE_FILE) return { location, entry };
   session.reply(550, refusal);
   return undefined;

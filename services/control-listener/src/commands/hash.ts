@@ -5,7 +5,7 @@ import type { Command } from "./command.js";
 /** The file's checksum, or undefined after a 550 for a folder. */
 async function checksumOf(session: FtpSession, argument: string) {
   const file = await fileAt(session, argument, "read", "Not a file.");
-  return file && session.deps.storage.checksum(file.location);
+  return file && session.storage.checksum(file.location);
 }
 
 /**

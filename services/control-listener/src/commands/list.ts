@@ -22,7 +22,7 @@ async function* lines(session: FtpSession, location: StorageLocation, entry: sto
     if (line !== undefined) yield Buffer.from(`${line}\r\n`);
     return;
   }
-  for await (const page of session.deps.storage.list(location)) {
+  for await (const page of session.storage.list(location)) {
     const text = page.map(render).filter((line) => line !== undefined).map((line) => `${line}\r\n`).join("");
     if (text) yield Buffer.from(text);
   }
@@ -31,7 +31,7 @@ async function* lines(session: FtpSession, location: StorageLocation, entry: sto
 async function listing(session: FtpSession, argument: string, style: Style): Promise<void> {
   if (refuseClearData(session)) return;
   const location = session.location(listedPath(argument) || ".", "list");
-  const entry = await session.deps.storage.stat(location);
+  const entry = await session.storage.stat(location);
   // RFC 3659 §7.2.1: MLSD lists folders only.
   if (style === "facts" && entry.type !== storage.EntryType.ENTRY_TYPE_DIRECTORY) return session.reply(501, "MLSD needs a folder.");
   const data = await session.openDataConnection("Here comes the directory listing.");
@@ -68,7 +68,7 @@ export const mlst: Command = {
   syntax: "MLST [<sp> path]",
   async run(session, argument) {
     const location = session.location(argument || ".", "list");
-    const entry = await session.deps.storage.stat(location);
+    const entry = await session.storage.stat(location);
     const line = formatFacts(entry, location.path);
     if (line === undefined) return session.reply(550, "Name cannot be shown.");
     session.reply(250, [`Listing ${location.path}`, line, "End."]);

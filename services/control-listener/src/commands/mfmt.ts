@@ -26,7 +26,7 @@ export const mfmt: Command = {
     if (ms === undefined || !path) return session.reply(501, "MFMT needs YYYYMMDDHHMMSS and a file name.");
     const file = await fileAt(session, path, "overwrite", "Not a file.");
     if (!file) return;
-    await session.deps.storage.setModifiedTime(file.location, ms);
+    await session.storage.setModifiedTime(file.location, ms);
     session.reply(213, `Modify=${timeVal(ms)}; ${path}`);
   },
 };

@@ -8,7 +8,7 @@ export const mkd: Command = {
   async run(session, argument) {
     if (!argument) return session.reply(501, "MKD needs a folder name.");
     const location = session.location(argument, "mkdir");
-    await session.deps.storage.mkdir(location);
+    await session.storage.mkdir(location);
     session.reply(257, `${quotePath(location.path)} created.`);
   },
 };

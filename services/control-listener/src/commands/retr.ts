@@ -24,7 +24,7 @@ export const retr: Command = {
     const started = Date.now();
     const startedAt = performance.now();
     try {
-      const source = paced(session.deps.storage.read(location, offset), createPacer(session.user?.downloadBytesPerSecond ?? 0));
+      const source = paced(session.storage.read(location, offset), createPacer(session.user?.downloadBytesPerSecond ?? 0));
       const bytes = await sendToClient(data.socket, session.type === "A" ? toNetworkAscii(source) : source);
       countTransfer(metrics, { port: session.portAlias, direction: "download", outcome: "ok", startedAt, bytes });
       session.log.info({ path: location.path, bytes, ms: Date.now() - started, direction: "download" }, "transfer complete");

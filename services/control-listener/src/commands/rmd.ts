@@ -5,7 +5,7 @@ export const rmd: Command = {
   syntax: "RMD <sp> path",
   async run(session, argument) {
     if (!argument) return session.reply(501, "RMD needs a folder name.");
-    await session.deps.storage.rmdir(session.location(argument, "delete"));
+    await session.storage.rmdir(session.location(argument, "delete"));
     session.reply(250, "Remove directory operation successful.");
   },
 };

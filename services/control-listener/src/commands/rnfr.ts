@@ -12,7 +12,7 @@ export const rnfr: Command = {
   async run(session, argument) {
     if (!argument) return session.reply(501, "RNFR needs a name.");
     const location = session.location(argument, "rename");
-    const entry = await session.deps.storage.stat(location);
+    const entry = await session.storage.stat(location);
     const folder = entry.type === storage.EntryType.ENTRY_TYPE_DIRECTORY;
     if (folder && hasRulesWithin(session.user?.permissions ?? [], location.path)) return session.reply(550, "Permission denied.");
     session.renameFrom = { path: location.path, folder };

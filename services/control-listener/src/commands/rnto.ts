@@ -19,7 +19,7 @@ export const rnto: Command = {
     // Without overwrite, storage refuses a taken name (atomically for a file): 550, nothing moved.
     const noOverwrite = !session.may(to.path, "overwrite");
     try {
-      await session.deps.storage.rename({ root: to.root, path: from.path }, to.path, { noOverwrite });
+      await session.storage.rename({ root: to.root, path: from.path }, to.path, { noOverwrite });
     } catch (error) {
       if (noOverwrite && error instanceof WharfError && error.code === "WHARF_ALREADY_EXISTS") return session.reply(550, "Permission denied.");
       throw error;

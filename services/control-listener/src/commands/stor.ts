@@ -34,7 +34,7 @@ export async function receiveFile(
   preliminary: string,
   { offset = 0, append = false }: { offset?: number; append?: boolean } = {},
 ): Promise<void> {
-  const upload = session.deps.storage.openUpload({
+  const upload = session.storage.openUpload({
     location,
     uploadId: randomUUID(),
     user: session.user?.name ?? "",

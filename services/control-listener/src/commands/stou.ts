@@ -16,7 +16,7 @@ export const stou: Command = {
     for (let attempt = 0; attempt < 5; attempt++) {
       const name = `wharf-${Date.now().toString(36)}-${randomBytes(6).toString("hex")}`;
       const location = session.location(posix.join(session.cwd, name), "write");
-      const taken = await session.deps.storage.stat(location).then(
+      const taken = await session.storage.stat(location).then(
         () => true,
         () => false,
       );

@@ -10,6 +10,7 @@ import type { StorageMetrics } from "../metrics.js";
 import { Upload } from "../upload.js";
 import { type FileMetadataStore, recordCommit } from "../file-metadata.js";
 import type { UsageLedger } from "../usage.js";
+import type { CallerGate } from "../caller-gate.js";
 
 export interface WriteDeps {
   store: FileStore;
@@ -24,6 +25,8 @@ export interface WriteDeps {
   usage: UsageLedger;
   /** What storage records about each committed version. */
   files: FileMetadataStore;
+  /** Whether the caller may upload into the header's root, as its user (caller-gate.ts). */
+  gate?: CallerGate;
 }
 
 /**
@@ -47,6 +50,7 @@ export function createWriteHandler({
   failpoint = () => undefined,
   usage,
   files,
+  gate = () => undefined,
 }: WriteDeps): handleBidiStreamingCall<storage.WriteRequest, storage.WriteResponse> {
   return (call) => {
     let upload: Upload | undefined;
@@ -96,6 +100,7 @@ export function createWriteHandler({
         if (endMarker) throw new WharfError("WHARF_INVALID_ARGUMENT", "data after the end marker");
         if (part.header) {
           if (upload) throw new WharfError("WHARF_INVALID_ARGUMENT", "a second upload header");
+          gate(call, part.header.location?.root ?? "", part.header.user);
           upload = await Upload.open(store, part.header, usage);
           // The caller waits for this before it lets its client send (FTP's 150).
           call.write({ ready: true, size: 0, sha256: "", uploadId: "" });

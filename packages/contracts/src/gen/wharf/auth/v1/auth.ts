@@ -59,6 +59,11 @@ export interface LoginResponse {
     | undefined;
   /** The answer to a without_password request that may go on with a password. */
   passwordRequired: boolean;
+  /**
+   * Auth's signed grant for this session (user, root, expiry; Ed25519), when auth has a grant key: the
+   * listener sends it with every storage call for the session, and storage acts on that root only.
+   */
+  grant: string;
 }
 
 /** User is what the listener needs to run a session for a logged-in partner. */
@@ -344,7 +349,7 @@ export const LoginRequest: MessageFns<LoginRequest> = {
 };
 
 function createBaseLoginResponse(): LoginResponse {
-  return { ok: false, user: undefined, passwordRequired: false };
+  return { ok: false, user: undefined, passwordRequired: false, grant: "" };
 }
 
 export const LoginResponse: MessageFns<LoginResponse> = {
@@ -357,6 +362,9 @@ export const LoginResponse: MessageFns<LoginResponse> = {
     }
     if (message.passwordRequired !== false) {
       writer.uint32(24).bool(message.passwordRequired);
+    }
+    if (message.grant !== "") {
+      writer.uint32(34).string(message.grant);
     }
     return writer;
   },
@@ -398,6 +406,14 @@ export const LoginResponse: MessageFns<LoginResponse> = {
             message.passwordRequired = reader.bool();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.grant = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -419,6 +435,7 @@ export const LoginResponse: MessageFns<LoginResponse> = {
         : isSet(object.password_required)
         ? globalThis.Boolean(object.password_required)
         : false,
+      grant: isSet(object.grant) ? globalThis.String(object.grant) : "",
     };
   },
 
@@ -433,6 +450,9 @@ export const LoginResponse: MessageFns<LoginResponse> = {
     if (message.passwordRequired !== false) {
       obj.passwordRequired = message.passwordRequired;
     }
+    if (message.grant !== "") {
+      obj.grant = message.grant;
+    }
     return obj;
   },
 
@@ -444,6 +464,7 @@ export const LoginResponse: MessageFns<LoginResponse> = {
     message.ok = object.ok ?? false;
     message.user = (object.user !== undefined && object.user !== null) ? User.fromPartial(object.user) : undefined;
     message.passwordRequired = object.passwordRequired ?? false;
+    message.grant = object.grant ?? "";
     return message;
   },
 };
