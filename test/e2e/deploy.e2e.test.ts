@@ -17,6 +17,7 @@ import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { AuthConfig } from "@wharf/auth";
+import { writeNatsAuthorization } from "@wharf/bus";
 import { parseConfig } from "@wharf/config";
 import { ListenerConfig } from "@wharf/control-listener";
 import { OutboundConfig } from "@wharf/outbound";
@@ -54,15 +55,45 @@ const schemas = {
   "services/control-listener/dist/src/main.js": ListenerConfig,
 } as const;
 
-test("deploy: the three NATS nodes' files pass nats-server -t, and each names the others as routes", async () => {
+test("deploy: the three NATS nodes' files pass nats-server -t with the identities `wharf nats init` makes, and each names the others as routes", async () => {
+  // As in the containers: each node's file beside an identities/ folder made by wharf nats init.
+  const dir = await mkdtemp(join(tmpdir(), "wharf-deploy-nats-"));
+  try {
+    await writeNatsAuthorization(join(dir, "identities"));
+    for (const node of [1, 2, 3]) {
+      const file = join(dir, `nats-${node}.conf`);
+      await copyFile(join(compose, `nats/nats-${node}.conf`), file);
+      const { stdout, stderr } = await run("nats-server", ["-c", file, "-t"]);
+      assert.match(`${stdout}${stderr}`, /is valid/);
+      assert.match(await readFile(file, "utf8"), /^include "identities\/authorization\.conf"$/m, `nats-${node} takes only Wharf's identities`);
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
   for (const node of [1, 2, 3]) {
     const file = join(compose, `nats/nats-${node}.conf`);
-    const { stdout, stderr } = await run("nats-server", ["-c", file, "-t"]);
-    assert.match(`${stdout}${stderr}`, /is valid/);
     const text = await readFile(file, "utf8");
     for (const other of [1, 2, 3]) assert.match(text, new RegExp(`nats://nats-${other}:6222`), `nats-${node} routes to nats-${other}`);
     assert.match(text, new RegExp(`server_name: nats-${node}\\n`));
   }
+});
+
+test("deploy: in compose each service connects to NATS as itself and to storage with its own certificate; the CLI as the admin", async () => {
+  const services = await composeServices();
+  const identityOf = { "services/auth/dist/src/main.js": "auth", "services/storage/dist/src/main.js": "storage", "services/outbound/dist/src/main.js": "outbound", "services/control-listener/dist/src/main.js": "listener" } as const;
+  for (const [name, service] of Object.entries(services)) {
+    const identity = identityOf[service.command?.[0] as keyof typeof identityOf];
+    if (!identity) continue;
+    const environment = service.environment ?? {};
+    assert.equal(environment.WHARF_NATS_NKEY_FILE, `/nats-identities/${identity}.nk`, `${name}'s NATS identity`);
+    if (identity === "auth") assert.equal(environment.WHARF_AUTH_GRANT_KEY_FILE, "/pki/grant.key");
+    else {
+      assert.equal(environment.WHARF_GRPC_TLS_CERT_FILE, `/pki/${identity}.crt`, `${name}'s gRPC certificate`);
+      assert.equal(environment.WHARF_GRPC_TLS_CA_FILE, "/pki/ca.crt");
+    }
+    if (identity === "storage") assert.equal(environment.WHARF_STORAGE_GRANT_PUBLIC_KEY_FILE, "/pki/grant.pub");
+  }
+  assert.equal(services.cli?.environment?.WHARF_NATS_NKEY_FILE, "/nats-identities/admin.nk");
 });
 
 test("deploy: every compose service that runs Wharf gets only variables its configuration knows, with valid values", async () => {
