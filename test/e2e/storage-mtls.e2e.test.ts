@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { promisify } from "node:util";
 import { createStorageClient, GRANT_LIFETIME_MS, grantSigningKey, signGrant, type StorageClient, type StorageTls, WharfError } from "@wharf/contracts";
-import { makeTestCertificates } from "@wharf/testing";
+import { getFreePort, makeTestCertificates, waitFor } from "@wharf/testing";
 import { type RunningWharf, startWharf, stopWharf, wharfCli } from "./stack.js";
 
 const run = promisify(execFile);
@@ -107,3 +107,47 @@ test("the listener's certificate reads a partner's file only with auth's grant f
 test("outbound's certificate reads any root (it delivers what pipelines name)", async () => {
   assert.deepEqual(await readSecret(client(await files("outbound"))), contents);
 });
+
+test("a port whose users share one root (userDirectory: false) works with grants on: auth signs the grant for that root", async () => {
+  const port = await getFreePort();
+  const file = join(wharf.dataDir, "shared.yaml");
+  await writeFile(
+    file,
+    [
+      "ports:",
+      "  - alias: shared-root",
+      `    port: ${port}`,
+      "    bindAddress: 127.0.0.1",
+      "    userDirectory: false",
+      "    defaultRoot: shared",
+      "    passive:",
+      "      ports: 44000-44099",
+      "    tls:",
+      `      certFile: ${join(wharf.dataDir, "tls/server.crt")}`,
+      `      keyFile: ${join(wharf.dataDir, "tls/server.key")}`,
+      "",
+    ].join("\n"),
+  );
+  const applied = await wharfCli(wharf, "apply", "-f", file);
+  assert.equal(applied.code, 0, applied.stderr);
+  const upload = join(wharf.dataDir, "to-share.bin");
+  await writeFile(upload, contents);
+  const curl = (...args: string[]) => run("curl", ["--silent", "--show-error", "--ssl-reqd", "--insecure", "--max-time", "10", "-u", `demo:${wharf.password}`, ...args]);
+  // The port answers once the listener has it; then a file goes in and is listed, in the shared root.
+  await waitFor(() => curl(`ftp://127.0.0.1:${port}/`).then(() => true, () => undefined), { timeoutMs: 10_000, what: "the shared-root port" });
+  await curl("-T", upload, `ftp://127.0.0.1:${port}/shared.bin`);
+  assert.match((await curl(`ftp://127.0.0.1:${port}/`)).stdout, /shared\.bin/);
+  assert.deepEqual(await readShared(), contents, "stored in the shared root");
+});
+
+/** The shared root's file, read with outbound's certificate. */
+async function readShared(): Promise<Buffer | WharfError> {
+  const storage = client(await files("outbound"));
+  try {
+    const chunks: Buffer[] = [];
+    for await (const chunk of storage.read({ root: "shared", path: "/shared.bin" })) chunks.push(chunk);
+    return Buffer.concat(chunks);
+  } catch (error) {
+    return WharfError.from(error);
+  }
+}

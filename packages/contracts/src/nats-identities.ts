@@ -73,7 +73,7 @@ const objects = `OBJ_${buckets.objects}`;
 export function natsPermissions(identity: NatsIdentity): NatsPermissions {
   switch (identity) {
     case "auth":
-      // Answers logins (and only auth may), reads users, keeps the bans, and says who logged in.
+      // Answers logins (and only auth may), reads users and ports, keeps the bans, and says who logged in.
       return base(
         identity,
         [
@@ -82,6 +82,8 @@ export function natsPermissions(identity: NatsIdentity): NatsPermissions {
           ...createStream(events),
           `${API}.STREAM.INFO.${events}`,
           ...readBucket(buckets.users),
+          // Which ports share one root: the root a session grant names.
+          ...readBucket(buckets.ports),
           ...writeBucket(buckets.bans),
         ],
         ["wharf.auth.v1.>"],

@@ -5,6 +5,7 @@ import type { Logger } from "@wharf/telemetry";
 import { Counter, Histogram, type Registry } from "prom-client";
 import { randomBytes } from "node:crypto";
 import { createLoginHandler } from "./handlers/login.js";
+import { watchPortRoots } from "./port-roots.js";
 import { type Argon2Params, hashPassword } from "./password-hash.js";
 import { type UserStore, watchCertificateIndex } from "./user-store.js";
 import { createVerifiedPasswords } from "./verified-passwords.js";
@@ -60,12 +61,14 @@ export async function createAuthService({ nc, store, log, registry, argon2, pass
   });
   const defender = await createDefender(nc, defenderSettings ?? { threshold: 0, windowMs: 0, banMs: 0, maxBanMs: 0 }, { replicas });
   const certificates = await watchCertificateIndex(nc, { replicas });
+  // Only needed to sign grants: which ports give every user one shared root.
+  const portRoots = grantKey ? await watchPortRoots(nc, { replicas }) : undefined;
   const decoyHash = await hashPassword(randomBytes(24).toString("base64"), argon2);
   const endpoints: ServedEndpoint[] = [
     serveRequests(nc, {
       subject: subjects.authLogin,
       queue: queueGroups.auth,
-      handler: createLoginHandler({ store, certificates, log: log.child({ component: "login" }), nc, logins, latency, decoyHash, verified, defender, bansIssued, grantKey }),
+      handler: createLoginHandler({ store, certificates, log: log.child({ component: "login" }), nc, logins, latency, decoyHash, verified, defender, bansIssued, grantKey, portRoots }),
       log,
     }),
   ];
@@ -75,6 +78,7 @@ export async function createAuthService({ nc, store, log, registry, argon2, pass
       await Promise.all(endpoints.map((endpoint) => endpoint.stop()));
       defender.stop();
       certificates.stop();
+      portRoots?.stop();
     },
   };
 }

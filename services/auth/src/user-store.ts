@@ -11,12 +11,19 @@ export interface UserStore {
   names(): Promise<string[]>;
 }
 
+/** Where a store's changes go: the bucket itself, or a writer that records each change too (the CLI's audit). */
+export interface UserWrites {
+  put(key: string, value: string): Promise<unknown>;
+  delete(key: string): Promise<unknown>;
+}
+
 /**
  * Users live in a JetStream KV bucket, so every auth instance (and every
  * machine) sees the same users, and a change is visible at once.
  */
-export async function createUserStore(nc: NatsConnection, { replicas = 1 } = {}): Promise<UserStore> {
+export async function createUserStore(nc: NatsConnection, { replicas = 1, writes }: { replicas?: number; writes?: UserWrites } = {}): Promise<UserStore> {
   const kv = await openBucket(nc, buckets.users, { replicas });
+  const writer: UserWrites = writes ?? kv;
   return {
     get: async (name) => {
       if (!isValidUserName(name)) return undefined;
@@ -28,10 +35,10 @@ export async function createUserStore(nc: NatsConnection, { replicas = 1 } = {})
     put: async (user) => {
       const record = UserRecord.parse(user);
       if (!isValidUserName(record.name)) throw new Error(`"${record.name}" cannot be a user name`);
-      await kv.put(record.name, JSON.stringify(record));
+      await writer.put(record.name, JSON.stringify(record));
     },
     delete: async (name) => {
-      await kv.delete(name);
+      await writer.delete(name);
     },
     names: async () => {
       const names: string[] = [];

@@ -4,7 +4,7 @@ import { nkeys } from "@nats-io/nats-core";
 import type { KV } from "@nats-io/kv";
 import { createUserStore, type UserStore } from "@wharf/auth";
 import { ensureStream, type NatsConnection, openBucket, publishEvent, seedFileOf } from "@wharf/bus";
-import { type bucketSettings, buckets, type ConfigActor, type ConfigChangedEvent, isValidUserName, streams, subjects, UserRecord } from "@wharf/contracts";
+import { type bucketSettings, buckets, type ConfigActor, type ConfigChangedEvent, streams, subjects } from "@wharf/contracts";
 import { cliCredentials } from "../ports/apply.js";
 import { AuditedWriteError, type ConfigAudit, writeAudited } from "./audited-bucket.js";
 
@@ -84,18 +84,5 @@ export async function openAuditedBucket(nc: NatsConnection, name: keyof typeof b
 
 /** The user store of @wharf/auth, with its writes audited. */
 export async function openAuditedUserStore(nc: NatsConnection, audit: ConfigAudit, { replicas = 1 }: { replicas?: number } = {}): Promise<UserStore> {
-  const store = await createUserStore(nc, { replicas });
-  const kv = await openAuditedBucket(nc, buckets.users, audit, { replicas });
-  return {
-    ...store,
-    // Stored as createUserStore stores it: the parsed record as JSON, under its name.
-    put: async (user) => {
-      const record = UserRecord.parse(user);
-      if (!isValidUserName(record.name)) throw new Error(`"${record.name}" cannot be a user name`);
-      await kv.put(record.name, JSON.stringify(record));
-    },
-    delete: async (name) => {
-      await kv.delete(name);
-    },
-  };
+  return createUserStore(nc, { replicas, writes: await openAuditedBucket(nc, buckets.users, audit, { replicas }) });
 }

@@ -6,6 +6,7 @@ import type { Logger } from "@wharf/telemetry";
 import type { Counter, Histogram } from "prom-client";
 import { type CertificateFacts, certificateFacts } from "../certificate-identity.js";
 import type { Defender } from "../defender.js";
+import type { PortRoots } from "../port-roots.js";
 import { judgeCertificate, type LoginAttemptFacts, methodOf, userRuleRefusal } from "../login-decision.js";
 import { verifyPassword } from "../password-hash.js";
 import type { UserRecord } from "@wharf/contracts";
@@ -31,6 +32,8 @@ export interface LoginDeps {
   bansIssued: Counter;
   /** Signs the session grant storage asks for (session-grant.ts); without it, logins carry none. */
   grantKey?: KeyObject | undefined;
+  /** The root a session on a port works in (a port may give every user one shared root). */
+  portRoots?: PortRoots | undefined;
   now?: () => number;
 }
 
@@ -57,7 +60,7 @@ function sessionUser(user: UserRecord, method: LoginMethod): auth.User {
  * password is answered from memory). A user's own rules (address, port, TLS)
  * are checked only once the credentials are proved.
  */
-export function createLoginHandler({ store, certificates, log, nc, logins, latency, decoyHash, verified, defender, bansIssued, grantKey, now = Date.now }: LoginDeps) {
+export function createLoginHandler({ store, certificates, log, nc, logins, latency, decoyHash, verified, defender, bansIssued, grantKey, portRoots, now = Date.now }: LoginDeps) {
   /**
    * The event goes out without holding up the answer (a stream that is slow or missing must not
    * stop logins); a failure to publish is logged.
@@ -100,7 +103,8 @@ export function createLoginHandler({ store, certificates, log, nc, logins, laten
       stopTimer({ result: "ok" });
       log.info({ ...context, method }, "login accepted");
       announce(request, method);
-      const grant = grantKey ? signGrant(grantKey, { user: user.name, root: user.home, expiresAt: now() + GRANT_LIFETIME_MS }) : "";
+      const root = portRoots?.rootFor(request.portAlias, user.home) ?? user.home;
+      const grant = grantKey ? signGrant(grantKey, { user: user.name, root, expiresAt: now() + GRANT_LIFETIME_MS }) : "";
       return auth.LoginResponse.encode({ ok: true, user: sessionUser(user, method), passwordRequired: false, grant }).finish();
     };
     const offered: LoginMethod = request.clientCertificate.length > 0 ? (request.withoutPassword ? "cert" : "cert+password") : "password";
