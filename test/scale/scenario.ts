@@ -8,7 +8,7 @@
 import { createHash } from "node:crypto";
 import { chmod, mkdir, readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { createStorageClient, streams, subjects } from "@wharf/contracts";
+import { streams, subjects } from "@wharf/contracts";
 import { partnerEndpoint, startVsftpdPartner, streamMessages, type VsftpdPartner, waitFor } from "@wharf/testing";
 import { type LoadReport, planFiles, startUploads } from "./load.js";
 import { applyPipeline, type ScaleStack } from "./stack.js";
@@ -180,7 +180,7 @@ export async function runScenario(stack: ScaleStack, options: ScenarioOptions): 
     await partnerWatch;
 
     // Storage: each stored file read back through the storage API, hashed.
-    const storage = createStorageClient(stack.services.filter((service) => service.kind === "storage").map((service) => service.env.WHARF_STORAGE_GRPC_ADDRESS).join(","));
+    const storage = await stack.storageClient();
     let storedIntact = 0;
     const problems: string[] = [];
     const readBack = async (name: string) => {

@@ -6,17 +6,18 @@
  * ports. Partners connect to 127.0.0.1; the listeners listen on 127.0.0.2 and
  * 127.0.0.3, each with its own passive range, forwarded by HAProxy.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { randomInt } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { hashPassword } from "@wharf/auth";
 import { connectBus, type NatsConnection, openBucket } from "@wharf/bus";
-import { buckets, type UserRecordInput } from "@wharf/contracts";
+import { buckets, createStorageClient, type StorageClient, type UserRecordInput } from "@wharf/contracts";
 import { createLogger } from "@wharf/telemetry";
 import { getFreePort, makeTestCertificates, waitFor, startHaproxy, startNatsCluster, type TestCertificates, type TestHaproxy, type TestNatsCluster } from "@wharf/testing";
 import { createUserStore } from "@wharf/auth";
@@ -30,6 +31,7 @@ const MAINS: Record<ServiceKind, string> = {
   listener: "services/control-listener/dist/src/main.js",
 };
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+const run = promisify(execFile);
 
 /** One service instance the stack runs, as a supervisor (compose, Kubernetes) would: it can be stopped, killed and started again. */
 export interface ManagedService {
@@ -60,6 +62,8 @@ export interface ScaleStack {
   /** The folder the stack's temporary files live in. */
   dir: string;
   addUser(user: UserRecordInput & { password: string }): Promise<void>;
+  /** A storage client as outbound has it (its certificate may read every root), over both instances. */
+  storageClient(): Promise<StorageClient>;
   stop(): Promise<void>;
 }
 
@@ -79,6 +83,14 @@ export interface ScaleOptions {
 export async function startScaleStack(options: ScaleOptions = {}): Promise<ScaleStack> {
   const dir = await mkdtemp(join(tmpdir(), "wharf-scale-"));
   const certs = await makeTestCertificates(join(dir, "certs"));
+  // gRPC between the services as a deployment runs it: mutual TLS with the internal CA, and session grants.
+  const pki = join(dir, "pki");
+  await run(process.execPath, [join(ROOT, "packages/cli/dist/src/main.js"), "certs", "init", "--dir", pki, "--hosts", "localhost,127.0.0.1", "--days", "2"]);
+  const grpcTls = (role: "storage" | "listener" | "outbound") => ({
+    WHARF_GRPC_TLS_CA_FILE: join(pki, "ca.crt"),
+    WHARF_GRPC_TLS_CERT_FILE: join(pki, `${role}.crt`),
+    WHARF_GRPC_TLS_KEY_FILE: join(pki, `${role}.key`),
+  });
   // The fleet runs as a deployment should: every service with its own NATS identity and permissions.
   const identityDir = join(dir, "nats-identities");
   const nats = await startNatsCluster({ size: 3, identityDir });
@@ -113,9 +125,11 @@ export async function startScaleStack(options: ScaleOptions = {}): Promise<Scale
       WHARF_STORAGE_GRPC_ADDRESS: `127.0.0.1:${storagePorts[index - 1]}`,
       // A killed instance's uploads and commits are taken over by the other after this long.
       WHARF_STORAGE_STALE_MS: "10000",
+      ...grpcTls("storage"),
+      WHARF_STORAGE_GRANT_PUBLIC_KEY_FILE: join(pki, "grant.pub"),
     });
-    await add(`auth-${index}`, "auth", {});
-    await add(`outbound-${index}`, "outbound", { WHARF_STORAGE_ADDRESS: storageAddress, WHARF_OUTBOUND_ACK_WAIT_MS: "15000" });
+    await add(`auth-${index}`, "auth", { WHARF_AUTH_GRANT_KEY_FILE: join(pki, "grant.key") });
+    await add(`outbound-${index}`, "outbound", { WHARF_STORAGE_ADDRESS: storageAddress, WHARF_OUTBOUND_ACK_WAIT_MS: "15000", ...grpcTls("outbound") });
   }
   const listeners = [];
   for (const index of [1, 2]) {
@@ -134,6 +148,7 @@ export async function startScaleStack(options: ScaleOptions = {}): Promise<Scale
       WHARF_TLS_CERT_FILE: certs.serverCertFile,
       WHARF_TLS_KEY_FILE: certs.serverKeyFile,
       WHARF_STORAGE_ADDRESS: storageAddress,
+      ...grpcTls("listener"),
     });
     listeners.push({ name: service.name, host, port, passive: { low, high: low + perListener - 1 }, readyzPort: service.metricsPort });
   }
@@ -180,6 +195,10 @@ export async function startScaleStack(options: ScaleOptions = {}): Promise<Scale
     addUser: async ({ password, ...user }) => {
       await users.put({ ...user, passwordHash: await hashPassword(password, { memoryKiB: 8_192, passes: 1, parallelism: 1 }) });
     },
+    storageClient: async () =>
+      createStorageClient(storageAddress, {
+        tls: { ca: await readFile(join(pki, "ca.crt")), cert: await readFile(join(pki, "outbound.crt")), key: await readFile(join(pki, "outbound.key")) },
+      }),
     stop: stopAll,
   };
 }
