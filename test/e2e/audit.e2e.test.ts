@@ -53,7 +53,7 @@ const ok = async (result: Promise<{ code: number; stdout: string; stderr: string
   return stdout;
 };
 const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
-const configEvents = async () => (await streamMessages(nc, streams.events.name, subjects.configChanged)).map(({ body }) => ConfigChangedEvent.parse(body));
+const configEvents = async () => (await streamMessages(nc, streams.audit.name, subjects.configChanged)).map(({ body }) => ConfigChangedEvent.parse(body));
 
 test("every change made with the CLI is an event with who, what and the digests of the stored bytes, and wharf audit ls shows it", async () => {
   await ok(wharf("alice", ["users", "add", "acme", "--password-stdin"], "s3cret-password\n"));
@@ -123,9 +123,9 @@ test("every change made with the CLI is an event with who, what and the digests 
   const passwordHash = (addedEntry.json() as { passwordHash: string }).passwordHash;
   assert.match(passwordHash, /^\$argon2id\$/);
   const jsm = await jetstreamManager(nc);
-  const { state } = await jsm.streams.info(streams.events.name);
+  const { state } = await jsm.streams.info(streams.audit.name);
   for (let seq = state.first_seq; seq <= state.last_seq; seq++) {
-    const raw = (await jsm.streams.getMessage(streams.events.name, { seq }))?.string() ?? "";
+    const raw = (await jsm.streams.getMessage(streams.audit.name, { seq }))?.string() ?? "";
     assert.doesNotMatch(raw, /s3cret-password|argon2id/, raw);
     assert.equal(raw.includes(passwordHash.split("$").at(-1) as string), false, raw);
   }
@@ -167,9 +167,9 @@ test("every change made with the CLI is an event with who, what and the digests 
 
 test("a change whose audit event the stream refuses is reported as failed, not as done", async () => {
   const jsm = await jetstreamManager(nc);
-  const { config, state } = await jsm.streams.info(streams.events.name);
+  const { config, state } = await jsm.streams.info(streams.audit.name);
   // A full stream that discards new messages refuses every publish, as a stream out of space would.
-  await jsm.streams.update(streams.events.name, { ...config, discard: DiscardPolicy.New, max_msgs: Math.max(state.messages, 1) });
+  await jsm.streams.update(streams.audit.name, { ...config, discard: DiscardPolicy.New, max_msgs: Math.max(state.messages, 1) });
   try {
     const result = await wharf("alice", ["users", "add", "globex", "--password-stdin"], "another-password\n");
     assert.equal(result.code, 1);
@@ -177,7 +177,7 @@ test("a change whose audit event the stream refuses is reported as failed, not a
     assert.match(result.stderr, /^wharf users: wharf_users globex was created \(revision \d+\), but its audit event could not be published \(.+\): the change stands without an audit record/m);
     assert.doesNotMatch(result.stderr, /^\s+at /m, "a message, not a stack trace");
   } finally {
-    await jsm.streams.update(streams.events.name, config);
+    await jsm.streams.update(streams.audit.name, config);
   }
   assert.equal((await configEvents()).some((event) => event.key === "globex"), false);
 });

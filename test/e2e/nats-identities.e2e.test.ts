@@ -82,6 +82,13 @@ test("with the listener's credentials: no user database, no file.stored, no conf
   assert.match(history.message, permissionDenied);
   const objects = await refused("reading the object store", async () => (await jetstreamManager(nc, { timeout: 3_000 })).streams.info(`OBJ_${buckets.objects}`));
   assert.match(objects.message, permissionDenied);
+  // Nor can it rewrite a stream it reads: sources would copy the users in, an age limit would wipe the ports.
+  const jsm = await jetstreamManager(nc, { timeout: 3_000 });
+  const portsStream = (await jsm.streams.info(`KV_${buckets.ports}`)).config;
+  const rewritten = await refused("updating the ports' stream", () => jsm.streams.update(`KV_${buckets.ports}`, { ...portsStream, sources: [{ name: `KV_${buckets.users}` }] }));
+  assert.match(rewritten.message, permissionDenied);
+  const audit = await refused("publishing a configuration change", () => jetstream(nc, { timeout: 3_000 }).publish(subjects.configChanged, "{}", { msgID: "wharf_users:demo:2" }));
+  assert.match(audit.message, permissionDenied);
   const stream = await streamMessages(admin, streams.events.name, subjects.fileStored);
   assert.equal(
     stream.filter((message) => (message.body as { path?: string }).path === "/forged").length,

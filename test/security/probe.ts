@@ -47,6 +47,11 @@ await attempt("as listener: read the users (password hashes)", async () => (awai
 await attempt("as listener: add a port", async () => (await new Kvm(listener).open(buckets.ports)).put("probe", JSON.stringify({ alias: "probe" })));
 await attempt("as listener: announce a file (file.stored)", () => jetstream(listener, { timeout: 5_000 }).publish(subjects.fileStored, JSON.stringify({ type: eventTypes.fileStored, path: "/probe" })));
 await attempt("as listener: read the object store's files", async () => (await jetstreamManager(listener, { timeout: 5_000 })).streams.info(`OBJ_${buckets.objects}`));
+await attempt("as listener: copy the users into the ports' stream (stream update with sources)", async () => {
+  const jsm = await jetstreamManager(listener, { timeout: 5_000 });
+  const ports = (await jsm.streams.info(`KV_${buckets.ports}`)).config;
+  await jsm.streams.update(`KV_${buckets.ports}`, { ...ports, sources: [{ name: `KV_${buckets.users}` }] });
+});
 await attempt("as listener: overhear every reply (_INBOX.>)", async () => {
   const ended = await listener.subscribe("_INBOX.>").closed;
   if (ended instanceof Error) throw ended;

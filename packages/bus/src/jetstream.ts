@@ -42,7 +42,11 @@ export async function ensureStream(nc: NatsConnection, spec: StreamSpec, { repli
     return;
   }
   if (maxAgeMs !== undefined && info.config.max_age !== nanos(maxAgeMs)) {
-    await jsm.streams.update(spec.name, { ...info.config, max_age: nanos(maxAgeMs) });
+    // With NATS identities only the admin may change a stream (docs/security.md): a service that may not
+    // keeps the stream as it is, rather than fail to start.
+    await jsm.streams.update(spec.name, { ...info.config, max_age: nanos(maxAgeMs) }).catch((error: unknown) => {
+      if (!(error instanceof Error && /permission/i.test(error.message))) throw error;
+    });
   }
 }
 

@@ -21,6 +21,11 @@ test("only storage (and the admin, replaying a dead letter) announces a stored f
   assert.deepEqual(whoMay(mayPublish, subjects.fileStored), ["storage", "admin"]);
 });
 
+test("only the admin writes the audit trail", () => {
+  assert.deepEqual(whoMay(mayPublish, subjects.configChanged), ["admin"]);
+  assert.deepEqual(whoMay(mayPublish, "$JS.API.STREAM.CREATE.WHARF_AUDIT"), ["admin"]);
+});
+
 test("only auth answers logins, only the listener asks for them", () => {
   assert.deepEqual(whoMay(maySubscribe, subjects.authLogin), ["auth", "admin"]);
   assert.deepEqual(whoMay(mayPublish, subjects.authLogin), ["listener", "admin"]);
@@ -39,6 +44,12 @@ test("only the admin writes the configuration buckets; the services read what th
   assert.ok(mayPublish("outbound", `$JS.API.CONSUMER.CREATE.KV_${buckets.endpoints}.x.$KV.${buckets.endpoints}.>`));
 });
 
+test("only storage purges, and only its own streams", () => {
+  const purges = natsPermissions("storage").publish.filter((pattern) => pattern.startsWith("$JS.API.STREAM.PURGE."));
+  assert.deepEqual(purges, [`$JS.API.STREAM.PURGE.KV_${buckets.tree}`, `$JS.API.STREAM.PURGE.KV_${buckets.objectState}`, `$JS.API.STREAM.PURGE.OBJ_${buckets.objects}`]);
+  assert.ok(!mayPublish("storage", "$JS.API.CONSUMER.CREATE.WHARF_EVENTS.x"), "storage never reads the events it publishes");
+});
+
 test("the files' bytes and records are storage's alone", () => {
   for (const subject of [`$O.${buckets.objects}.C.x`, `$JS.API.STREAM.INFO.OBJ_${buckets.objects}`, `$KV.${buckets.files}.x`, `$KV.${buckets.tree}.x`]) {
     assert.deepEqual(whoMay(mayPublish, subject), ["storage", "admin"], subject);
@@ -52,6 +63,11 @@ test("each identity subscribes to its own inboxes only, and none but the admin t
       assert.ok(!maySubscribe(identity, `${inboxPrefix(other)}.abc`), `${identity} reads ${other}'s replies`);
     }
     assert.ok(!natsPermissions(identity).publish.includes(">"));
-    assert.ok(!natsPermissions(identity).publish.some((pattern) => pattern.startsWith("$JS.API.STREAM.DELETE")));
+    // A stream's settings are the admin's: an update could copy another stream in (sources), wipe it (an age
+    // limit) or seal it.
+    for (const verb of ["UPDATE", "DELETE", "PURGE"]) {
+      const allowed = natsPermissions(identity).publish.filter((pattern) => pattern.startsWith(`$JS.API.STREAM.${verb}.`));
+      assert.deepEqual(verb === "PURGE" && identity === "storage" ? [] : allowed, [], `${identity} may ${verb} ${allowed.join(", ")}`);
+    }
   }
 });

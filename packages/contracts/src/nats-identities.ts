@@ -48,9 +48,13 @@ function readStream(stream: string): string[] {
   ];
 }
 
-/** Making sure a stream exists with Wharf's settings (every service creates what it uses, whatever starts first). */
+/**
+ * Making sure a stream exists with Wharf's settings (every service creates what it uses, whatever starts
+ * first). Create only: creating a stream that exists changes nothing, while an update could rewrite any of
+ * its settings (sources that copy another stream in, a one-second age limit, sealed). Only the admin updates.
+ */
 function createStream(stream: string): string[] {
-  return [`${API}.STREAM.CREATE.${stream}`, `${API}.STREAM.UPDATE.${stream}`];
+  return [`${API}.STREAM.CREATE.${stream}`, `${API}.STREAM.INFO.${stream}`];
 }
 
 /** Removing messages: storage drops freed objects' chunks and the delete markers of its tree and state buckets. */
@@ -80,7 +84,6 @@ export function natsPermissions(identity: NatsIdentity): NatsPermissions {
           subjects.loginSucceeded,
           subjects.loginFailed,
           ...createStream(events),
-          `${API}.STREAM.INFO.${events}`,
           ...readBucket(buckets.users),
           // Which ports share one root: the root a session grant names.
           ...readBucket(buckets.ports),
@@ -99,11 +102,11 @@ export function natsPermissions(identity: NatsIdentity): NatsPermissions {
         ...writeBucket(buckets.sessions),
       ]);
     case "storage":
-      // The only one that publishes file.stored, and the only one with the files' bytes and records.
+      // The only one that publishes file.stored, and the only one with the files' bytes and records. It
+      // publishes to the event stream and never reads it (so it cannot take outbound's events).
       return base(identity, [
         subjects.fileStored,
         ...createStream(events),
-        ...readStream(events),
         ...writeBucket(buckets.files),
         ...writeBucket(buckets.usage),
         ...writeBucket(buckets.tree),

@@ -22,7 +22,7 @@ export const subjects = {
   transferDeadLettered: "wharf.evt.v1.transfer.dead_lettered",
   transferSuperseded: "wharf.evt.v1.transfer.superseded",
   /** JetStream event: an administrator changed the configuration (or replayed a dead letter) with the CLI (JSON ConfigChangedEvent). */
-  configChanged: "wharf.evt.v1.config.changed",
+  configChanged: "wharf.audit.v1.config.changed",
   /** Dead-letter stream: a delivery outbound gave up on, with the reason (JSON DeadLetter). */
   deadLetter: "wharf.dlq.v1.delivery",
 } as const;
@@ -37,6 +37,12 @@ export const streams = {
   events: { name: "WHARF_EVENTS", subjects: ["wharf.evt.>"] },
   /** Deliveries that ran out of tries, kept for an operator to look at and replay. */
   deadLetters: { name: "WHARF_DLQ", subjects: ["wharf.dlq.>"] },
+  /**
+   * The audit trail: configuration changes made by the admin (the CLI). A stream of its own, which only the
+   * admin identity may publish to: the services' events share a stream whose message ids they choose, and a
+   * service could otherwise take an audit event's id first and have the real one dropped as a duplicate.
+   */
+  audit: { name: "WHARF_AUDIT", subjects: ["wharf.audit.>"] },
 } as const;
 
 /** JetStream KV buckets. */
@@ -112,7 +118,7 @@ export const eventTypes = {
   transferFailed: "wharf.evt.v1.transfer_failed",
   transferDeadLettered: "wharf.evt.v1.transfer_dead_lettered",
   transferSuperseded: "wharf.evt.v1.transfer_superseded",
-  configChanged: "wharf.evt.v1.config_changed",
+  configChanged: "wharf.audit.v1.config_changed",
 } as const;
 
 export type Subject = (typeof subjects)[keyof typeof subjects];

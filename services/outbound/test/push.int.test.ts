@@ -290,7 +290,7 @@ test("wharf dlq ls shows the dead letters; wharf dlq replay --all --pipeline giv
     const pinned = /^(\d+)\t[^\t]+\tto-wrong-pin\t/m.exec(after)?.[1] as string;
     assert.match((await wharf("dlq", "replay", pinned)).stdout, /replayed \(to-wrong-pin, pin:\/secret\.bin\)/);
     // Each replay is an audited admin action, keyed by the letter's sequence number.
-    const replays = (await streamMessages(nc, streams.events.name, subjects.configChanged)).map(({ body }) => body);
+    const replays = (await streamMessages(nc, streams.audit.name, subjects.configChanged)).map(({ body }) => body);
     assert.ok(replays.some((body) => body.operation === "replay" && body.command === "dlq replay" && body.bucket === streams.deadLetters.name && body.key === pinned));
     const again = await waitFor(
       async () => {
@@ -309,7 +309,7 @@ test("wharf dlq ls shows the dead letters; wharf dlq replay --all --pipeline giv
     assert.equal(orphan.code, 1);
     assert.match(orphan.stderr ?? "", new RegExp(`dead letter ${again}: pipeline to-wrong-pin no longer exists; left in place`));
     assert.match((await wharf("dlq", "ls")).stdout, new RegExp(`^${again}\\t`, "m"));
-    assert.equal((await streamMessages(nc, streams.events.name, subjects.configChanged)).some(({ body }) => body.operation === "replay" && body.key === again), false, "a letter left in place is not a replay");
+    assert.equal((await streamMessages(nc, streams.audit.name, subjects.configChanged)).some(({ body }) => body.operation === "replay" && body.key === again), false, "a letter left in place is not a replay");
   } finally {
     await back.stop();
   }

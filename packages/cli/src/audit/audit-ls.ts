@@ -17,8 +17,8 @@ interface ListOptions {
  * `wharf audit ls`: the configuration changes made with the CLI (and dead
  * letters replayed), newest last: when, who, with which command, which
  * bucket and key, and the digests of the value before and after. It reads
- * the config.changed events of the event stream, which keeps events
- * WHARF_EVENTS_RETENTION_DAYS (30) days; without --since, all of them.
+ * the config.changed events of the audit stream WHARF_AUDIT, which keeps
+ * them all (no age limit); without --since, all of them.
  */
 export async function auditCommand(args: readonly string[], env: NodeJS.ProcessEnv, out: (line: string) => void, err: (line: string) => void, now = new Date()): Promise<number> {
   const options = parseArgs(args, now);
@@ -31,13 +31,13 @@ export async function auditCommand(args: readonly string[], env: NodeJS.ProcessE
   try {
     const js = jetstream(nc);
     const jsm = await jetstreamManager(nc);
-    const info = await jsm.streams.info(streams.events.name).catch(() => undefined);
+    const info = await jsm.streams.info(streams.audit.name).catch(() => undefined);
     // Only the newest `limit` matching events are kept while reading: the stream may hold many.
     const shown: ConfigChangedEvent[] = [];
     let matched = 0;
     if (info && info.state.messages > 0) {
       const { since, limit } = options;
-      for await (const message of scanSubjects(js, jsm, streams.events.name, subjects.configChanged, { deliver: since ? { since } : "all", batch: 512 })) {
+      for await (const message of scanSubjects(js, jsm, streams.audit.name, subjects.configChanged, { deliver: since ? { since } : "all", batch: 512 })) {
         let body: unknown;
         try {
           body = message.json();

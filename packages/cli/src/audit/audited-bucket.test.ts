@@ -58,7 +58,7 @@ test("audited write - create, update and delete each publish who, what and the d
   const deleted = await writeAudited(audit, bucket, "wharf_users", "acme", undefined);
 
   assert.deepEqual(created, {
-    type: "wharf.evt.v1.config_changed",
+    type: "wharf.audit.v1.config_changed",
     actor: { name: "alice", host: "ops-1", identity: "" },
     command: "users set",
     bucket: "wharf_users",
@@ -144,7 +144,7 @@ test("audited replay - a replayed dead letter is an event with its sequence numb
   assert.deepEqual(published, [
     {
       msgId: "WHARF_DLQ:12:replay",
-      event: { type: "wharf.evt.v1.config_changed", actor: audit.actor, command: "dlq replay", bucket: "WHARF_DLQ", key: "12", operation: "replay", at: "2026-11-22T10:00:00.000Z" },
+      event: { type: "wharf.audit.v1.config_changed", actor: audit.actor, command: "dlq replay", bucket: "WHARF_DLQ", key: "12", operation: "replay", at: "2026-11-22T10:00:00.000Z" },
     },
   ]);
 });

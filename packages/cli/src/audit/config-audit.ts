@@ -51,9 +51,9 @@ export function createConfigAudit(nc: NatsConnection, env: NodeJS.ProcessEnv, co
     actor: configActor(env),
     command,
     ready: () => {
-      ready ??= ensureStream(nc, streams.events, { replicas }).catch((error: unknown) => {
+      ready ??= ensureStream(nc, streams.audit, { replicas }).catch((error: unknown) => {
         ready = undefined;
-        throw new AuditedWriteError(`nothing was changed: the events stream ${streams.events.name}, where configuration changes are recorded, is not available (${(error as Error).message})`, false, { cause: error });
+        throw new AuditedWriteError(`nothing was changed: the audit stream ${streams.audit.name}, where configuration changes are recorded, is not available (${(error as Error).message})`, false, { cause: error });
       });
       return ready;
     },
