@@ -31,6 +31,7 @@ const compose = join(root, "deploy/compose");
 interface ComposeService {
   image?: string;
   command?: string[];
+  volumes?: string[];
   environment?: Record<string, string>;
   networks?: { default?: { ipv4_address?: string } };
 }
@@ -78,22 +79,30 @@ test("deploy: the three NATS nodes' files pass nats-server -t with the identitie
   }
 });
 
-test("deploy: in compose each service connects to NATS as itself and to storage with its own certificate; the CLI as the admin", async () => {
+test("deploy: in compose each service connects to NATS as itself and to storage with its own certificate, and holds only its own keys; the CLI is the admin", async () => {
   const services = await composeServices();
   const identityOf = { "services/auth/dist/src/main.js": "auth", "services/storage/dist/src/main.js": "storage", "services/outbound/dist/src/main.js": "outbound", "services/control-listener/dist/src/main.js": "listener" } as const;
+  let checked = 0;
   for (const [name, service] of Object.entries(services)) {
     const identity = identityOf[service.command?.[0] as keyof typeof identityOf];
     if (!identity) continue;
+    checked++;
+    // Its own volume of keys, and no other: not the one that holds every key, not another service's.
+    const keyVolumes = (service.volumes ?? []).filter((volume) => /^(keys|secrets-)/.test(volume));
+    assert.deepEqual(keyVolumes, [`secrets-${identity}:/secrets:ro`], `${name}'s keys`);
     const environment = service.environment ?? {};
-    assert.equal(environment.WHARF_NATS_NKEY_FILE, `/nats-identities/${identity}.nk`, `${name}'s NATS identity`);
-    if (identity === "auth") assert.equal(environment.WHARF_AUTH_GRANT_KEY_FILE, "/pki/grant.key");
-    else {
-      assert.equal(environment.WHARF_GRPC_TLS_CERT_FILE, `/pki/${identity}.crt`, `${name}'s gRPC certificate`);
-      assert.equal(environment.WHARF_GRPC_TLS_CA_FILE, "/pki/ca.crt");
-    }
-    if (identity === "storage") assert.equal(environment.WHARF_STORAGE_GRANT_PUBLIC_KEY_FILE, "/pki/grant.pub");
+    assert.equal(environment.WHARF_NATS_NKEY_FILE, "/secrets/nats.nk", `${name}'s NATS identity`);
+    if (identity === "auth") assert.equal(environment.WHARF_AUTH_GRANT_KEY_FILE, "/secrets/grant.key");
+    else assert.deepEqual([environment.WHARF_GRPC_TLS_CA_FILE, environment.WHARF_GRPC_TLS_CERT_FILE, environment.WHARF_GRPC_TLS_KEY_FILE], ["/secrets/ca.crt", "/secrets/tls.crt", "/secrets/tls.key"], `${name}'s gRPC certificate`);
+    if (identity === "storage") assert.equal(environment.WHARF_STORAGE_GRANT_PUBLIC_KEY_FILE, "/secrets/grant.pub");
   }
-  assert.equal(services.cli?.environment?.WHARF_NATS_NKEY_FILE, "/nats-identities/admin.nk");
+  assert.equal(checked, 5, "auth, storage, outbound and two listeners");
+  // The job that makes the keys copies each service's own into its volume, and the seeds to the right ones.
+  const job = String(services.certificates?.command?.[0] ?? "");
+  assert.match(job, /for service in auth storage listener outbound; do cp \/keys\/nats\/\$\$service\.nk \/out\/\$\$service\/nats\.nk; done/);
+  assert.match(job, /cp \/keys\/nats\/admin\.nk \/out\/cli\/nats\.nk/);
+  assert.deepEqual(services.cli?.volumes, ["secrets-cli:/secrets:ro"]);
+  assert.equal(services.cli?.environment?.WHARF_NATS_NKEY_FILE, "/secrets/nats.nk");
 });
 
 test("deploy: every compose service that runs Wharf gets only variables its configuration knows, with valid values", async () => {
