@@ -33,6 +33,19 @@ export function signGrant(key: KeyObject, grant: SessionGrant): string {
   return `${encode(payload)}.${encode(sign(null, payload, key))}`;
 }
 
+/**
+ * When a grant ends, read without checking its signature: for the listener, which holds the grant only to
+ * pass it on, to end a session in good order when storage would start refusing it. Undefined if unreadable.
+ */
+export function grantExpiry(token: string): number | undefined {
+  try {
+    const body = JSON.parse(Buffer.from(token.split(".")[0] ?? "", "base64url").toString("utf8")) as { e?: unknown };
+    return typeof body.e === "number" ? body.e : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export type GrantVerifier = (token: string | undefined) => SessionGrant;
 
 /**

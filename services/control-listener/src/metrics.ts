@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 
 /** Why a session ended: the client's QUIT, one of the server's reasons, or `client` (the client went away). */
-export type SessionCloseReason = "quit" | "idle_timeout" | "login_timeout" | "too_many_logins" | "auth_unavailable" | "protocol" | "shutdown" | "too_many_sessions";
+export type SessionCloseReason = "quit" | "idle_timeout" | "login_timeout" | "too_many_logins" | "auth_unavailable" | "protocol" | "shutdown" | "too_many_sessions" | "session_expired";
 
 export interface ListenerMetrics {
   sessionsActive: Gauge<"port">;
@@ -28,7 +28,7 @@ export function createListenerMetrics(registry: Registry): ListenerMetrics {
     sessionsOpened: new Counter({ name: "wharf_ftp_sessions_opened_total", help: "FTP sessions accepted.", labelNames: ["port"] as const, registers }),
     sessionsClosed: new Counter({
       name: "wharf_ftp_sessions_closed_total",
-      help: "FTP sessions that ended, by reason: quit, idle_timeout, login_timeout, too_many_logins, auth_unavailable, protocol, shutdown, too_many_sessions (the user had every session they may have), client (the client went away).",
+      help: "FTP sessions that ended, by reason: quit, idle_timeout, login_timeout, too_many_logins, auth_unavailable, protocol, shutdown, too_many_sessions (the user had every session they may have), session_expired (its storage grant ended: log in again), client (the client went away).",
       labelNames: ["port", "reason"] as const,
       registers,
     }),

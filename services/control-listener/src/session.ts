@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Server, Socket } from "node:net";
 import { type SecureContext, TLSSocket } from "node:tls";
 import { ROOT_CONTEXT, type SpanContext, SpanStatusCode, trace } from "@opentelemetry/api";
-import { type auth, NO_CLIENT_CERTIFICATE, type Permission, permits, sessionKeys, type StorageClient, type StorageLocation, WharfError } from "@wharf/contracts";
+import { type auth, grantExpiry, NO_CLIENT_CERTIFICATE, type Permission, permits, sessionKeys, type StorageClient, type StorageLocation, WharfError } from "@wharf/contracts";
 import type { Logger } from "@wharf/telemetry";
 import type { AuthClient } from "./auth-client.js";
 import { isTlsMechanism } from "./commands/auth.js";
@@ -29,6 +29,8 @@ export interface SessionDeps {
   commands: CommandTable;
   metrics: ListenerMetrics;
   log: Logger;
+  /** The clock a session's grant expiry is read against (tests move it). */
+  now?: () => number;
   /** Sessions per address and per user, counted across every listener. */
   sessionLimits: SessionLimits;
   /** Addresses the brute-force defender banned: refused at connect. */
@@ -69,8 +71,9 @@ export class FtpSession {
   protection: "C" | "P" = "C";
   pendingUser: string | undefined;
   user: auth.User | undefined;
-  /** This session's view of storage, with its grant (see `storage`). */
+  /** This session's view of storage, with its grant (see `storage`), and when that grant ends. */
   private grantedStorage: StorageClient | undefined;
+  private grantExpiresAt: number | undefined;
   failedLogins = 0;
   cwd = "/";
   type: "A" | "I" = "A";
@@ -241,6 +244,7 @@ export class FtpSession {
   /** Marks the session logged in; `grant` is auth's signed grant for it (empty when auth signs none). */
   loggedIn(user: auth.User, grant = ""): void {
     this.grantedStorage = grant ? this.deps.storage.withGrant(grant) : undefined;
+    this.grantExpiresAt = grant ? grantExpiry(grant) : undefined;
     // The login's trace (this command's span, with auth's answer under it): later commands link to it.
     this.loginTrace = trace.getActiveSpan()?.spanContext();
     this.user = user;
@@ -263,6 +267,7 @@ export class FtpSession {
     this.pendingUser = undefined;
     this.user = undefined;
     this.grantedStorage = undefined;
+    this.grantExpiresAt = undefined;
     this.cwd = "/";
     this.type = "A";
     this.renameFrom = undefined;
@@ -572,6 +577,11 @@ export class FtpSession {
     this.deps.metrics.commands.inc({ port: this.portAlias, command: command ? verb : "OTHER" });
     if (!command) return this.reply(500, "Unknown command.");
     if (!command.beforeLogin && !this.user) return this.reply(530, "Please login with USER and PASS.");
+    // Storage refuses a session whose grant has ended (12 h after its login): end it plainly, as an idle
+    // timeout would, rather than answer each command with storage's refusal.
+    if (this.grantExpiresAt !== undefined && (this.deps.now ?? Date.now)() >= this.grantExpiresAt) {
+      return this.closeWith(421, "Session expired; log in again.", "session_expired");
+    }
     // One span per command: auth requests and storage calls made by the handler become its children.
     // After login each command's span links to the login's trace: auth acts once per session, at PASS,
     // so a file's trace (STOR → storage → file.stored → push) reaches auth by this link.

@@ -1,3 +1,4 @@
+import type { KeyObject } from "node:crypto";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -53,7 +54,10 @@ export interface ListenerStack {
  * wires: a real nats-server with JetStream, auth on NATS, storage on gRPC, TLS
  * with a throw-away CA. One user, alice.
  */
-export async function startListenerStack(overrides: Partial<PortSettings> = {}, { defender }: { defender?: DefenderSettings } = {}): Promise<ListenerStack> {
+export async function startListenerStack(
+  overrides: Partial<PortSettings> = {},
+  { defender, grantKey, now }: { defender?: DefenderSettings; grantKey?: KeyObject; now?: () => number } = {},
+): Promise<ListenerStack> {
   const log = createLogger({ service: "listener-test", level: process.env.WHARF_TEST_LOG_LEVEL ?? "silent" });
   const nats: TestNatsServer = await startNatsServer();
   const nc = await connectBus({ url: nats.url, name: "listener-test" }, log);
@@ -69,7 +73,7 @@ export async function startListenerStack(overrides: Partial<PortSettings> = {}, 
   const users = await createUserStore(nc);
   await users.put({ name: USER, passwordHash: await hashPassword(PASSWORD, argon2), enabled: true, home: USER });
   // The brute-force defender is off unless a test turns it on: other tests fail logins on purpose.
-  const auth: AuthService = await createAuthService({ nc, store: users, log, registry: createMetricsRegistry("auth"), argon2, ...(defender ? { defender } : {}) });
+  const auth: AuthService = await createAuthService({ nc, store: users, log, registry: createMetricsRegistry("auth"), argon2, ...(defender ? { defender } : {}), ...(grantKey ? { grantKey } : {}) });
   const bans: BanWatch | undefined = defender ? await watchBans(nc) : undefined;
 
   let authRequests = 0;
@@ -122,6 +126,7 @@ export async function startListenerStack(overrides: Partial<PortSettings> = {}, 
     metrics: createListenerMetrics(registry),
     log,
     ...(bans ? { isBanned: bans.isBanned } : {}),
+    ...(now ? { now } : {}),
   };
   const ftp = await startFtpServer(settings, { ...shared, settings, tls: loadPortTls(settings) });
 
