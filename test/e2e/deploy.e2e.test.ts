@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { copyFile, mkdtemp, readFile, rm } from "node:fs/promises";
+import { copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -56,17 +56,26 @@ const schemas = {
   "services/control-listener/dist/src/main.js": ListenerConfig,
 } as const;
 
-test("deploy: the three NATS nodes' files pass nats-server -t with the identities `wharf nats init` makes, and each names the others as routes", async () => {
-  // As in the containers: each node's file beside an identities/ folder made by wharf nats init.
+test("deploy: the three NATS nodes' files pass nats-server -t with the identities and route certificate the compose job makes, and each names the others as routes", async () => {
+  // As in the containers: each node's file beside an identities/ folder with what the compose job puts there
+  // (wharf nats init's permissions; the CA and the route certificate from wharf certs).
   const dir = await mkdtemp(join(tmpdir(), "wharf-deploy-nats-"));
   try {
-    await writeNatsAuthorization(join(dir, "identities"));
+    const identities = join(dir, "identities");
+    await writeNatsAuthorization(identities);
+    const cli = (...args: string[]) => run(process.execPath, [join(root, "packages/cli/dist/src/main.js"), ...args]);
+    await cli("certs", "init", "--dir", identities, "--days", "1");
+    await cli("certs", "issue", "--dir", identities, "--role", "nats", "--name", "route", "--hosts", "nats-1,nats-2,nats-3", "--days", "1");
     for (const node of [1, 2, 3]) {
       const file = join(dir, `nats-${node}.conf`);
-      await copyFile(join(compose, `nats/nats-${node}.conf`), file);
+      const text = await readFile(join(compose, `nats/nats-${node}.conf`), "utf8");
+      // TLS files are read from where the container mounts them; here, from the folder made above.
+      await writeFile(file, text.replaceAll("/etc/nats/identities/", `${identities}/`));
       const { stdout, stderr } = await run("nats-server", ["-c", file, "-t"]);
       assert.match(`${stdout}${stderr}`, /is valid/);
-      assert.match(await readFile(file, "utf8"), /^include "identities\/authorization\.conf"$/m, `nats-${node} takes only Wharf's identities`);
+      assert.match(text, /^include "identities\/authorization\.conf"$/m, `nats-${node} takes only Wharf's identities`);
+      const cluster = text.slice(text.indexOf("cluster {"));
+      assert.match(cluster, /tls \{[^}]*ca_file: "\/etc\/nats\/identities\/ca\.crt"[^}]*verify: true/, `nats-${node}'s routes need a certificate from Wharf's CA`);
     }
   } finally {
     await rm(dir, { recursive: true, force: true });

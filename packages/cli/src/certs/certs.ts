@@ -1,11 +1,11 @@
 import { access } from "node:fs/promises";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { createInternalPki, issueCertificate, PKI_ROLES, type PkiRole, PkiError, pkiEnvironment, pkiFiles } from "./internal-pki.js";
+import { createInternalPki, ISSUABLE_ROLES, issueCertificate, type PkiRole, PkiError, pkiEnvironment, pkiFiles } from "./internal-pki.js";
 
 const USAGE = [
   "usage: wharf certs init --dir DIR [--hosts storage,localhost,127.0.0.1] [--days 825] [--force]",
-  "       wharf certs issue --dir DIR --role storage|listener|outbound [--name NAME] [--hosts a,b] [--days 825]",
+  "       wharf certs issue --dir DIR --role storage|listener|outbound|nats [--name NAME] [--hosts a,b] [--days 825]",
 ].join("\n");
 
 /**
@@ -34,7 +34,7 @@ export async function certsCommand(args: string[], out: (line: string) => void, 
   const problems: string[] = [];
   if (!values.dir) problems.push("--dir is required: the folder for the CA and the certificates");
   if (!Number.isInteger(days) || days < 1 || days > 3650) problems.push(`--days must be a whole number of days from 1 to 3650 (got ${values.days})`);
-  if (sub === "issue" && !PKI_ROLES.includes(values.role as PkiRole)) problems.push(`--role must be one of ${PKI_ROLES.join(", ")} (got ${values.role ?? "nothing"})`);
+  if (sub === "issue" && !ISSUABLE_ROLES.includes(values.role as PkiRole)) problems.push(`--role must be one of ${ISSUABLE_ROLES.join(", ")} (got ${values.role ?? "nothing"})`);
   if (values.name !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(values.name)) problems.push("--name must be 1-64 of A-Z a-z 0-9 . _ - (it names the files)");
   if (sub === "init" && (values.role || values.name)) problems.push("--role and --name are for wharf certs issue");
   if (problems.length > 0) {

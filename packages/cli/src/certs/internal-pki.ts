@@ -7,9 +7,11 @@ import { promisify } from "node:util";
 
 const run = promisify(execFile);
 
-/** The services that get a certificate from the internal CA, and what each is for. */
+/** The services that get a certificate from the internal CA (`init` makes one each), and what each is for. */
 export const PKI_ROLES = ["storage", "listener", "outbound"] as const;
-export type PkiRole = (typeof PKI_ROLES)[number];
+/** Also issued on request: `nats`, for the routes between NATS cluster nodes (each node is server and client). */
+export const ISSUABLE_ROLES = [...PKI_ROLES, "nats"] as const;
+export type PkiRole = (typeof ISSUABLE_ROLES)[number];
 
 /** Files in a PKI folder: the CA, a certificate and key per role, and auth's grant key pair. */
 export const pkiFiles = (dir: string) => ({
@@ -61,10 +63,9 @@ export async function issueCertificate(dir: string, { role, name = role, hosts =
   const files = pkiFiles(dir);
   const cert = files.cert(name);
   const key = files.key(name);
-  const extensions =
-    role === "storage"
-      ? `basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=${subjectAltName(hosts.length > 0 ? hosts : ["localhost"])}\n`
-      : "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n";
+  const usage = { storage: "serverAuth", nats: "serverAuth,clientAuth", listener: "clientAuth", outbound: "clientAuth" }[role];
+  const names = role === "storage" || role === "nats" ? `subjectAltName=${subjectAltName(hosts.length > 0 ? hosts : ["localhost"])}\n` : "";
+  const extensions = `basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=${usage}\n${names}`;
   const csr = join(dir, `${name}.csr`);
   const ext = join(dir, `${name}.ext`);
   await openssl(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key]);
@@ -109,7 +110,7 @@ export async function createInternalPki(dir: string, { hosts, days, force = fals
 /** The environment each service needs for a PKI folder (what `wharf certs init` prints and `wharf start` sets). */
 export function pkiEnvironment(dir: string): Record<"storage" | "listener" | "outbound" | "auth", Record<string, string>> {
   const files = pkiFiles(dir);
-  const tls = (role: PkiRole) => ({ WHARF_GRPC_TLS_CA_FILE: files.caCert, WHARF_GRPC_TLS_CERT_FILE: files.cert(role), WHARF_GRPC_TLS_KEY_FILE: files.key(role) });
+  const tls = (role: (typeof PKI_ROLES)[number]) => ({ WHARF_GRPC_TLS_CA_FILE: files.caCert, WHARF_GRPC_TLS_CERT_FILE: files.cert(role), WHARF_GRPC_TLS_KEY_FILE: files.key(role) });
   return {
     storage: { ...tls("storage"), WHARF_STORAGE_GRANT_PUBLIC_KEY_FILE: files.grantPublicKey },
     listener: tls("listener"),
