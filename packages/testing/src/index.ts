@@ -13,5 +13,6 @@ export * from "./prometheus.js";
 export * from "./otlp-receiver.js";
 export * from "./spawn-service.js";
 export * from "./upload-header.js";
+export * from "./stored-event.js";
 export * from "./haproxy.js";
 export * from "./nats-cluster.js";

@@ -15,9 +15,9 @@ import { promisify } from "node:util";
 import { Kvm } from "@nats-io/kv";
 import { type NatsConnection, publishEvent } from "@wharf/bus";
 import type { JsMsg } from "@nats-io/jetstream";
-import { buckets, EndpointConfig, eventTypes, FileStoredEvent, PipelineConfig, PullConfig, type StorageClient, streams, subjects, type TransferEvent } from "@wharf/contracts";
+import { buckets, EndpointConfig, PipelineConfig, PullConfig, type StorageClient, streams, subjects, type TransferEvent } from "@wharf/contracts";
 import { createLogger, createMetricsRegistry } from "@wharf/telemetry";
-import { getFreePort, partnerEndpoint, startPureFtpdPartner, startVsftpdPartner, streamMessages, uploadHeader, type TestCertificates, type TestNatsServer, type VsftpdPartner, waitFor } from "@wharf/testing";
+import { fileStoredEvent, getFreePort, partnerEndpoint, startPureFtpdPartner, startVsftpdPartner, streamMessages, uploadHeader, type TestCertificates, type TestNatsServer, type VsftpdPartner, waitFor } from "@wharf/testing";
 import type { OutboundSettings } from "../src/config-watch.js";
 import { createDeliveries } from "../src/deliveries.js";
 import { openSession, pushFile } from "../src/ftp-push.js";
@@ -178,19 +178,7 @@ test("an instance that stopped after recording a delivery and before saying so: 
   };
   const deliveries = await createDeliveries(nc);
   const handler = createFileStoredHandler({ nc, log, metrics: createOutboundMetrics(createMetricsRegistry("said")), settings, deliveries, storage: client, sessions: noSessions });
-  const event = FileStoredEvent.parse({
-    type: eventTypes.fileStored,
-    uploadId: `said-${Date.now()}`,
-    root: "acme",
-    path: "/said/late.csv",
-    size: 3,
-    sha256: createHash("sha256").update("a,b").digest("hex"),
-    user: "acme",
-    sessionId: "s",
-    portAlias: "ftps",
-    streamEnd: "close_notify",
-    storedAt: "2026-12-04T09:59:59.000Z",
-  });
+  const event = fileStoredEvent("acme", "/said/late.csv", "a,b", { uploadId: `said-${Date.now()}`, storedAt: "2026-12-04T09:59:59.000Z" });
   // What the first instance left: the delivery recorded by message 4242's first try, no completed event.
   await deliveries.record(pipeline.name, event, { status: "delivered", remotePath: "/acme-in/late.csv", deliveredAt: "2026-12-04T10:00:00.000Z", attempts: 1, seq: 4242, reply: "250 Rename successful." });
   const completed = async () => (await transfers(pipeline.name)).filter((body) => body.uploadId === event.uploadId && body.type === "wharf.evt.v1.transfer_completed");

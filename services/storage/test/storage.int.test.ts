@@ -6,9 +6,9 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connectBus, ensureStream, type NatsConnection } from "@wharf/bus";
-import { createStorageClient, eventTypes, type StorageClient, streams, subjects, WharfError } from "@wharf/contracts";
+import { createStorageClient, type StorageClient, streams, subjects, WharfError } from "@wharf/contracts";
 import { createLogger, createMetricsRegistry } from "@wharf/telemetry";
-import { startNatsServer, streamMessages, type TestNatsServer, waitFor } from "@wharf/testing";
+import { fileStoredEvent, startNatsServer, streamMessages, type TestNatsServer, waitFor } from "@wharf/testing";
 import { createFilesystemStore } from "../src/filesystem-store.js";
 import { createStorageMetrics } from "../src/metrics.js";
 import { type StorageService, startStorageService } from "../src/service.js";
@@ -507,19 +507,7 @@ test("recovery - a commit that cannot be announced at start is announced as soon
   const destination = join(dataDir, "files/alice/late.txt");
   await writeFile(destination, "late");
   const { ino, dev } = await stat(destination);
-  const event = {
-    type: eventTypes.fileStored,
-    uploadId: `late-${Date.now()}`,
-    root: "alice",
-    path: "/late.txt",
-    size: 4,
-    sha256: createHash("sha256").update("late").digest("hex"),
-    user: "alice",
-    sessionId: "s",
-    portAlias: "p",
-    streamEnd: "close_notify",
-    storedAt: new Date().toISOString(),
-  };
+  const event = fileStoredEvent("alice", "/late.txt", "late", { uploadId: `late-${Date.now()}` });
   await writeFile(join(dataDir, "uploads/late.part.journal"), JSON.stringify({ destination, previous: false, record: event, ino, dev }));
   const jsm = await jetstreamManager(nc);
   await jsm.streams.delete(streams.events.name);

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
 import { test } from "node:test";
 import type { JsMsg } from "@nats-io/jetstream";
 import { type NatsConnection, RetryLater } from "@wharf/bus";
-import { EndpointConfig, eventTypes, type FileStoredEvent, PipelineConfig, type StorageClient } from "@wharf/contracts";
+import { EndpointConfig, PipelineConfig, type StorageClient } from "@wharf/contracts";
+import { fileStoredEvent } from "@wharf/testing";
 import { createLogger, createMetricsRegistry } from "@wharf/telemetry";
 import type { Client } from "basic-ftp";
 import type { OutboundSettings } from "../config-watch.js";
@@ -16,19 +16,7 @@ import { createFileStoredHandler } from "./file-stored.js";
 // Unit test with fakes: the partner, storage and the deliveries bucket are stand-ins; the integration
 // tests (test/push.int.test.ts) run the same handler against vsftpd, pure-ftpd and a real nats-server.
 const bytes = Buffer.from("invoice 42\n");
-const event: FileStoredEvent = {
-  type: eventTypes.fileStored,
-  uploadId: "u-1",
-  root: "acme",
-  path: "/out/invoice.xml",
-  size: bytes.length,
-  sha256: createHash("sha256").update(bytes).digest("hex"),
-  user: "acme",
-  sessionId: "s",
-  portAlias: "ftps",
-  streamEnd: "close_notify",
-  storedAt: "2026-11-22T10:00:00.000Z",
-};
+const event = fileStoredEvent("acme", "/out/invoice.xml", bytes, { uploadId: "u-1", storedAt: "2026-11-22T10:00:00.000Z" });
 
 function partner() {
   const uploads: string[] = [];
